@@ -1,0 +1,41 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "server/log.hpp"
+
+namespace chat::server {
+
+struct config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7777;  // 0 asks the kernel for a free port
+  unsigned threads = 0;       // 0: one per hardware thread
+  std::size_t max_line = 4096;
+  // Bytes a client may have queued but not yet read before it is dropped as a
+  // slow consumer; bounds the memory one stalled reader can pin.
+  std::size_t max_queue = 1 << 20;
+  std::chrono::milliseconds handshake_timeout{30'000};
+  // How long a closing connection may take to flush its last frames.
+  std::chrono::milliseconds linger{2'000};
+  log_level level = log_level::info;
+  std::string default_room = "lobby";
+};
+
+// The outcome of reading the command line: a config to run, text to print
+// and exit 0 (--help), or an error to print and exit non-zero.
+struct usage_text {
+  std::string text;
+};
+struct usage_error {
+  std::string message;
+};
+using parsed_args = std::variant<config, usage_text, usage_error>;
+
+parsed_args parse_args(int argc, const char* const* argv);
+
+}  // namespace chat::server
