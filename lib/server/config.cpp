@@ -1,1 +1,117 @@
-// placeholder
+#include "server/config.hpp"
+
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <map>
+#include <string_view>
+
+namespace chat::server {
+
+namespace {
+
+constexpr std::string_view usage = R"(usage: chat-server [options]
+
+  --host ADDRESS             address to listen on (default 127.0.0.1; ::1 and 0.0.0.0 work)
+  --port PORT                TCP port, 1..65535, or 0 for any free port (default 7777)
+  --threads N                I/O threads (default: one per hardware thread)
+  --max-line BYTES           longest accepted line (default 4096)
+  --max-queue BYTES          output a client may leave unread before it is dropped
+                             as a slow consumer (default 1048576)
+  --handshake-timeout SECS   time a new client has to pick a name (default 30)
+  --default-room NAME        room every client joins at login (default lobby)
+  --log-level LEVEL          error, warn, info or debug (default info)
+  --help                     show this text
+)";
+
+template <class Number>
+bool parse_number(std::string_view text, Number& out) {
+  const char* end = text.data() + text.size();
+  auto [stop, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc{} && stop == end;
+}
+
+// Reads an unsigned number within [low, high] or explains what is wrong with it.
+std::optional<std::string> read_bounded(std::string_view flag, std::string_view text,
+                                        unsigned long long low, unsigned long long high,
+                                        unsigned long long& out) {
+  if (!parse_number(text, out) || out < low || out > high) {
+    return "invalid " + std::string(flag) + " '" + std::string(text) + "': expected a number in " +
+           std::to_string(low) + ".." + std::to_string(high);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+parsed_args parse_args(int argc, const char* const* argv) {
+  config cfg;
+  using setter = std::function<std::optional<std::string>(std::string_view flag, std::string_view)>;
+  auto number_into = [](auto& field, unsigned long long low, unsigned long long high) {
+    return [&field, low, high](std::string_view flag, std::string_view value) {
+      unsigned long long parsed = 0;
+      auto error = read_bounded(flag, value, low, high, parsed);
+      if (!error) field = static_cast<std::remove_reference_t<decltype(field)>>(parsed);
+      return error;
+    };
+  };
+  unsigned long long handshake_seconds = 30;
+  const std::map<std::string_view, setter> flags = {
+      {"--host",
+       [&](std::string_view, std::string_view value) -> std::optional<std::string> {
+         cfg.host = value;
+         return std::nullopt;
+       }},
+      {"--port",
+       [&](std::string_view, std::string_view value) -> std::optional<std::string> {
+         unsigned long long port = 0;
+         if (!parse_number(value, port) || port > 65535) {
+           return "invalid --port '" + std::string(value) +
+                  "': expected a TCP port in 1..65535 (or 0 for any free port)";
+         }
+         cfg.port = static_cast<std::uint16_t>(port);
+         return std::nullopt;
+       }},
+      {"--threads", number_into(cfg.threads, 1, 1024)},
+      {"--max-line", number_into(cfg.max_line, 16, 16 << 20)},
+      {"--max-queue", number_into(cfg.max_queue, 1024, 1ULL << 34)},
+      {"--handshake-timeout", number_into(handshake_seconds, 1, 86'400)},
+      {"--default-room",
+       [&](std::string_view, std::string_view value) -> std::optional<std::string> {
+         if (value.empty()) return "--default-room needs a name";
+         cfg.default_room = value;
+         return std::nullopt;
+       }},
+      {"--log-level",
+       [&](std::string_view, std::string_view value) -> std::optional<std::string> {
+         if (parse_log_level(value, cfg.level)) return std::nullopt;
+         return "invalid --log-level '" + std::string(value) +
+                "': expected error, warn, info or debug";
+       }},
+  };
+
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") return usage_text{std::string(usage)};
+    std::string_view value;
+    bool inline_value = false;
+    if (const auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      inline_value = true;
+    }
+    const auto flag = flags.find(arg);
+    if (flag == flags.end()) {
+      return usage_error{"unknown option '" + std::string(arg) + "' (see --help)"};
+    }
+    if (!inline_value) {
+      if (i + 1 >= argc) return usage_error{std::string(arg) + " needs a value"};
+      value = argv[++i];
+    }
+    if (auto error = flag->second(arg, value)) return usage_error{std::move(*error)};
+  }
+  cfg.handshake_timeout = std::chrono::seconds(handshake_seconds);
+  return cfg;
+}
+
+}  // namespace chat::server

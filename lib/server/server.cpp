@@ -1,1 +1,100 @@
-// placeholder
+#include "server/server.hpp"
+
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "server/hub.hpp"
+#include "server/listener.hpp"
+#include "server/log.hpp"
+#include "server/session_registry.hpp"
+
+namespace chat::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct server::impl {
+  explicit impl(config c)
+      : cfg(std::move(c)), acceptor(io), signals(io), hub_(cfg.default_room) {}
+
+  void begin_stop() {
+    if (stopping) return;
+    stopping = true;
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    signals.cancel(ignored);
+    hub_.close();
+    registry.shutdown_all();
+    log(log_level::info, "shutting down");
+  }
+
+  config cfg;
+  asio::io_context io;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  hub hub_;
+  session_registry registry;
+  // Touched only from handlers posted to io, which serialises them.
+  bool stopping = false;
+};
+
+server::server(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
+  set_log_level(impl_->cfg.level);
+  const tcp::endpoint endpoint(asio::ip::make_address(impl_->cfg.host), impl_->cfg.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  if (endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(false));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+server::~server() = default;
+
+std::uint16_t server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void server::stop_on_signals() {
+  impl_->signals.add(SIGINT);
+  impl_->signals.add(SIGTERM);
+  impl_->signals.async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    log(log_level::info, "signal ", signal, " received");
+    impl_->begin_stop();
+  });
+}
+
+void server::stop() {
+  asio::post(impl_->io, [this] { impl_->begin_stop(); });
+}
+
+void server::run() {
+  auto& state = *impl_;
+  asio::co_spawn(state.io, listen(state.acceptor, state.hub_, state.registry, state.cfg),
+                 [](std::exception_ptr error) {
+                   if (!error) return;
+                   try {
+                     std::rethrow_exception(error);
+                   } catch (const std::exception& e) {
+                     log(log_level::error, "listener failed: ", e.what());
+                   }
+                 });
+  const auto endpoint = state.acceptor.local_endpoint();
+  log(log_level::info, "listening on ", endpoint.address().to_string(), ":", endpoint.port());
+
+  const unsigned threads =
+      state.cfg.threads != 0 ? state.cfg.threads : std::max(1U, std::thread::hardware_concurrency());
+  std::vector<std::jthread> helpers;
+  for (unsigned i = 1; i < threads; ++i) helpers.emplace_back([&state] { state.io.run(); });
+  // run() returns once the listener, every session and the signal wait have
+  // ended: no io_context::stop() while coroutine frames are still alive.
+  state.io.run();
+}
+
+}  // namespace chat::server

@@ -1,1 +1,315 @@
-// placeholder
+#include "server/session.hpp"
+
+#include <array>
+#include <span>
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "protocol/event.hpp"
+#include "protocol/utf8.hpp"
+#include "server/hub.hpp"
+#include "server/log.hpp"
+#include "server/session_registry.hpp"
+
+namespace chat::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using protocol::error_code;
+using protocol::session_mode;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// Reads land in one buffer per thread, not per connection: an idle client then
+// costs no read buffer at all, and a busy one still reads in large chunks. Safe
+// because a chunk is fully processed before the coroutine next suspends.
+// Out of line so that no coroutine caches a thread-local address across a
+// suspension that may resume it on another thread.
+[[gnu::noinline]] std::span<char> read_scratch() {
+  thread_local std::array<char, 64 * 1024> buffer;
+  return buffer;
+}
+
+// Reads per wake-up before yielding, so one flooding client cannot starve the
+// others sharing its thread.
+constexpr int reads_before_yield = 16;
+
+// Room in the outbox for the frames that bypass the byte bound: the last
+// error or shutdown notice and the end-of-stream marker.
+constexpr std::size_t outbox_spare_frames = 8;
+
+auto log_exception(const char* role) {
+  return [role](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      log(log_level::error, "session ", role, " failed: ", e.what());
+    }
+  };
+}
+
+}  // namespace
+
+session::session(tcp::socket socket, hub& hub, session_registry& registry, const config& cfg)
+    : socket_(std::move(socket)),
+      hub_(hub),
+      registry_(registry),
+      config_(cfg),
+      framer_(cfg.max_line),
+      // Every ordinary frame is at least one byte, so a capacity of max_queue
+      // frames can never refuse what the byte bound admits.
+      outbox_(socket_.get_executor(), cfg.max_queue + outbox_spare_frames),
+      deadline_(socket_.get_executor()) {}
+
+void session::start() {
+  const auto self = shared_from_this();
+  // The wrappers hold `self`: the session lives as long as any of its coroutines.
+  asio::co_spawn(socket_.get_executor(), [self] { return self->reader(); }, log_exception("reader"));
+  asio::co_spawn(socket_.get_executor(), [self] { return self->writer(); }, log_exception("writer"));
+  asio::co_spawn(socket_.get_executor(), [self] { return self->watchdog(); },
+                 log_exception("watchdog"));
+}
+
+void session::shutdown() {
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->stopped_ || self->closing_) return;
+    self->sealed_ = true;
+    self->push(make_frame(protocol::encode_shutdown(self->mode_)));
+    self->close_after_flush();
+  });
+}
+
+void session::deliver(const frame& f) {
+  if (sealed_.load(std::memory_order_acquire)) return;
+  const std::size_t size = f->size();
+  if (queued_bytes_.fetch_add(size, std::memory_order_relaxed) + size > config_.max_queue) {
+    if (!sealed_.exchange(true)) {
+      asio::post(socket_.get_executor(),
+                 [self = shared_from_this()] { self->drop_as_slow_consumer(); });
+    }
+    return;
+  }
+  outbox_.try_send(boost::system::error_code{}, f);
+}
+
+void session::push(frame f) {
+  if (f) queued_bytes_.fetch_add(f->size(), std::memory_order_relaxed);
+  outbox_.try_send(boost::system::error_code{}, std::move(f));
+}
+
+void session::send(std::string bytes) { deliver(make_frame(std::move(bytes))); }
+
+void session::send_error(error_code code, std::string_view message) {
+  send(protocol::encode_error(mode_, code, message));
+}
+
+asio::awaitable<void> session::reader() {
+  send(protocol::encode_prompt());
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  int reads = 0;
+  while (!ec && !closing_ && !stopped_) {
+    const std::span<char> scratch = read_scratch();
+    const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+    if (ec == asio::error::would_block) {
+      ec.clear();
+      std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
+      reads = 0;
+      continue;
+    }
+    if (ec) break;
+    framer_.feed({scratch.data(), n}, [this](auto event, std::string_view line) {
+      return on_line(event, line);
+    });
+    if (n < scratch.size()) {
+      // A short read drained the socket: wait rather than pay for a read
+      // that would only say EAGAIN.
+      std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
+      reads = 0;
+    } else if (++reads == reads_before_yield) {
+      co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+      reads = 0;
+    }
+  }
+  if (stopped_ || closing_) co_return;
+  if (ec == asio::error::eof) {
+    // The client finished sending; what we still owe it goes out first.
+    close_after_flush();
+  } else {
+    log(log_level::debug, "read failed for ", name_.empty() ? "a new client" : name_, ": ",
+        ec.message());
+    stop();
+  }
+}
+
+bool session::on_line(protocol::line_framer::event event, std::string_view line) {
+  if (event == protocol::line_framer::event::too_long) {
+    send_error(error_code::line_too_long,
+               "lines are limited to " + std::to_string(config_.max_line) +
+                   " bytes; the rest of that line was dropped");
+    return true;
+  }
+  if (!protocol::is_valid_utf8(line)) {
+    send_error(error_code::bad_utf8, "the line is not valid UTF-8 and was dropped");
+    return true;
+  }
+  if (!logged_in_) {
+    on_handshake(line);
+    return !closing_;
+  }
+  auto decoded = mode_ == session_mode::json ? protocol::decode_json_request(line)
+                                             : protocol::decode_plain_request(line);
+  if (auto* error = std::get_if<protocol::decode_error>(&decoded)) {
+    send_error(error->code, error->message);
+    return true;
+  }
+  return on_request(std::get<protocol::any_request>(std::move(decoded)));
+}
+
+void session::on_handshake(std::string_view line) {
+  // The reply speaks the form the client attempted, even when it failed.
+  const session_mode attempted = line.starts_with('{') ? session_mode::json : session_mode::plain;
+  auto decoded = protocol::decode_hello(line);
+  if (auto* error = std::get_if<protocol::decode_error>(&decoded)) {
+    send(protocol::encode_error(attempted, error->code, error->message));
+    send(protocol::encode_prompt());
+    return;
+  }
+  auto& hello = std::get<protocol::hello>(decoded);
+  name_ = std::move(hello.user);
+  mode_ = hello.json ? session_mode::json : session_mode::plain;
+  if (!hub_.login(shared_from_this())) {
+    send(protocol::encode_error(attempted, error_code::name_taken,
+                                "the name " + name_ + " is taken"));
+    send(protocol::encode_prompt());
+    return;
+  }
+  logged_in_ = true;
+  deadline_.expires_at(asio::steady_timer::time_point::max());
+  log(log_level::debug, name_, " joined");
+}
+
+bool session::on_request(protocol::any_request&& request) {
+  namespace req = protocol::request;
+  if (auto* message = std::get_if<req::message>(&request)) {
+    const std::uint64_t id = hub_.publish(*this, message->text);
+    if (!message->ref_json.empty()) send(protocol::encode_ack(message->ref_json, id));
+  } else if (std::holds_alternative<req::ping>(request)) {
+    send(protocol::encode_pong());
+  } else if (std::holds_alternative<req::who>(request)) {
+    hub_.send_users(*this);
+  } else if (std::holds_alternative<req::help>(request)) {
+    send(protocol::encode_help());
+  } else if (std::holds_alternative<req::quit>(request)) {
+    close_after_flush();
+    return false;
+  }
+  return true;
+}
+
+asio::awaitable<void> session::writer() {
+  std::vector<frame> batch;
+  std::vector<asio::const_buffer> buffers;
+  bool end_of_stream = false;
+  while (!end_of_stream) {
+    auto [ec, first] = co_await outbox_.async_receive(use_tuple);
+    if (ec) co_return;  // stop() closed the outbox
+    // Everything queued since the last write goes out in one gather write.
+    auto take = [&](frame f) {
+      if (f) {
+        batch.push_back(std::move(f));
+      } else {
+        end_of_stream = true;
+      }
+    };
+    take(std::move(first));
+    while (!end_of_stream &&
+           outbox_.try_receive([&](boost::system::error_code, frame f) { take(std::move(f)); })) {
+    }
+    if (batch.empty()) continue;
+    std::size_t bytes = 0;
+    buffers.clear();
+    for (const frame& f : batch) {
+      buffers.push_back(asio::buffer(*f));
+      bytes += f->size();
+    }
+    auto [write_error, written] = co_await asio::async_write(socket_, buffers, use_tuple);
+    queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+    batch.clear();
+    if (write_error) {
+      log(log_level::debug, "write failed for ", name_, ": ", write_error.message());
+      stop();
+      co_return;
+    }
+  }
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  stop();
+}
+
+asio::awaitable<void> session::watchdog() {
+  deadline_.expires_after(config_.handshake_timeout);
+  while (!stopped_) {
+    co_await deadline_.async_wait(use_tuple);
+    if (stopped_) break;
+    if (deadline_.expiry() > asio::steady_timer::clock_type::now()) continue;  // moved meanwhile
+    if (closing_) {
+      log(log_level::debug, "closing ", name_, " without a full flush");
+      stop();
+    } else if (!logged_in_) {
+      send_error(error_code::timeout, "no name was given in time");
+      close_after_flush();
+    } else {
+      deadline_.expires_at(asio::steady_timer::time_point::max());
+    }
+  }
+}
+
+void session::close_after_flush() {
+  if (closing_ || stopped_) return;
+  closing_ = true;
+  sealed_ = true;
+  leave_hub();
+  push(nullptr);
+  deadline_.expires_after(config_.linger);
+}
+
+void session::drop_as_slow_consumer() {
+  if (closing_ || stopped_) return;
+  log(log_level::info, "dropping ", name_, ": more than ", config_.max_queue,
+      " bytes queued unread");
+  // Discard what is queued but unwritten so that the error is next in line.
+  while (outbox_.try_receive([](boost::system::error_code, frame) {})) {
+  }
+  push(make_frame(protocol::encode_error(mode_, error_code::slow_consumer,
+                                         "you fell too far behind and were disconnected")));
+  close_after_flush();
+}
+
+void session::leave_hub() {
+  if (!logged_in_) return;
+  logged_in_ = false;
+  hub_.logout(*this);
+}
+
+void session::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  sealed_ = true;
+  leave_hub();
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  deadline_.cancel();
+  outbox_.close();
+  registry_.remove(this);
+}
+
+}  // namespace chat::server

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "protocol/event.hpp"
+
+namespace chat::server {
+
+// One encoded frame, shared by every recipient: a broadcast is serialised
+// once per wire form and never copied per client.
+using frame = std::shared_ptr<const std::string>;
+
+inline frame make_frame(std::string bytes) {
+  return std::make_shared<const std::string>(std::move(bytes));
+}
+
+// What the hub knows of a connected client. The hub never sees sockets, so
+// other transports (TLS, WebSocket) plug in without touching it.
+class member {
+public:
+  member() = default;
+  member(const member&) = delete;
+  member& operator=(const member&) = delete;
+
+  // Queues `f` for the client. Never blocks and may be called from any
+  // thread; a client that cannot keep up is dropped, not waited for.
+  virtual void deliver(const frame& f) = 0;
+
+  const std::string& name() const noexcept { return name_; }
+  protocol::session_mode mode() const noexcept { return mode_; }
+
+protected:
+  ~member() = default;
+
+  // Both are set once, before the hub learns of the member.
+  std::string name_;
+  protocol::session_mode mode_ = protocol::session_mode::plain;
+};
+
+}  // namespace chat::server

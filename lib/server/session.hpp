@@ -1,0 +1,82 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "protocol/line_framer.hpp"
+#include "protocol/request.hpp"
+#include "server/config.hpp"
+#include "server/member.hpp"
+
+namespace chat::server {
+
+class hub;
+class session_registry;
+
+// One client connection: a reader that turns frames into hub calls, a writer
+// that drains the outbox with gather writes, and a watchdog for deadlines,
+// all on the socket's strand. Whichever ends first ends the others.
+class session final : public member, public std::enable_shared_from_this<session> {
+public:
+  session(boost::asio::ip::tcp::socket socket, hub& hub, session_registry& registry,
+          const config& cfg);
+
+  void start();
+
+  // Thread-safe: tells the client the server is going down, flushes what is
+  // queued and closes.
+  void shutdown();
+
+  void deliver(const frame& f) override;
+
+private:
+  using outbox_channel = boost::asio::experimental::concurrent_channel<void(
+      boost::system::error_code, frame)>;
+
+  boost::asio::awaitable<void> reader();
+  boost::asio::awaitable<void> writer();
+  boost::asio::awaitable<void> watchdog();
+
+  // Handles one complete line; false once the session should read no more.
+  bool on_line(protocol::line_framer::event event, std::string_view line);
+  void on_handshake(std::string_view line);
+  bool on_request(protocol::any_request&& request);
+  void send(std::string bytes);
+  // Queues past the byte bound and the seal: for the last words of a session
+  // (a final error, the shutdown notice) and the end-of-stream marker (null).
+  void push(frame f);
+  void send_error(protocol::error_code code, std::string_view message);
+
+  // Stops reading, lets the writer flush what is queued (bounded by
+  // config.linger), then closes.
+  void close_after_flush();
+  void drop_as_slow_consumer();
+  // Immediate and idempotent: close the socket, cancel every wait, leave.
+  void stop();
+  void leave_hub();
+
+  boost::asio::ip::tcp::socket socket_;
+  hub& hub_;
+  session_registry& registry_;
+  const config& config_;
+  protocol::line_framer framer_;
+  outbox_channel outbox_;
+  // Handshake and flush deadlines; one timer because they never overlap.
+  boost::asio::steady_timer deadline_;
+  // Bytes queued but not yet written: the slow-consumer bound applies to it.
+  std::atomic<std::size_t> queued_bytes_{0};
+  // Set once the outbox takes no more ordinary frames (closing, or dropped).
+  std::atomic<bool> sealed_{false};
+  // The rest is touched on the strand only.
+  bool logged_in_ = false;
+  bool closing_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace chat::server
