@@ -1,6 +1,8 @@
 #include "server/session.hpp"
 
 #include <array>
+#include <cerrno>
+#include <climits>
 #include <span>
 #include <utility>
 
@@ -9,13 +11,15 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include "protocol/event.hpp"
 #include "protocol/utf8.hpp"
 #include "server/hub.hpp"
 #include "server/log.hpp"
 #include "server/session_registry.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 namespace chat::server {
 
@@ -37,9 +41,12 @@ namespace {
   return buffer;
 }
 
-// Reads per wake-up before yielding, so one flooding client cannot starve the
-// others sharing its thread.
-constexpr int reads_before_yield = 16;
+// One client's turn: how much of its input is handled before the others on
+// its thread (and the writers of its recipients) get to run. It also bounds
+// how much one turn can add to a recipient's outbox, so a client that reads
+// promptly is never mistaken for a slow consumer after a burst.
+constexpr std::size_t max_lines_per_turn = 128;
+constexpr std::size_t max_bytes_per_turn = 16 * 1024;
 
 // Room in the outbox for the frames that bypass the byte bound: the last
 // error or shutdown notice and the end-of-stream marker.
@@ -115,29 +122,35 @@ asio::awaitable<void> session::reader() {
   send(protocol::encode_prompt());
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
-  int reads = 0;
   while (!ec && !closing_ && !stopped_) {
+    std::string_view input;
     const std::span<char> scratch = read_scratch();
-    const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
-    if (ec == asio::error::would_block) {
-      ec.clear();
-      std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
-      reads = 0;
-      continue;
+    if (backlog_.empty()) {
+      const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+      if (ec == asio::error::would_block) {
+        ec.clear();
+        std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
+        continue;
+      }
+      if (ec) break;
+      input = {scratch.data(), n};
+    } else {
+      input = backlog_;
     }
-    if (ec) break;
-    framer_.feed({scratch.data(), n}, [this](auto event, std::string_view line) {
-      return on_line(event, line);
-    });
-    if (n < scratch.size()) {
-      // A short read drained the socket: wait rather than pay for a read
-      // that would only say EAGAIN.
-      std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
-      reads = 0;
-    } else if (++reads == reads_before_yield) {
-      co_await asio::post(socket_.get_executor(), asio::use_awaitable);
-      reads = 0;
+    const std::size_t consumed = process_turn(input);
+    if (consumed < input.size() && !closing_) {
+      // The turn ended early: keep the rest, since scratch belongs to
+      // whichever session runs next on this thread.
+      if (backlog_.empty()) {
+        backlog_.assign(input.substr(consumed));
+      } else {
+        backlog_.erase(0, consumed);
+      }
+    } else {
+      backlog_.clear();
     }
+    // Let the writers of the recipients run before this client sends more.
+    co_await asio::post(socket_.get_executor(), asio::use_awaitable);
   }
   if (stopped_ || closing_) co_return;
   if (ec == asio::error::eof) {
@@ -148,6 +161,15 @@ asio::awaitable<void> session::reader() {
         ec.message());
     stop();
   }
+}
+
+std::size_t session::process_turn(std::string_view input) {
+  std::size_t lines = 0;
+  std::size_t bytes = 0;
+  return framer_.feed(input, [&](auto event, std::string_view line) {
+    bytes += line.size() + 1;
+    return on_line(event, line) && ++lines < max_lines_per_turn && bytes < max_bytes_per_turn;
+  });
 }
 
 bool session::on_line(protocol::line_framer::event event, std::string_view line) {
@@ -216,36 +238,32 @@ bool session::on_request(protocol::any_request&& request) {
 }
 
 asio::awaitable<void> session::writer() {
-  std::vector<frame> batch;
-  std::vector<asio::const_buffer> buffers;
   bool end_of_stream = false;
-  while (!end_of_stream) {
-    auto [ec, first] = co_await outbox_.async_receive(use_tuple);
-    if (ec) co_return;  // stop() closed the outbox
-    // Everything queued since the last write goes out in one gather write.
-    auto take = [&](frame f) {
-      if (f) {
-        batch.push_back(std::move(f));
-      } else {
-        end_of_stream = true;
-      }
-    };
-    take(std::move(first));
+  auto take = [&](frame f) {
+    if (f) {
+      unwritten_.push_back(std::move(f));
+    } else {
+      end_of_stream = true;
+    }
+  };
+  for (;;) {
+    if (unwritten_.empty()) {
+      if (end_of_stream) break;
+      auto [ec, first] = co_await outbox_.async_receive(use_tuple);
+      if (ec) co_return;  // stop() closed the outbox
+      take(std::move(first));
+    }
+    // Everything queued by now goes out together.
     while (!end_of_stream &&
            outbox_.try_receive([&](boost::system::error_code, frame f) { take(std::move(f)); })) {
     }
-    if (batch.empty()) continue;
-    std::size_t bytes = 0;
-    buffers.clear();
-    for (const frame& f : batch) {
-      buffers.push_back(asio::buffer(*f));
-      bytes += f->size();
+    if (unwritten_.empty()) continue;
+    auto ec = write_unwritten();
+    if (ec == asio::error::would_block) {
+      std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_write, use_tuple);
     }
-    auto [write_error, written] = co_await asio::async_write(socket_, buffers, use_tuple);
-    queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-    batch.clear();
-    if (write_error) {
-      log(log_level::debug, "write failed for ", name_, ": ", write_error.message());
+    if (ec) {
+      log(log_level::debug, "write failed for ", name_, ": ", ec.message());
       stop();
       co_return;
     }
@@ -253,6 +271,51 @@ asio::awaitable<void> session::writer() {
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_send, ignored);
   stop();
+}
+
+boost::system::error_code session::write_unwritten() {
+  // Built per call in a per-thread array: there is no suspension between
+  // filling it and the system call.
+  thread_local std::array<iovec, IOV_MAX> iov;
+  while (!unwritten_.empty()) {
+    std::size_t count = 0;
+    for (const frame& f : unwritten_) {
+      if (count == iov.size()) break;
+      const std::size_t skip = count == 0 ? written_of_first_ : 0;
+      iov[count++] = {const_cast<char*>(f->data() + skip), f->size() - skip};
+    }
+    msghdr message{};
+    message.msg_iov = iov.data();
+    message.msg_iovlen = count;
+    // One gather write for every queued frame; MSG_NOSIGNAL because a peer
+    // that vanished must be an error code, not SIGPIPE.
+    const ssize_t sent = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return asio::error::would_block;
+      return {errno, boost::system::system_category()};
+    }
+    std::size_t remaining = static_cast<std::size_t>(sent);
+    std::size_t finished = 0;
+    std::size_t freed = 0;
+    for (const frame& f : unwritten_) {
+      const std::size_t left = f->size() - written_of_first_;
+      if (remaining < left) {
+        written_of_first_ += remaining;
+        break;
+      }
+      remaining -= left;
+      freed += f->size();
+      written_of_first_ = 0;
+      ++finished;
+      if (remaining == 0) break;
+    }
+    unwritten_.erase(unwritten_.begin(), unwritten_.begin() + static_cast<std::ptrdiff_t>(finished));
+    queued_bytes_.fetch_sub(freed, std::memory_order_relaxed);
+  }
+  // A burst should not pin its peak capacity on an idle connection.
+  if (unwritten_.capacity() > 1024) std::vector<frame>().swap(unwritten_);
+  return {};
 }
 
 asio::awaitable<void> session::watchdog() {
@@ -286,9 +349,11 @@ void session::drop_as_slow_consumer() {
   if (closing_ || stopped_) return;
   log(log_level::info, "dropping ", name_, ": more than ", config_.max_queue,
       " bytes queued unread");
-  // Discard what is queued but unwritten so that the error is next in line.
+  // Discard what is queued but unwritten so that the error is next in line;
+  // a frame already partly written must still be finished to keep framing.
   while (outbox_.try_receive([](boost::system::error_code, frame) {})) {
   }
+  unwritten_.resize(written_of_first_ > 0 && !unwritten_.empty() ? 1 : 0);
   push(make_frame(protocol::encode_error(mode_, error_code::slow_consumer,
                                          "you fell too far behind and were disconnected")));
   close_after_flush();

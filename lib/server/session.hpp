@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
@@ -42,7 +43,13 @@ private:
   boost::asio::awaitable<void> reader();
   boost::asio::awaitable<void> writer();
   boost::asio::awaitable<void> watchdog();
+  // Writes unwritten_ until it is empty or the kernel takes no more
+  // (would_block); any other error ends the session.
+  boost::system::error_code write_unwritten();
 
+  // Handles the lines of `input` until the turn is used up; returns the
+  // bytes consumed.
+  std::size_t process_turn(std::string_view input);
   // Handles one complete line; false once the session should read no more.
   bool on_line(protocol::line_framer::event event, std::string_view line);
   void on_handshake(std::string_view line);
@@ -66,9 +73,15 @@ private:
   session_registry& registry_;
   const config& config_;
   protocol::line_framer framer_;
+  // Input read but not yet handled when a turn ended; empty nearly always.
+  std::string backlog_;
   outbox_channel outbox_;
   // Handshake and flush deadlines; one timer because they never overlap.
   boost::asio::steady_timer deadline_;
+  // Frames taken from the outbox and not yet fully written, and how much of
+  // the first one is already out. Used by the writer only.
+  std::vector<frame> unwritten_;
+  std::size_t written_of_first_ = 0;
   // Bytes queued but not yet written: the slow-consumer bound applies to it.
   std::atomic<std::size_t> queued_bytes_{0};
   // Set once the outbox takes no more ordinary frames (closing, or dropped).

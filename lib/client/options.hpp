@@ -1,0 +1,32 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace chat::client {
+
+// chat-client's command line.
+struct options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7777;
+  // Unset: the name is asked on standard input.
+  std::optional<std::string> user;
+  // Print raw envelopes and pass `{` lines through, for scripts.
+  bool json = false;
+};
+
+// The outcome of reading the command line: options to run with, text to
+// print before exiting 0 (--help), or an error to print before exiting 2.
+struct usage_text {
+  std::string text;
+};
+struct usage_error {
+  std::string message;
+};
+using parsed_options = std::variant<options, usage_text, usage_error>;
+
+parsed_options parse_options(int argc, const char* const* argv);
+
+}  // namespace chat::client

@@ -1,0 +1,104 @@
+#include "client/server_event.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/event.hpp"
+
+namespace chat::client {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string without_line_end(std::string frame) {
+  if (!frame.empty() && frame.back() == '\n') frame.pop_back();
+  return frame;
+}
+
+// Field readers that report absence or a wrong type instead of throwing:
+// a malformed envelope is shown raw rather than ending the session.
+bool read_string(const json& object, const char* key, std::string& out) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return false;
+  out = it->get<std::string>();
+  return true;
+}
+
+bool read_names(const json& object, const char* key, std::vector<std::string>& out) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_array()) return false;
+  for (const auto& name : *it) {
+    if (!name.is_string()) return false;
+    out.push_back(name.get<std::string>());
+  }
+  return true;
+}
+
+template <class Number>
+bool read_number(const json& object, const char* key, Number& out) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_number_integer()) return false;
+  out = it->get<Number>();
+  return true;
+}
+
+bool decode_fields(const json& object, const std::string& type, server_event& event) {
+  using kind = server_event::kind;
+  if (type == "welcome") {
+    event.type = kind::welcome;
+    return read_string(object, "user", event.user) && read_string(object, "room", event.room) &&
+           read_names(object, "users", event.users);
+  }
+  if (type == "join" || type == "leave") {
+    event.type = type == "join" ? kind::join : kind::leave;
+    return read_string(object, "room", event.room) && read_string(object, "user", event.user);
+  }
+  if (type == "msg") {
+    event.type = kind::message;
+    return read_number(object, "id", event.id) && read_number(object, "ts", event.ts_ms) &&
+           read_string(object, "room", event.room) && read_string(object, "from", event.from) &&
+           read_string(object, "text", event.text);
+  }
+  if (type == "ack") {
+    event.type = kind::ack;
+    return read_number(object, "id", event.id);
+  }
+  if (type == "users") {
+    event.type = kind::users;
+    return read_string(object, "room", event.room) && read_names(object, "users", event.users);
+  }
+  if (type == "error") {
+    event.type = kind::error;
+    return read_string(object, "code", event.code) && read_string(object, "message", event.text);
+  }
+  if (type == "shutdown") {
+    event.type = kind::shutdown;
+    return true;
+  }
+  if (type == "pong") {
+    event.type = kind::pong;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+server_event decode_server_event(std::string_view frame) {
+  server_event event;
+  // The prompt is the one frame that is the same in both session modes.
+  static const std::string prompt = without_line_end(protocol::encode_prompt());
+  if (frame == prompt) {
+    event.type = server_event::kind::prompt;
+    return event;
+  }
+  if (frame.empty() || frame.front() != '{') return event;
+
+  const json object = json::parse(frame, nullptr, /*allow_exceptions=*/false);
+  std::string type;
+  if (!object.is_object() || !read_string(object, "type", type)) return event;
+  if (!decode_fields(object, type, event)) return server_event{};
+  return event;
+}
+
+}  // namespace chat::client

@@ -1,0 +1,66 @@
+#include <catch2/catch.hpp>
+
+#include <initializer_list>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "client/options.hpp"
+
+namespace {
+
+using namespace chat::client;
+
+parsed_options parse(std::initializer_list<const char*> args) {
+  std::vector<const char*> argv{"chat-client"};
+  argv.insert(argv.end(), args);
+  return parse_options(static_cast<int>(argv.size()), argv.data());
+}
+
+options parsed(std::initializer_list<const char*> args) {
+  const auto result = parse(args);
+  REQUIRE(std::holds_alternative<options>(result));
+  return std::get<options>(result);
+}
+
+std::string error_of(std::initializer_list<const char*> args) {
+  const auto result = parse(args);
+  REQUIRE(std::holds_alternative<usage_error>(result));
+  return std::get<usage_error>(result).message;
+}
+
+}  // namespace
+
+TEST_CASE("options default to a local server and an asked name", "[options]") {
+  const auto opts = parsed({});
+  CHECK(opts.host == "127.0.0.1");
+  CHECK(opts.port == 7777);
+  CHECK_FALSE(opts.user);
+  CHECK_FALSE(opts.json);
+}
+
+TEST_CASE("options take every flag, spaced or with =", "[options]") {
+  const auto opts = parsed({"--host", "::1", "--port=65535", "--user", "alice", "--json"});
+  CHECK(opts.host == "::1");
+  CHECK(opts.port == 65535);
+  CHECK(opts.user == "alice");
+  CHECK(opts.json);
+  CHECK(parsed({"--port", "1"}).port == 1);
+  CHECK(std::holds_alternative<usage_text>(parse({"--help"})));
+}
+
+TEST_CASE("options refuse bad ports naming the value and the range", "[options]") {
+  for (const char* port : {"0", "65536", "77777", "-1", "+80", "80x", "abc", " 80"}) {
+    INFO(port);
+    const std::string message = error_of({"--port", port});
+    CHECK(message.find(std::string("'") + port + "'") != std::string::npos);
+    CHECK(message.find("1 to 65535") != std::string::npos);
+  }
+}
+
+TEST_CASE("options refuse unknown flags and missing values", "[options]") {
+  CHECK(error_of({"--colour"}).find("--colour") != std::string::npos);
+  CHECK(error_of({"--user"}).find("--user") != std::string::npos);
+  CHECK(error_of({"--user="}).find("--user") != std::string::npos);
+  CHECK(error_of({"--json=yes"}).find("--json") != std::string::npos);
+}
