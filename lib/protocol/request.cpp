@@ -1,7 +1,10 @@
 #include "protocol/request.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
+#include "protocol/json_text.hpp"
 #include "protocol/names.hpp"
 
 namespace chat::protocol {
@@ -31,22 +34,38 @@ std::variant<json, decode_error> parse_object(std::string_view frame) {
   return value;
 }
 
-// A message is one line of text: a line break inside it would split the frame
-// for every plain-text recipient.
-bool is_single_line(std::string_view text) {
-  return text.find_first_of(std::string_view("\n\r\0", 3)) == std::string_view::npos;
+// Plain-text recipients see message text raw: a line break would split their
+// frame, and other control characters (ESC above all) would drive their
+// terminal. Tab is the one kept.
+bool is_printable_text(std::string_view text) {
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && c != '\t') || byte == 0x7F;
+  });
 }
 
-decoded<any_request> decode_json_message(const json& object) {
+decoded<any_request> make_message(std::string text, std::string ref_json) {
+  if (text.empty()) return bad_request("message text must not be empty");
+  if (!is_printable_text(text)) {
+    return bad_request("message text must not contain control characters");
+  }
+  return request::message{std::move(text), std::move(ref_json)};
+}
+
+decoded<any_request> decode_json_message(std::string_view frame, const json& object) {
   const auto text = object.find("text");
   if (text == object.end() || !text->is_string()) {
     return bad_request("msg needs a string field \"text\"");
   }
-  request::message message{text->get<std::string>(), {}};
-  if (message.text.empty()) return bad_request("msg text must not be empty");
-  if (!is_single_line(message.text)) return bad_request("msg text must be a single line");
-  if (const auto ref = object.find("ref"); ref != object.end()) message.ref_json = ref->dump();
-  return message;
+  std::string ref_json;
+  if (const auto ref = object.find("ref"); ref != object.end()) {
+    // The client's own text of ref, unless it spans lines: whitespace inside
+    // it may be a CR, which must not reach the ack's frame.
+    const auto raw = raw_member(frame, "ref");
+    ref_json = raw && raw->find_first_of("\r\n") == std::string_view::npos ? std::string(*raw)
+                                                                           : ref->dump();
+  }
+  return make_message(text->get<std::string>(), std::move(ref_json));
 }
 
 }  // namespace
@@ -73,7 +92,7 @@ decoded<any_request> decode_json_request(std::string_view frame) {
   if (auto* error = std::get_if<decode_error>(&parsed)) return std::move(*error);
   const json& object = std::get<json>(parsed);
   const auto& type = object["type"].get_ref<const std::string&>();
-  if (type == "msg") return decode_json_message(object);
+  if (type == "msg") return decode_json_message(frame, object);
   if (type == "ping") return request::ping{};
   if (type == "who") return request::who{};
   if (type == "quit") return request::quit{};
@@ -81,8 +100,8 @@ decoded<any_request> decode_json_request(std::string_view frame) {
 }
 
 decoded<any_request> decode_plain_request(std::string_view frame) {
-  if (!frame.starts_with('/')) return request::message{std::string(frame), {}};
-  if (frame.starts_with("//")) return request::message{std::string(frame.substr(1)), {}};
+  if (!frame.starts_with('/')) return make_message(std::string(frame), {});
+  if (frame.starts_with("//")) return make_message(std::string(frame.substr(1)), {});
   const std::string_view command = frame.substr(0, frame.find(' '));
   if (command == "/who") return request::who{};
   if (command == "/quit") return request::quit{};

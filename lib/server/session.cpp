@@ -212,6 +212,8 @@ void session::on_handshake(std::string_view line) {
     send(protocol::encode_error(attempted, error_code::name_taken,
                                 "the name " + name_ + " is taken"));
     send(protocol::encode_prompt());
+    // Until a login succeeds the session speaks plain text.
+    mode_ = session_mode::plain;
     return;
   }
   logged_in_ = true;

@@ -1,0 +1,82 @@
+#include "bench/payload.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <random>
+
+namespace chat::bench {
+
+namespace {
+
+constexpr char marker = '~';
+constexpr char separator = ':';
+constexpr char padding = '.';
+
+template <class Number>
+char* put_field(char* out, Number value) noexcept {
+  // The buffer is at least min_payload long and every header fits in it.
+  out = std::to_chars(out, out + 20, value).ptr;
+  *out++ = separator;
+  return out;
+}
+
+// Reads "DIGITS:" from the front of `text`; the view moves past the ':'.
+template <class Number>
+bool take_field(std::string_view& text, Number& value) noexcept {
+  const char* const end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc{} || stop == text.data() || stop == end || *stop != separator) return false;
+  text.remove_prefix(static_cast<std::size_t>(stop - text.data()) + 1);
+  return true;
+}
+
+}  // namespace
+
+run_id run_id::from_number(std::uint32_t number) {
+  static constexpr char digits[] = "0123456789abcdef";
+  run_id id;
+  for (std::size_t i = 0; i < id.hex.size(); ++i) {
+    id.hex[id.hex.size() - 1 - i] = digits[(number >> (4 * i)) & 0xF];
+  }
+  return id;
+}
+
+run_id run_id::random() {
+  std::random_device device;
+  return from_number(static_cast<std::uint32_t>(device()));
+}
+
+void write_payload(char* dst, std::size_t size, const run_id& run, const stamp& fields) noexcept {
+  char* out = dst;
+  *out++ = marker;
+  std::memcpy(out, run.hex.data(), run.hex.size());
+  out += run.hex.size();
+  *out++ = separator;
+  out = put_field(out, fields.slot);
+  out = put_field(out, fields.seq);
+  out = put_field(out, fields.sent_ns);
+  std::memset(out, padding, size - static_cast<std::size_t>(out - dst));
+}
+
+parsed_payload parse_payload(std::string_view text, const run_id& run, std::size_t size) noexcept {
+  constexpr std::size_t header = 1 + 8 + 1;
+  parsed_payload result;
+  if (text.size() < header || text[0] != marker || text[header - 1] != separator) return result;
+  if (std::memcmp(text.data() + 1, run.hex.data(), run.hex.size()) != 0) {
+    result.kind = payload_kind::other_run;
+    return result;
+  }
+  result.kind = payload_kind::malformed;
+  // Checking the length and the last byte catches cut and merged frames
+  // without scanning every padding byte of a large payload.
+  if (text.size() != size || text.back() != padding) return result;
+  std::string_view rest = text.substr(header);
+  if (!take_field(rest, result.fields.slot) || !take_field(rest, result.fields.seq) ||
+      !take_field(rest, result.fields.sent_ns)) {
+    return result;
+  }
+  result.kind = payload_kind::ours;
+  return result;
+}
+
+}  // namespace chat::bench

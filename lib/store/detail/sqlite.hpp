@@ -1,0 +1,96 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <sqlite3.h>
+
+// Thin owners of SQLite handles. Private to the store: the public headers
+// never include sqlite3.h.
+namespace chat::store::detail {
+
+// A failed SQLite call: the result code and SQLite's own words for it. The
+// store rewraps it with the path and what it was doing.
+class sqlite_error : public std::runtime_error {
+public:
+  sqlite_error(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  int code() const noexcept { return code_; }
+
+private:
+  // Primary code (SQLITE_NOTADB, SQLITE_CORRUPT...), to tell the reasons apart.
+  int code_;
+};
+
+class connection {
+public:
+  // Opens `file`; throws sqlite_error when SQLite cannot.
+  connection(const std::filesystem::path& file, int flags);
+  ~connection();
+
+  // Movable so that a function can open and check a database, then hand it over.
+  connection(connection&& other) noexcept;
+  connection& operator=(connection&&) = delete;
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  sqlite3* get() const noexcept { return db_; }
+
+  // Runs statements that return nothing of interest (schema, pragmas).
+  void execute(const char* sql);
+
+  // SQLite's message for the last failure, with the system's reason for an
+  // I/O failure ("unable to open database file (Permission denied)").
+  std::string last_error() const;
+
+  // Throws sqlite_error unless `code` is a success (OK, ROW or DONE).
+  void check(int code) const;
+
+private:
+  sqlite3* db_ = nullptr;
+};
+
+// A prepared statement, kept for the life of its connection and reused.
+class statement {
+public:
+  statement(connection& db, std::string_view sql);
+  ~statement();
+
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+
+  // Parameters are numbered from 1, as in SQL. Text is bound without a copy:
+  // it must outlive the next reset().
+  void bind(int index, std::int64_t value);
+  void bind(int index, std::string_view text);
+
+  // True for a row, false when done; throws sqlite_error on failure.
+  bool step();
+
+  std::int64_t column_int(int index) const;
+  std::string column_text(int index) const;
+
+  // Ready for the next use: also ends the read it held open, which would
+  // otherwise keep the WAL from being checkpointed.
+  void reset() noexcept;
+
+private:
+  connection& db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Resets a statement however the scope using it ends.
+class reset_on_exit {
+public:
+  explicit reset_on_exit(statement& s) noexcept : statement_(s) {}
+  ~reset_on_exit() { statement_.reset(); }
+  reset_on_exit(const reset_on_exit&) = delete;
+  reset_on_exit& operator=(const reset_on_exit&) = delete;
+
+private:
+  statement& statement_;
+};
+
+}  // namespace chat::store::detail

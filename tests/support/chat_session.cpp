@@ -1,0 +1,74 @@
+#include "chat_session.hpp"
+
+#include <stdexcept>
+
+namespace chat::test {
+
+json read_json(line_client& client, std::chrono::milliseconds timeout) {
+  const std::string line = client.read_line(timeout);
+  json frame = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (frame.is_discarded() || !frame.is_object()) {
+    throw std::runtime_error("expected a JSON object, got: " + line);
+  }
+  return frame;
+}
+
+void expect_prompt(line_client& client) {
+  const std::string line = client.read_line();
+  if (line != "USER") throw std::runtime_error("expected the USER prompt, got: " + line);
+}
+
+line_client join_plain(std::uint16_t port, std::string_view name, line_client_options options) {
+  line_client client(port, options);
+  expect_prompt(client);
+  client.send_line(name);
+  const std::string welcome = client.read_line();
+  if (!welcome.starts_with("* welcome " + std::string(name) + ",")) {
+    throw std::runtime_error("expected the plain welcome for " + std::string(name) +
+                             ", got: " + welcome);
+  }
+  return client;
+}
+
+line_client join_json(std::uint16_t port, std::string_view name, line_client_options options) {
+  line_client client(port, options);
+  expect_prompt(client);
+  client.send_line(json{{"type", "hello"}, {"user", name}}.dump());
+  const json welcome = read_json(client);
+  if (welcome.value("type", "") != "welcome" || welcome.value("user", "") != name) {
+    throw std::runtime_error("expected the JSON welcome for " + std::string(name) +
+                             ", got: " + welcome.dump());
+  }
+  return client;
+}
+
+void expect_join(line_client& member, std::string_view name) {
+  const std::string line = member.read_line();
+  const json frame = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  const bool announced = line == "* " + std::string(name) + " joined lobby" ||
+                         frame == json{{"type", "join"}, {"room", "lobby"}, {"user", name}};
+  if (!announced)
+    throw std::runtime_error("expected " + std::string(name) + " to join, got: " + line);
+}
+
+std::string frames(std::initializer_list<std::string_view> lines) {
+  std::string out;
+  for (const std::string_view line : lines) out.append(line).push_back('\n');
+  return out;
+}
+
+std::string error_code_of(std::string_view line) {
+  constexpr std::string_view plain_prefix = "! error ";
+  if (line.starts_with(plain_prefix)) {
+    line.remove_prefix(plain_prefix.size());
+    return std::string(line.substr(0, line.find(':')));
+  }
+  const json frame = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (frame.is_object() && frame.value("type", "") == "error" && frame.contains("code") &&
+      frame["code"].is_string()) {
+    return frame["code"].get<std::string>();
+  }
+  return {};
+}
+
+}  // namespace chat::test

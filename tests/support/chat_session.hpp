@@ -1,0 +1,38 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "line_client.hpp"
+
+namespace chat::test {
+
+using nlohmann::json;
+
+// The next frame of a JSON session, parsed. Throws if it is not a JSON object.
+json read_json(line_client& client, std::chrono::milliseconds timeout = default_timeout);
+
+// Reads the USER prompt; throws if anything else comes.
+void expect_prompt(line_client& client);
+
+// Connects, answers the prompt and reads the welcome: a session ready to
+// chat. Throws if the server says anything else.
+line_client join_plain(std::uint16_t port, std::string_view name, line_client_options options = {});
+line_client join_json(std::uint16_t port, std::string_view name, line_client_options options = {});
+
+// Reads the announcement that `name` joined the lobby, in either form; throws
+// if the next line is anything else.
+void expect_join(line_client& member, std::string_view name);
+
+// Several frames in one string, each ended by LF, to send in one write.
+std::string frames(std::initializer_list<std::string_view> lines);
+
+// The code of an error frame in either form (`! error <code>: ...` or
+// {"type":"error","code":...}), or an empty string for any other line.
+std::string error_code_of(std::string_view line);
+
+}  // namespace chat::test

@@ -1,0 +1,203 @@
+#include "line_client.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+namespace chat::test {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
+
+[[noreturn]] void fail_errno(const std::string& what) { fail(what + ": " + std::strerror(errno)); }
+
+// The tail of what was received, printable, so a failure shows what came instead.
+std::string excerpt(std::string_view bytes) {
+  constexpr std::size_t shown = 200;
+  if (bytes.size() > shown) bytes = bytes.substr(bytes.size() - shown);
+  std::string out;
+  for (const char c : bytes) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += '?';
+    } else {
+      out += c;
+    }
+  }
+  return out.empty() ? "nothing" : '"' + out + '"';
+}
+
+int remaining_ms(clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+  return static_cast<int>(std::max<std::chrono::milliseconds::rep>(left.count(), 0));
+}
+
+}  // namespace
+
+line_client::line_client(std::uint16_t port, line_client_options options) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) fail_errno("socket");
+  if (options.receive_buffer > 0 &&
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &options.receive_buffer,
+                   sizeof options.receive_buffer) != 0) {
+    fail_errno("setsockopt SO_RCVBUF");
+  }
+  // Tests send small lines back to back; Nagle would hold the second one
+  // until the first is acknowledged.
+  const int on = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    const int error = errno;
+    ::close(fd_);
+    fd_ = -1;
+    errno = error;
+    fail_errno("connect to 127.0.0.1:" + std::to_string(port));
+  }
+}
+
+line_client::~line_client() { close(); }
+
+line_client::line_client(line_client&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      buffer_(std::move(other.buffer_)),
+      consumed_(other.consumed_),
+      eof_(other.eof_) {}
+
+line_client& line_client::operator=(line_client&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+    buffer_ = std::move(other.buffer_);
+    consumed_ = other.consumed_;
+    eof_ = other.eof_;
+  }
+  return *this;
+}
+
+void line_client::send_line(std::string_view line) {
+  std::string framed(line);
+  framed.push_back('\n');
+  send_raw(framed);
+}
+
+void line_client::send_raw(std::string_view bytes) {
+  const auto deadline = clock::now() + default_timeout;
+  while (!bytes.empty()) {
+    pollfd entry{fd_, POLLOUT, 0};
+    const int ready = ::poll(&entry, 1, remaining_ms(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) fail_errno("poll");
+    if (ready == 0) fail("timed out sending: the server stopped reading");
+    const ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (sent < 0) fail_errno("send");
+    bytes.remove_prefix(static_cast<std::size_t>(sent));
+  }
+}
+
+bool line_client::receive_some(clock::time_point deadline, std::string_view awaiting) {
+  for (;;) {
+    pollfd entry{fd_, POLLIN, 0};
+    const int ready = ::poll(&entry, 1, remaining_ms(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) fail_errno("poll");
+    if (ready == 0) {
+      fail("timed out waiting for " + std::string(awaiting) +
+           "; unread: " + excerpt(std::string_view(buffer_).substr(consumed_)));
+    }
+    return receive_available();
+  }
+}
+
+bool line_client::receive_available() {
+  if (consumed_ > 0) {
+    buffer_.erase(0, consumed_);
+    consumed_ = 0;
+  }
+  char chunk[64 * 1024];
+  for (;;) {
+    const ssize_t received = ::recv(fd_, chunk, sizeof chunk, MSG_DONTWAIT);
+    if (received > 0) {
+      buffer_.append(chunk, static_cast<std::size_t>(received));
+      continue;
+    }
+    if (received == 0) {
+      eof_ = true;
+      return false;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+    // An RST where a FIN was due loses whatever the server had queued.
+    fail_errno("recv (after " + excerpt(buffer_) + ")");
+  }
+}
+
+std::optional<std::string> line_client::take_line() {
+  const std::size_t lf = buffer_.find('\n', consumed_);
+  if (lf == std::string::npos) return std::nullopt;
+  std::string line = buffer_.substr(consumed_, lf - consumed_);
+  consumed_ = lf + 1;
+  return line;
+}
+
+std::string line_client::read_line(std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  for (;;) {
+    if (auto line = take_line()) return std::move(*line);
+    if (eof_) {
+      fail("the server closed the connection while a line was awaited; unread: " +
+           excerpt(std::string_view(buffer_).substr(consumed_)));
+    }
+    receive_some(deadline, "a line");
+  }
+}
+
+std::vector<std::string> line_client::read_until_eof(std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  std::vector<std::string> lines;
+  for (;;) {
+    while (auto line = take_line()) lines.push_back(std::move(*line));
+    if (eof_) break;
+    receive_some(deadline, "the server to close the connection");
+  }
+  if (consumed_ != buffer_.size()) {
+    fail("the connection ended inside a line: " +
+         excerpt(std::string_view(buffer_).substr(consumed_)));
+  }
+  return lines;
+}
+
+void line_client::shutdown_write() {
+  if (::shutdown(fd_, SHUT_WR) != 0) fail_errno("shutdown");
+}
+
+void line_client::close() {
+  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+}
+
+void line_client::reset() {
+  // Linger on, zero seconds: close() sends an RST instead of a FIN.
+  const linger abort_on_close{1, 0};
+  ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  close();
+}
+
+}  // namespace chat::test

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chat::test {
+
+// Long enough for a sanitizer build on a busy machine, short enough that a
+// server which never answers fails the test instead of hanging the suite.
+inline constexpr std::chrono::milliseconds default_timeout{5'000};
+
+struct line_client_options {
+  // SO_RCVBUF set before connecting; 0 keeps the kernel's autotuned default.
+  // A small buffer makes a client that stops reading push back at once.
+  int receive_buffer = 0;
+};
+
+// A blocking TCP client that speaks lines, for tests. Every read has a
+// deadline (poll), so a broken server is a failed test with a message saying
+// what was awaited, never a hang. Failures are thrown as std::runtime_error.
+class line_client {
+public:
+  line_client(std::uint16_t port, line_client_options options = {});
+  ~line_client();
+  line_client(line_client&& other) noexcept;
+  line_client& operator=(line_client&& other) noexcept;
+  line_client(const line_client&) = delete;
+  line_client& operator=(const line_client&) = delete;
+
+  // Sends `line` followed by LF.
+  void send_line(std::string_view line);
+  // Sends bytes as they are: partial lines, CRLF, invalid UTF-8...
+  void send_raw(std::string_view bytes);
+
+  // The next line without its LF. Throws on timeout or when the server closes.
+  std::string read_line(std::chrono::milliseconds timeout = default_timeout);
+
+  // Reads until the server closes the connection and returns the complete
+  // lines that came before. Throws on timeout or if an unfinished line is
+  // left at the end.
+  std::vector<std::string> read_until_eof(std::chrono::milliseconds timeout = default_timeout);
+
+  // For clients multiplexed with poll(): reads whatever the socket holds now
+  // without blocking, then hands out complete lines one by one.
+  int fd() const noexcept { return fd_; }
+  // Returns false once the server has closed the connection.
+  bool receive_available();
+  std::optional<std::string> take_line();
+
+  // Ways to go away: a FIN for writing only, a plain close, or an RST.
+  void shutdown_write();
+  void close();
+  void reset();
+
+private:
+  // Waits for readability and reads once; false at EOF. Throws on timeout.
+  bool receive_some(std::chrono::steady_clock::time_point deadline, std::string_view awaiting);
+
+  int fd_ = -1;
+  // Bytes received but not yet handed out as lines.
+  std::string buffer_;
+  // Where the unconsumed part of buffer_ begins; compacted lazily.
+  std::size_t consumed_ = 0;
+  bool eof_ = false;
+};
+
+}  // namespace chat::test

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "line_client.hpp"
+#include "server/server.hpp"
+
+namespace chat::test {
+
+// The configuration tests start from: a free port, two threads so that
+// sessions really run concurrently, and only warnings in the log.
+server::config test_config();
+
+// A real chat server on a loopback port, run by a thread of the test process.
+class test_server {
+public:
+  explicit test_server(server::config config = test_config());
+  // Stops the server if the test did not.
+  ~test_server();
+  test_server(const test_server&) = delete;
+  test_server& operator=(const test_server&) = delete;
+
+  std::uint16_t port() const { return port_; }
+
+  // A new connection that has not read anything yet.
+  line_client connect(line_client_options options = {}) const;
+
+  // server::stop(), then waits for run() to return and rethrows what run()
+  // threw. A server that does not finish within `limit` cannot be recovered
+  // from inside the process, so that aborts the test binary with a message.
+  void stop(std::chrono::milliseconds limit = std::chrono::seconds(5));
+
+private:
+  server::server server_;
+  std::uint16_t port_;
+  std::mutex mutex_;
+  std::condition_variable finished_cv_;
+  bool finished_ = false;
+  std::exception_ptr run_error_;
+  bool stopped_ = false;
+  std::thread thread_;
+};
+
+}  // namespace chat::test
