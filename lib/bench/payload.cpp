@@ -12,6 +12,9 @@ constexpr char marker = '~';
 constexpr char separator = ':';
 constexpr char padding = '.';
 
+constexpr std::string_view json_prefix = R"({"type":"msg","text":")";
+constexpr std::string_view json_suffix = "\"}\n";
+
 template <class Number>
 char* put_field(char* out, Number value) noexcept {
   // The buffer is at least min_payload long and every header fits in it.
@@ -77,6 +80,28 @@ parsed_payload parse_payload(std::string_view text, const run_id& run, std::size
   }
   result.kind = payload_kind::ours;
   return result;
+}
+
+std::size_t message_request_size(bool json, std::size_t size) noexcept {
+  return size + (json ? json_prefix.size() + json_suffix.size() : 1);
+}
+
+void append_message_request(std::string& out, bool json, std::size_t size, const run_id& run,
+                            const stamp& fields) {
+  const std::size_t start = out.size();
+  out.resize(start + message_request_size(json, size));
+  char* at = out.data() + start;
+  if (json) {
+    std::memcpy(at, json_prefix.data(), json_prefix.size());
+    at += json_prefix.size();
+  }
+  write_payload(at, size, run, fields);
+  at += size;
+  if (json) {
+    std::memcpy(at, json_suffix.data(), json_suffix.size());
+  } else {
+    *at = '\n';
+  }
 }
 
 }  // namespace chat::bench

@@ -56,4 +56,13 @@ struct parsed_payload {
 
 parsed_payload parse_payload(std::string_view text, const run_id& run, std::size_t size) noexcept;
 
+// The size of the client frame that sends one payload of `size` bytes.
+std::size_t message_request_size(bool json, std::size_t size) noexcept;
+
+// Appends that frame: the plain line, or the JSON msg request, byte for byte
+// as protocol::encode_message_request writes it (the payload never needs
+// escaping), without building a string per message.
+void append_message_request(std::string& out, bool json, std::size_t size, const run_id& run,
+                            const stamp& fields);
+
 }  // namespace chat::bench

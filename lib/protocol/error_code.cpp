@@ -13,6 +13,11 @@ std::string_view to_string(error_code code) noexcept {
     case error_code::unknown_command: return "unknown-command";
     case error_code::slow_consumer: return "slow-consumer";
     case error_code::timeout: return "timeout";
+    case error_code::not_in_room: return "not-in-room";
+    case error_code::no_such_user: return "no-such-user";
+    case error_code::rate_limited: return "rate-limited";
+    case error_code::server_full: return "server-full";
+    case error_code::too_many_connections: return "too-many-connections";
   }
   return "internal";
 }

@@ -16,6 +16,11 @@ enum class error_code {
   unknown_command,
   slow_consumer,
   timeout,
+  not_in_room,
+  no_such_user,
+  rate_limited,
+  server_full,
+  too_many_connections,
 };
 
 std::string_view to_string(error_code code) noexcept;

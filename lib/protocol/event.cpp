@@ -22,6 +22,16 @@ void append_json_name_array(std::string& out, std::span<const std::string> names
   out.push_back(']');
 }
 
+void append_json_topic(std::string& out, std::string_view topic) {
+  if (topic.empty()) return;
+  out.append(R"(,"topic":)");
+  append_json_string(out, topic);
+}
+
+void append_plain_topic(std::string& out, std::string_view topic) {
+  if (!topic.empty()) out.append("; topic: ").append(topic);
+}
+
 // {"type":"<type>","room":<room>,"user":<user>}
 std::string encode_membership(std::string_view type, std::string_view room,
                               std::string_view user) {
@@ -48,7 +58,7 @@ std::string plain_line(std::string_view a, std::string_view b = {}, std::string_
 std::string encode_prompt() { return "USER\n"; }
 
 std::string encode_welcome(session_mode mode, std::string_view user, std::string_view room,
-                           std::span<const std::string> users) {
+                           std::span<const std::string> users, std::string_view topic) {
   std::string out;
   if (mode == session_mode::json) {
     out.append(R"({"type":"welcome","user":)");
@@ -57,10 +67,12 @@ std::string encode_welcome(session_mode mode, std::string_view user, std::string
     append_json_string(out, room);
     out.append(R"(,"users":)");
     append_json_name_array(out, users);
+    append_json_topic(out, topic);
     out.append("}\n");
   } else {
     out.append("* welcome ").append(user).append(", you are in ").append(room).append(" with: ");
     append_name_list(out, users);
+    append_plain_topic(out, topic);
     out.append(" (/help lists commands)\n");
   }
   return out;
@@ -76,21 +88,32 @@ std::string encode_leave(session_mode mode, std::string_view room, std::string_v
   return plain_line("* ", user, " left ", room);
 }
 
-std::string encode_message(session_mode mode, std::uint64_t id, std::int64_t ts_ms,
-                           std::string_view room, std::string_view from, std::string_view text) {
-  if (mode == session_mode::plain) return plain_line(from, ": ", text);
+std::string encode_message(session_mode mode, const message_view& message) {
   std::string out;
-  out.reserve(72 + room.size() + from.size() + text.size());
-  out.append(R"({"type":"msg","id":)").append(std::to_string(id));
-  out.append(R"(,"ts":)").append(std::to_string(ts_ms));
+  if (mode == session_mode::plain) {
+    out.reserve(24 + message.room.size() + message.from.size() + message.text.size());
+    if (message.history) out.append("[history] ");
+    if (message.plain_names_room) out.append("[").append(message.room).append("] ");
+    out.append(message.from).append(": ").append(message.text).push_back('\n');
+    return out;
+  }
+  out.reserve(96 + message.room.size() + message.from.size() + message.text.size());
+  out.append(R"({"type":"msg","id":)").append(std::to_string(message.id));
+  out.append(R"(,"ts":)").append(std::to_string(message.ts_ms));
   out.append(R"(,"room":)");
-  append_json_string(out, room);
+  append_json_string(out, message.room);
   out.append(R"(,"from":)");
-  append_json_string(out, from);
+  append_json_string(out, message.from);
   out.append(R"(,"text":)");
-  append_json_string(out, text);
+  append_json_string(out, message.text);
+  if (message.history) out.append(R"(,"history":true)");
   out.append("}\n");
   return out;
+}
+
+std::string encode_message(session_mode mode, std::uint64_t id, std::int64_t ts_ms,
+                           std::string_view room, std::string_view from, std::string_view text) {
+  return encode_message(mode, message_view{id, ts_ms, room, from, text});
 }
 
 std::string encode_users(session_mode mode, std::string_view room,
@@ -125,8 +148,9 @@ std::string encode_shutdown(session_mode mode) {
 }
 
 std::string encode_help() {
-  return "* commands: /who lists the room, /quit leaves, /help shows this;"
-         " any other line is a message (start it with // to send a leading /)\n";
+  return "* commands: /join ROOM, /leave [ROOM], /rooms, /who [ROOM], /topic [TEXT],"
+         " /msg NAME TEXT, /nick NAME, /quit, /help; any other line is a message to your"
+         " current room (start it with // to send a leading /)\n";
 }
 
 std::string encode_ack(std::string_view ref_json, std::uint64_t id) {
@@ -137,6 +161,121 @@ std::string encode_ack(std::string_view ref_json, std::uint64_t id) {
 }
 
 std::string encode_pong() { return "{\"type\":\"pong\"}\n"; }
+
+std::string encode_ping() { return "{\"type\":\"ping\"}\n"; }
+
+std::string encode_joined(session_mode mode, std::string_view room,
+                          std::span<const std::string> users, std::string_view topic) {
+  std::string out;
+  if (mode == session_mode::json) {
+    out.append(R"({"type":"joined","room":)");
+    append_json_string(out, room);
+    out.append(R"(,"users":)");
+    append_json_name_array(out, users);
+    append_json_topic(out, topic);
+    out.append("}\n");
+  } else {
+    out.append("* you joined ").append(room).append(" with: ");
+    append_name_list(out, users);
+    append_plain_topic(out, topic);
+    out.push_back('\n');
+  }
+  return out;
+}
+
+std::string encode_left(session_mode mode, std::string_view room) {
+  if (mode == session_mode::plain) return plain_line("* you left ", room);
+  std::string out(R"({"type":"left","room":)");
+  append_json_string(out, room);
+  out.append("}\n");
+  return out;
+}
+
+std::string encode_rooms(session_mode mode, std::span<const room_summary> rooms) {
+  std::string out;
+  if (mode == session_mode::json) {
+    out.append(R"({"type":"rooms","rooms":[)");
+    for (std::size_t i = 0; i < rooms.size(); ++i) {
+      if (i != 0) out.push_back(',');
+      out.append(R"({"room":)");
+      append_json_string(out, rooms[i].name);
+      out.append(R"(,"users":)").append(std::to_string(rooms[i].users));
+      append_json_topic(out, rooms[i].topic);
+      out.push_back('}');
+    }
+    out.append("]}\n");
+  } else {
+    out.append("* rooms:");
+    for (std::size_t i = 0; i < rooms.size(); ++i) {
+      out.append(i == 0 ? " " : ", ").append(rooms[i].name);
+      out.append(" (").append(std::to_string(rooms[i].users)).append(")");
+    }
+    out.push_back('\n');
+  }
+  return out;
+}
+
+std::string encode_topic(session_mode mode, std::string_view room, std::string_view text,
+                         std::string_view by) {
+  if (mode == session_mode::plain) {
+    if (by.empty()) return plain_line("* topic of ", room, ": ", text.empty() ? "(none)" : text);
+    return plain_line("* ", by, " set the topic of ", std::string(room) + ": " + std::string(text));
+  }
+  std::string out(R"({"type":"topic","room":)");
+  append_json_string(out, room);
+  out.append(R"(,"text":)");
+  append_json_string(out, text);
+  if (!by.empty()) {
+    out.append(R"(,"by":)");
+    append_json_string(out, by);
+  }
+  out.append("}\n");
+  return out;
+}
+
+std::string encode_direct(session_mode mode, std::uint64_t id, std::int64_t ts_ms,
+                          std::string_view from, std::string_view to, std::string_view text) {
+  if (mode == session_mode::plain) return plain_line("[dm] ", from, ": ", text);
+  std::string out(R"({"type":"dm","id":)");
+  out.append(std::to_string(id)).append(R"(,"ts":)").append(std::to_string(ts_ms));
+  out.append(R"(,"from":)");
+  append_json_string(out, from);
+  out.append(R"(,"to":)");
+  append_json_string(out, to);
+  out.append(R"(,"text":)");
+  append_json_string(out, text);
+  out.append("}\n");
+  return out;
+}
+
+std::string encode_nick(session_mode mode, std::string_view old_name,
+                        std::string_view new_name) {
+  if (mode == session_mode::plain) return plain_line("* ", old_name, " is now known as ", new_name);
+  std::string out(R"({"type":"nick","old":)");
+  append_json_string(out, old_name);
+  out.append(R"(,"new":)");
+  append_json_string(out, new_name);
+  out.append("}\n");
+  return out;
+}
+
+std::string encode_history_page(std::string_view room, std::span<const message_view> messages) {
+  std::string out(R"({"type":"history","room":)");
+  append_json_string(out, room);
+  out.append(R"(,"messages":[)");
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    out.append(R"({"id":)").append(std::to_string(messages[i].id));
+    out.append(R"(,"ts":)").append(std::to_string(messages[i].ts_ms));
+    out.append(R"(,"from":)");
+    append_json_string(out, messages[i].from);
+    out.append(R"(,"text":)");
+    append_json_string(out, messages[i].text);
+    out.push_back('}');
+  }
+  out.append("]}\n");
+  return out;
+}
 
 std::string encode_hello_request(std::string_view user) {
   std::string out(R"({"type":"hello","user":)");

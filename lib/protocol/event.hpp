@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -16,9 +17,23 @@ enum class session_mode { plain, json };
 // terminal; JSON forms are the envelopes of protocol/PROTOCOL.md.
 std::string encode_prompt();
 std::string encode_welcome(session_mode mode, std::string_view user, std::string_view room,
-                           std::span<const std::string> users);
+                           std::span<const std::string> users, std::string_view topic = {});
 std::string encode_join(session_mode mode, std::string_view room, std::string_view user);
 std::string encode_leave(session_mode mode, std::string_view room, std::string_view user);
+
+// A message as the room's members see it. Plain lines name the room unless
+// it is the default one, so a one-room chat reads as plainly as ever.
+struct message_view {
+  std::uint64_t id;
+  std::int64_t ts_ms;
+  std::string_view room;
+  std::string_view from;
+  std::string_view text;
+  bool plain_names_room = false;
+  // Sent when joining a room, from before the member was there.
+  bool history = false;
+};
+std::string encode_message(session_mode mode, const message_view& message);
 std::string encode_message(session_mode mode, std::uint64_t id, std::int64_t ts_ms,
                            std::string_view room, std::string_view from, std::string_view text);
 std::string encode_users(session_mode mode, std::string_view room,
@@ -26,9 +41,30 @@ std::string encode_users(session_mode mode, std::string_view room,
 std::string encode_error(session_mode mode, error_code code, std::string_view message);
 std::string encode_shutdown(session_mode mode);
 std::string encode_help();
-// JSON sessions only.
+
+// To the member who joined: the room, who is in it and its topic.
+std::string encode_joined(session_mode mode, std::string_view room,
+                          std::span<const std::string> users, std::string_view topic);
+// To the member who left.
+std::string encode_left(session_mode mode, std::string_view room);
+struct room_summary {
+  std::string name;
+  std::size_t users;
+  std::string topic;
+};
+std::string encode_rooms(session_mode mode, std::span<const room_summary> rooms);
+// A topic change (or, with an empty `by`, the answer to asking for it).
+std::string encode_topic(session_mode mode, std::string_view room, std::string_view text,
+                         std::string_view by);
+std::string encode_direct(session_mode mode, std::uint64_t id, std::int64_t ts_ms,
+                          std::string_view from, std::string_view to, std::string_view text);
+std::string encode_nick(session_mode mode, std::string_view old_name, std::string_view new_name);
+// JSON sessions only: a page of older messages, oldest first.
+std::string encode_history_page(std::string_view room, std::span<const message_view> messages);
 std::string encode_ack(std::string_view ref_json, std::uint64_t id);
 std::string encode_pong();
+// The server's keepalive probe; a JSON client answers {"type":"pong"}.
+std::string encode_ping();
 
 // Client-to-server frames, for the bundled client and the tests.
 std::string encode_hello_request(std::string_view user);

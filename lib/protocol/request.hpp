@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,22 +11,57 @@
 
 namespace chat::protocol {
 
-// What a client asks for, whichever session mode it arrived in.
+// What a client asks for, whichever session mode it arrived in. An empty
+// `room` means the session's current room.
 namespace request {
 struct message {
   std::string text;
-  // The client's `ref`, kept as compact JSON text so the ack can echo it
-  // without parsing it again; empty when the client sent none.
+  // The client's `ref`, kept as JSON text so the ack can echo it without
+  // parsing it again; empty when the client sent none.
+  std::string ref_json;
+  std::string room;
+};
+struct direct {
+  std::string to;
+  std::string text;
   std::string ref_json;
 };
+struct join {
+  std::string room;
+};
+struct leave {
+  std::string room;
+};
+struct who {
+  std::string room;
+};
+struct topic {
+  std::string room;
+  // Absent: show the topic; present (even empty): set it.
+  std::optional<std::string> text;
+};
+struct nick {
+  std::string user;
+};
+struct history {
+  std::string room;
+  std::uint64_t before = 0;  // 0: from the newest
+  std::size_t limit = 50;
+};
+struct rooms {};
 struct ping {};
-struct who {};
+struct pong {};
 struct quit {};
 struct help {};
 }  // namespace request
 
 using any_request =
-    std::variant<request::message, request::ping, request::who, request::quit, request::help>;
+    std::variant<request::message, request::direct, request::join, request::leave, request::who,
+                 request::topic, request::nick, request::history, request::rooms, request::ping,
+                 request::pong, request::quit, request::help>;
+
+// Most history one request may ask for.
+inline constexpr std::size_t max_history_page = 200;
 
 // The first frame of a connection: a plain name or a JSON hello.
 struct hello {

@@ -1,6 +1,9 @@
 #include "server/config.hpp"
 
+#include "protocol/names.hpp"
+
 #include <charconv>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <map>
@@ -20,9 +23,21 @@ constexpr std::string_view usage = R"(usage: chat-server [options]
                              as a slow consumer (default 1048576)
   --handshake-timeout SECS   time a new client has to pick a name (default 30)
   --default-room NAME        room every client joins at login (default lobby)
+  --history N                messages each room keeps for newcomers (default 100; 0 keeps none)
+  --data-dir DIR             keep history in DIR/history.sqlite3 across restarts
+                             (default: in memory only)
+  --ping-interval SECS       ping JSON clients silent this long; drop them if still
+                             silent after as long again (default 60; 0: never)
+  --idle-timeout SECS        drop any client silent this long (default 300; 0: never)
+  --rate-limit R/B           messages per second and burst per client (default 10/20;
+                             0 turns the limit off, as benchmarks and load tests should)
+  --max-clients N            connections served at once (default 10000)
+  --max-per-ip N             connections from one address (default 100; 0: no limit)
   --log-level LEVEL          error, warn, info or debug (default info)
   --help                     show this text
 )";
+
+constexpr std::string_view room_rule = "expected 1 to 64 of A-Z a-z 0-9 _ . -";
 
 template <class Number>
 bool parse_number(std::string_view text, Number& out) {
@@ -38,6 +53,33 @@ std::optional<std::string> read_bounded(std::string_view flag, std::string_view 
   if (!parse_number(text, out) || out < low || out > high) {
     return "invalid " + std::string(flag) + " '" + std::string(text) + "': expected a number in " +
            std::to_string(low) + ".." + std::to_string(high);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> read_seconds(std::string_view flag, std::string_view text,
+                                        std::chrono::milliseconds& out) {
+  double seconds = 0;
+  if (!parse_number(text, seconds) || seconds < 0 || seconds > 86'400 * 365) {
+    return "invalid " + std::string(flag) + " '" + std::string(text) +
+           "': expected seconds, 0 or more";
+  }
+  out = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+  return std::nullopt;
+}
+
+// "R/B", or "0" for no limit.
+std::optional<std::string> read_rate(std::string_view text, double& rate, double& burst) {
+  const auto error = "invalid --rate-limit '" + std::string(text) +
+                     "': expected MESSAGES_PER_SECOND/BURST (like 10/20) or 0";
+  if (text == "0") {
+    rate = 0;
+    return std::nullopt;
+  }
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos || !parse_number(text.substr(0, slash), rate) ||
+      !parse_number(text.substr(slash + 1), burst) || rate < 0 || burst < 1) {
+    return error;
   }
   return std::nullopt;
 }
@@ -78,10 +120,32 @@ parsed_args parse_args(int argc, const char* const* argv) {
       {"--handshake-timeout", number_into(handshake_seconds, 1, 86'400)},
       {"--default-room",
        [&](std::string_view, std::string_view value) -> std::optional<std::string> {
-         if (value.empty()) return "--default-room needs a name";
-         cfg.default_room = value;
+         auto room = protocol::normalize_room_name(value);
+         if (!room) return "invalid --default-room '" + std::string(value) + "': " + std::string(room_rule);
+         cfg.default_room = std::move(*room);
          return std::nullopt;
        }},
+      {"--history", number_into(cfg.history, 0, 1'000'000)},
+      {"--data-dir",
+       [&](std::string_view, std::string_view value) -> std::optional<std::string> {
+         if (value.empty()) return "--data-dir needs a directory";
+         cfg.data_dir = value;
+         return std::nullopt;
+       }},
+      {"--ping-interval",
+       [&](std::string_view flag, std::string_view value) {
+         return read_seconds(flag, value, cfg.ping_interval);
+       }},
+      {"--idle-timeout",
+       [&](std::string_view flag, std::string_view value) {
+         return read_seconds(flag, value, cfg.idle_timeout);
+       }},
+      {"--rate-limit",
+       [&](std::string_view, std::string_view value) {
+         return read_rate(value, cfg.rate_limit, cfg.rate_burst);
+       }},
+      {"--max-clients", number_into(cfg.max_clients, 1, 10'000'000)},
+      {"--max-per-ip", number_into(cfg.max_per_ip, 0, 10'000'000)},
       {"--log-level",
        [&](std::string_view, std::string_view value) -> std::optional<std::string> {
          if (parse_log_level(value, cfg.level)) return std::nullopt;

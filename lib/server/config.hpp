@@ -24,6 +24,21 @@ struct config {
   std::chrono::milliseconds linger{2'000};
   log_level level = log_level::info;
   std::string default_room = "lobby";
+  // Messages each room keeps for those who join later; 0 keeps none.
+  std::size_t history = 100;
+  // Where history survives restarts (SQLite); empty keeps it in memory only.
+  std::string data_dir;
+  // JSON clients silent this long are pinged, and dropped if still silent
+  // after as long again; 0 turns pings off.
+  std::chrono::milliseconds ping_interval{60'000};
+  // Any client silent this long is dropped; 0 never drops.
+  std::chrono::milliseconds idle_timeout{300'000};
+  // Token bucket on messages per client: refill per second and burst; a rate
+  // of 0 turns the limit off.
+  double rate_limit = 10;
+  double rate_burst = 20;
+  std::size_t max_clients = 10'000;
+  std::size_t max_per_ip = 100;  // 0: no limit
 };
 
 // The outcome of reading the command line: a config to run, text to print

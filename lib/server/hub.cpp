@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "protocol/names.hpp"
+#include "store/history_database.hpp"
 
 namespace chat::server {
 
@@ -16,7 +17,41 @@ std::int64_t unix_millis() {
 }
 }  // namespace
 
-hub::hub(std::string default_room) { lobby_.name = std::move(default_room); }
+hub::hub(options opts) : options_(std::move(opts)) {
+  if (options_.database != nullptr) last_id_ = options_.database->last_id();
+  find_or_create_room(options_.default_room);
+}
+
+hub::room& hub::find_or_create_room(std::string_view name) {
+  auto [it, created] = rooms_.try_emplace(protocol::fold_name(name));
+  if (!created) return *it->second;
+  it->second = std::make_unique<room>();
+  room& r = *it->second;
+  r.name = name;
+  if (options_.database != nullptr && options_.history_limit > 0) {
+    // A room coming back to life gets back what was said in it. Rare enough
+    // (a room's first join) to read under the lock.
+    for (auto& m : options_.database->load(r.name, 0, options_.history_limit)) {
+      r.history.push_back({m.id, m.ts_ms, std::move(m.from), std::move(m.text)});
+    }
+  }
+  return r;
+}
+
+hub::room* hub::find_room(std::string_view name) {
+  const auto it = rooms_.find(protocol::fold_name(name));
+  return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+hub::user* hub::find_user(const member& who) {
+  const auto it = users_.find(protocol::fold_name(who.name()));
+  return it == users_.end() || it->second.who.get() != &who ? nullptr : &it->second;
+}
+
+bool hub::contains(const room& r, const member& who) {
+  return std::any_of(r.members.begin(), r.members.end(),
+                     [&](const auto& m) { return m.get() == &who; });
+}
 
 std::vector<std::string> hub::sorted_names(const room& r) const {
   std::vector<std::string> names;
@@ -37,43 +72,210 @@ void hub::broadcast(const room& r, const member* except, Encode&& encode) {
   }
 }
 
+void hub::enter(room& r, user& u, bool at_login) {
+  member& who = *u.who;
+  r.members.push_back(u.who);
+  u.rooms.push_back(&r);
+  const auto names = sorted_names(r);
+  who.deliver(make_frame(at_login
+                             ? protocol::encode_welcome(who.mode(), who.name(), r.name, names, r.topic)
+                             : protocol::encode_joined(who.mode(), r.name, names, r.topic)));
+  const bool names_room = r.name != options_.default_room;
+  for (const stored& s : r.history) {
+    who.deliver(make_frame(protocol::encode_message(
+        who.mode(), {s.id, s.ts_ms, r.name, s.from, s.text, names_room, /*history=*/true})));
+  }
+  broadcast(r, &who, [&](session_mode mode) {
+    return protocol::encode_join(mode, r.name, who.name());
+  });
+}
+
+void hub::exit(room& r, const member& who) {
+  std::erase_if(r.members, [&](const auto& m) { return m.get() == &who; });
+  if (!closed_) {
+    broadcast(r, nullptr, [&](session_mode mode) {
+      return protocol::encode_leave(mode, r.name, who.name());
+    });
+  }
+  if (r.members.empty() && r.name != options_.default_room) {
+    rooms_.erase(protocol::fold_name(r.name));
+  }
+}
+
 bool hub::login(const std::shared_ptr<member>& who) {
   std::lock_guard lock(mutex_);
-  if (!names_.try_emplace(protocol::fold_name(who->name()), who).second) return false;
-  lobby_.members.push_back(who);
-  who->deliver(make_frame(
-      protocol::encode_welcome(who->mode(), who->name(), lobby_.name, sorted_names(lobby_))));
-  broadcast(lobby_, who.get(), [&](session_mode mode) {
-    return protocol::encode_join(mode, lobby_.name, who->name());
-  });
+  auto [it, inserted] = users_.try_emplace(protocol::fold_name(who->name()), user{who, {}});
+  if (!inserted) return false;
+  enter(find_or_create_room(options_.default_room), it->second, /*at_login=*/true);
   return true;
 }
 
 void hub::logout(const member& who) {
   std::lock_guard lock(mutex_);
-  const auto named = names_.find(protocol::fold_name(who.name()));
-  if (named == names_.end() || named->second.get() != &who) return;
-  names_.erase(named);
-  std::erase_if(lobby_.members, [&](const auto& m) { return m.get() == &who; });
-  if (closed_) return;
-  broadcast(lobby_, nullptr, [&](session_mode mode) {
-    return protocol::encode_leave(mode, lobby_.name, who.name());
-  });
+  user* u = find_user(who);
+  if (u == nullptr) return;
+  const auto rooms = std::move(u->rooms);
+  users_.erase(protocol::fold_name(who.name()));
+  for (room* r : rooms) exit(*r, who);
 }
 
-std::uint64_t hub::publish(const member& from, std::string_view text) {
+std::string hub::join(const std::shared_ptr<member>& who, std::string_view name) {
   std::lock_guard lock(mutex_);
+  user* u = find_user(*who);
+  room& r = find_or_create_room(name);
+  if (u == nullptr) return r.name;
+  if (contains(r, *who)) {
+    // Joining again only refreshes the view; it becomes the current room.
+    who->deliver(make_frame(protocol::encode_joined(who->mode(), r.name, sorted_names(r), r.topic)));
+    std::erase(u->rooms, &r);
+    u->rooms.push_back(&r);
+    return r.name;
+  }
+  enter(r, *u, /*at_login=*/false);
+  return r.name;
+}
+
+hub::outcome hub::leave(member& who, std::string_view name, std::string& current) {
+  std::lock_guard lock(mutex_);
+  user* u = find_user(who);
+  room* r = find_room(name);
+  if (u == nullptr || r == nullptr || !contains(*r, who)) return outcome::not_in_room;
+  std::erase(u->rooms, r);
+  const std::string room_name = r->name;
+  exit(*r, who);
+  who.deliver(make_frame(protocol::encode_left(who.mode(), room_name)));
+  current = u->rooms.empty() ? std::string() : u->rooms.back()->name;
+  return outcome::ok;
+}
+
+void hub::remember(room& r, std::uint64_t id, std::int64_t ts_ms, const member& from,
+                   std::string_view text) {
+  if (options_.history_limit == 0) return;
+  if (r.history.size() == options_.history_limit) r.history.pop_front();
+  r.history.push_back({id, ts_ms, from.name(), std::string(text)});
+  if (options_.database != nullptr) {
+    options_.database->append({id, ts_ms, r.name, from.name(), std::string(text)});
+  }
+}
+
+std::optional<std::uint64_t> hub::publish(const member& from, std::string_view name,
+                                          std::string_view text) {
+  std::lock_guard lock(mutex_);
+  room* r = find_room(name);
+  if (r == nullptr || !contains(*r, from)) return std::nullopt;
   const std::uint64_t id = ++last_id_;
   const std::int64_t ts = unix_millis();
-  broadcast(lobby_, &from, [&](session_mode mode) {
-    return protocol::encode_message(mode, id, ts, lobby_.name, from.name(), text);
+  remember(*r, id, ts, from, text);
+  const bool names_room = r->name != options_.default_room;
+  broadcast(*r, &from, [&](session_mode mode) {
+    return protocol::encode_message(mode, {id, ts, r->name, from.name(), text, names_room});
   });
   return id;
 }
 
-void hub::send_users(member& who) {
+std::optional<std::uint64_t> hub::send_direct(const member& from, std::string_view to,
+                                              std::string_view text) {
   std::lock_guard lock(mutex_);
-  who.deliver(make_frame(protocol::encode_users(who.mode(), lobby_.name, sorted_names(lobby_))));
+  const auto it = users_.find(protocol::fold_name(to));
+  if (it == users_.end()) return std::nullopt;
+  member& recipient = *it->second.who;
+  const std::uint64_t id = ++last_id_;
+  recipient.deliver(make_frame(protocol::encode_direct(recipient.mode(), id, unix_millis(),
+                                                       from.name(), recipient.name(), text)));
+  return id;
+}
+
+hub::outcome hub::rename(member& who, const std::string& new_name) {
+  std::lock_guard lock(mutex_);
+  const std::string old_key = protocol::fold_name(who.name());
+  const std::string new_key = protocol::fold_name(new_name);
+  const auto old_entry = users_.find(old_key);
+  if (old_entry == users_.end() || old_entry->second.who.get() != &who) return outcome::no_such_user;
+  if (new_key != old_key && users_.contains(new_key)) return outcome::name_taken;
+  user moved = std::move(old_entry->second);
+  users_.erase(old_entry);
+  const std::string old_name = who.name();
+  who.name_ = new_name;
+  // Each member sharing a room hears of it once, however many rooms they share.
+  std::vector<member*> told{&who};
+  for (room* r : moved.rooms) {
+    for (const auto& m : r->members) {
+      if (std::find(told.begin(), told.end(), m.get()) == told.end()) told.push_back(m.get());
+    }
+  }
+  users_.emplace(new_key, std::move(moved));
+  frame plain, json;
+  for (member* m : told) {
+    frame& f = m->mode() == session_mode::json ? json : plain;
+    if (!f) f = make_frame(protocol::encode_nick(m->mode(), old_name, new_name));
+    m->deliver(f);
+  }
+  return outcome::ok;
+}
+
+hub::outcome hub::send_users(member& who, std::string_view name) {
+  std::lock_guard lock(mutex_);
+  room* r = find_room(name);
+  if (r == nullptr || !contains(*r, who)) return outcome::not_in_room;
+  who.deliver(make_frame(protocol::encode_users(who.mode(), r->name, sorted_names(*r))));
+  return outcome::ok;
+}
+
+void hub::send_rooms(member& who) {
+  std::lock_guard lock(mutex_);
+  std::vector<protocol::room_summary> summaries;
+  summaries.reserve(rooms_.size());
+  for (const auto& [key, r] : rooms_) summaries.push_back({r->name, r->members.size(), r->topic});
+  std::sort(summaries.begin(), summaries.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  who.deliver(make_frame(protocol::encode_rooms(who.mode(), summaries)));
+}
+
+hub::outcome hub::topic(member& who, std::string_view name,
+                        const std::optional<std::string>& text) {
+  std::lock_guard lock(mutex_);
+  room* r = find_room(name);
+  if (r == nullptr || !contains(*r, who)) return outcome::not_in_room;
+  if (!text) {
+    who.deliver(make_frame(protocol::encode_topic(who.mode(), r->name, r->topic, {})));
+    return outcome::ok;
+  }
+  r->topic = *text;
+  broadcast(*r, nullptr, [&](session_mode mode) {
+    return protocol::encode_topic(mode, r->name, r->topic, who.name());
+  });
+  return outcome::ok;
+}
+
+hub::outcome hub::send_history(member& who, std::string_view name, std::uint64_t before,
+                               std::size_t limit) {
+  std::vector<store::stored_message> page;
+  std::string room_name;
+  {
+    std::lock_guard lock(mutex_);
+    room* r = find_room(name);
+    if (r == nullptr || !contains(*r, who)) return outcome::not_in_room;
+    room_name = r->name;
+    if (options_.database == nullptr) {
+      auto end = r->history.end();
+      if (before != 0) {
+        end = std::lower_bound(r->history.begin(), r->history.end(), before,
+                               [](const stored& s, std::uint64_t id) { return s.id < id; });
+      }
+      const auto count = std::min<std::size_t>(limit, static_cast<std::size_t>(end - r->history.begin()));
+      for (auto it = end - static_cast<std::ptrdiff_t>(count); it != end; ++it) {
+        page.push_back({it->id, it->ts_ms, room_name, it->from, it->text});
+      }
+    }
+  }
+  // The database is read outside the lock: a page from disk must not hold up
+  // everyone else's messages.
+  if (options_.database != nullptr) page = options_.database->load(room_name, before, limit);
+  std::vector<protocol::message_view> views;
+  views.reserve(page.size());
+  for (const auto& m : page) views.push_back({m.id, m.ts_ms, room_name, m.from, m.text});
+  who.deliver(make_frame(protocol::encode_history_page(room_name, views)));
+  return outcome::ok;
 }
 
 void hub::close() {

@@ -1,9 +1,10 @@
 #pragma once
 
-#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -11,53 +12,113 @@
 
 #include "server/member.hpp"
 
+namespace chat::store {
+class history_database;
+}
+
 namespace chat::server {
 
-// Names and room membership. Every change and every broadcast happens under
-// one mutex, which is what makes the order of events the same for everyone:
-// a member sees a join before that user's messages, and ids increase in the
-// order each recipient receives them. Sections are short: encode once, then
-// push a pointer into each recipient's queue, which never blocks.
+// Names, rooms and their recent history. Every change and every broadcast
+// happens under one mutex, which is what makes the order of events the same
+// for everyone: a member sees a join before that user's messages, history
+// before live messages with no gap or repeat between them, and ids in
+// increasing order. Sections are short: encode once per wire form, then push
+// a pointer into each recipient's queue, which never blocks.
 class hub {
 public:
-  explicit hub(std::string default_room);
+  struct options {
+    std::string default_room = "lobby";
+    // Messages each room keeps for those who join later.
+    std::size_t history_limit = 100;
+    // Where history outlives the process; null keeps it in memory only.
+    store::history_database* database = nullptr;
+  };
+
+  enum class outcome { ok, not_in_room, no_such_user, name_taken };
+
+  explicit hub(options opts);
+
+  const std::string& default_room() const noexcept { return options_.default_room; }
 
   // Claims the member's name and joins it to the default room. The member
-  // gets its welcome before any other frame, and the others a join.
-  // Returns false, changing nothing, when the name is taken.
+  // gets its welcome and the room's history before any other frame, and the
+  // others a join. Returns false, changing nothing, when the name is taken.
   bool login(const std::shared_ptr<member>& who);
 
-  // Frees the name and tells the room. Safe to call for a member that never
-  // logged in.
+  // Leaves every room and frees the name. Safe for a member never logged in.
   void logout(const member& who);
 
-  // Stamps the message and delivers it to every other member of the room.
-  // Returns its id.
-  std::uint64_t publish(const member& from, std::string_view text);
+  // Creates the room if missing and joins it: the member gets a `joined`
+  // reply and the history, the others a join. Returns the room's name as
+  // first spelled, which may differ in case from `room`.
+  std::string join(const std::shared_ptr<member>& who, std::string_view room);
 
-  // Sends `who` the list of users in its room.
-  void send_users(member& who);
+  // Leaves the room; on success `current` becomes the room joined most
+  // recently of those still joined, or empty.
+  outcome leave(member& who, std::string_view room, std::string& current);
+
+  // Stamps the message and delivers it to every other member of the room.
+  std::optional<std::uint64_t> publish(const member& from, std::string_view room,
+                                       std::string_view text);
+
+  // Delivers a direct message; nullopt when no one has that name.
+  std::optional<std::uint64_t> send_direct(const member& from, std::string_view to,
+                                           std::string_view text);
+
+  // Renames the member; everyone sharing a room with it, and itself, hear of it.
+  outcome rename(member& who, const std::string& new_name);
+
+  outcome send_users(member& who, std::string_view room);
+  void send_rooms(member& who);
+  // Sets the topic when `text` is given (the room hears of it), else sends it.
+  outcome topic(member& who, std::string_view room, const std::optional<std::string>& text);
+  // Sends up to `limit` messages of the room older than `before` (0: newest).
+  outcome send_history(member& who, std::string_view room, std::uint64_t before,
+                       std::size_t limit);
 
   // From now on departures are not announced: the server is going down and
   // every client is being told so.
   void close();
 
 private:
+  struct stored {
+    std::uint64_t id;
+    std::int64_t ts_ms;
+    std::string from;
+    std::string text;
+  };
   struct room {
     std::string name;
+    std::string topic;
     std::vector<std::shared_ptr<member>> members;
+    std::deque<stored> history;  // oldest first, at most history_limit
+  };
+  struct user {
+    std::shared_ptr<member> who;
+    std::vector<room*> rooms;  // in the order joined
   };
 
+  room& find_or_create_room(std::string_view name);
+  room* find_room(std::string_view name);
+  user* find_user(const member& who);
+  static bool contains(const room& r, const member& who);
   std::vector<std::string> sorted_names(const room& r) const;
+  // Joins `who` to `r`: reply and history to it, a join to the others.
+  void enter(room& r, user& u, bool at_login);
+  // Removes `who` from `r`, announces it, drops the room if empty.
+  void exit(room& r, const member& who);
+  void remember(room& r, std::uint64_t id, std::int64_t ts_ms, const member& from,
+                std::string_view text);
   // Delivers one event to every member of `r` but `except`, encoding each
   // wire form at most once.
   template <class Encode>
   void broadcast(const room& r, const member* except, Encode&& encode);
 
+  const options options_;
   std::mutex mutex_;
-  // Folded name -> member: names are unique without regard to case.
-  std::unordered_map<std::string, std::shared_ptr<member>> names_;
-  room lobby_;
+  // Folded names: names of users and of rooms are unique without regard to case.
+  std::unordered_map<std::string, user> users_;
+  std::unordered_map<std::string, std::unique_ptr<room>> rooms_;
   std::uint64_t last_id_ = 0;
   bool closed_ = false;
 };

@@ -7,6 +7,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "protocol/event.hpp"
 #include "server/log.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
@@ -14,6 +15,28 @@
 namespace chat::server {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// A refusal must cost next to nothing, or it is the cheapest attack there is:
+// one non-blocking send of a fixed line, then close. No session, no strand.
+template <class Socket>
+void refuse(Socket& socket, session_registry::admission admission) {
+  using protocol::error_code;
+  static const std::string server_full = protocol::encode_error(
+      protocol::session_mode::plain, error_code::server_full, "the server is full; try later");
+  static const std::string too_many = protocol::encode_error(
+      protocol::session_mode::plain, error_code::too_many_connections,
+      "too many connections from your address");
+  const std::string& line =
+      admission == session_registry::admission::server_full ? server_full : too_many;
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.send(asio::buffer(line), 0, ignored);
+  socket.close(ignored);
+}
+
+}  // namespace
 
 asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor, hub& hub,
                              session_registry& registry, const config& cfg) {
@@ -31,9 +54,16 @@ asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor, hub& hub,
       continue;
     }
     boost::system::error_code ignored;
+    const auto peer = socket.remote_endpoint(ignored);
+    std::string address = peer.address().to_string();
+    const auto admission = registry.admit(address);
+    if (admission != session_registry::admission::admitted) {
+      refuse(socket, admission);
+      continue;
+    }
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
     auto s = std::make_shared<session>(std::move(socket), hub, registry, cfg);
-    registry.add(s);
+    registry.add(s, std::move(address));
     s->start();
   }
 }

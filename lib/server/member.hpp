@@ -17,6 +17,8 @@ inline frame make_frame(std::string bytes) {
 
 // What the hub knows of a connected client. The hub never sees sockets, so
 // other transports (TLS, WebSocket) plug in without touching it.
+class hub;
+
 class member {
 public:
   member() = default;
@@ -31,9 +33,13 @@ public:
   protocol::session_mode mode() const noexcept { return mode_; }
 
 protected:
-  ~member() = default;
+  virtual ~member() = default;
 
-  // Both are set once, before the hub learns of the member.
+  // Renames happen under the hub's lock, the only place others read names.
+  friend class hub;
+
+  // Set before the hub learns of the member; afterwards only the hub changes
+  // the name (nick).
   std::string name_;
   protocol::session_mode mode_ = protocol::session_mode::plain;
 };

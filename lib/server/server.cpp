@@ -14,6 +14,7 @@
 #include "server/listener.hpp"
 #include "server/log.hpp"
 #include "server/session_registry.hpp"
+#include "store/history_database.hpp"
 
 namespace chat::server {
 
@@ -22,7 +23,20 @@ using asio::ip::tcp;
 
 struct server::impl {
   explicit impl(config c)
-      : cfg(std::move(c)), acceptor(io), signals(io), hub_(cfg.default_room) {}
+      : cfg(std::move(c)),
+        database(open_database(cfg)),
+        acceptor(io),
+        signals(io),
+        hub_({cfg.default_room, cfg.history, database.get()}),
+        registry(cfg.max_clients, cfg.max_per_ip) {}
+
+  static std::unique_ptr<store::history_database> open_database(const config& cfg) {
+    if (cfg.data_dir.empty()) return nullptr;
+    auto database = std::make_unique<store::history_database>(
+        cfg.data_dir, [](std::string_view problem) { log(log_level::error, "history: ", problem); });
+    log(log_level::info, "history kept in ", database->path().string());
+    return database;
+  }
 
   void begin_stop() {
     if (stopping) return;
@@ -36,6 +50,8 @@ struct server::impl {
   }
 
   config cfg;
+  // Declared before the hub, which writes to it, so it outlives the hub.
+  std::unique_ptr<store::history_database> database;
   asio::io_context io;
   tcp::acceptor acceptor;
   asio::signal_set signals;

@@ -1,9 +1,11 @@
 #include "server/session.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <climits>
 #include <span>
+#include <variant>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
@@ -74,7 +76,11 @@ session::session(tcp::socket socket, hub& hub, session_registry& registry, const
       // Every ordinary frame is at least one byte, so a capacity of max_queue
       // frames can never refuse what the byte bound admits.
       outbox_(socket_.get_executor(), cfg.max_queue + outbox_spare_frames),
-      deadline_(socket_.get_executor()) {}
+      deadline_(socket_.get_executor()),
+      accepted_at_(asio::steady_timer::clock_type::now()),
+      last_heard_(accepted_at_),
+      tokens_(cfg.rate_burst),
+      tokens_at_(accepted_at_) {}
 
 void session::start() {
   const auto self = shared_from_this();
@@ -173,6 +179,9 @@ std::size_t session::process_turn(std::string_view input) {
 }
 
 bool session::on_line(protocol::line_framer::event event, std::string_view line) {
+  // Anything the client sends shows it is alive.
+  last_heard_ = asio::steady_timer::clock_type::now();
+  awaiting_pong_ = false;
   if (event == protocol::line_framer::event::too_long) {
     send_error(error_code::line_too_long,
                "lines are limited to " + std::to_string(config_.max_line) +
@@ -193,7 +202,8 @@ bool session::on_line(protocol::line_framer::event event, std::string_view line)
     send_error(error->code, error->message);
     return true;
   }
-  return on_request(std::get<protocol::any_request>(std::move(decoded)));
+  return std::visit([this](auto& request) { return handle(request); },
+                    std::get<protocol::any_request>(decoded));
 }
 
 void session::on_handshake(std::string_view line) {
@@ -217,26 +227,9 @@ void session::on_handshake(std::string_view line) {
     return;
   }
   logged_in_ = true;
-  deadline_.expires_at(asio::steady_timer::time_point::max());
+  current_room_ = hub_.default_room();
+  deadline_.cancel();
   log(log_level::debug, name_, " joined");
-}
-
-bool session::on_request(protocol::any_request&& request) {
-  namespace req = protocol::request;
-  if (auto* message = std::get_if<req::message>(&request)) {
-    const std::uint64_t id = hub_.publish(*this, message->text);
-    if (!message->ref_json.empty()) send(protocol::encode_ack(message->ref_json, id));
-  } else if (std::holds_alternative<req::ping>(request)) {
-    send(protocol::encode_pong());
-  } else if (std::holds_alternative<req::who>(request)) {
-    hub_.send_users(*this);
-  } else if (std::holds_alternative<req::help>(request)) {
-    send(protocol::encode_help());
-  } else if (std::holds_alternative<req::quit>(request)) {
-    close_after_flush();
-    return false;
-  }
-  return true;
 }
 
 asio::awaitable<void> session::writer() {
@@ -321,20 +314,44 @@ boost::system::error_code session::write_unwritten() {
 }
 
 asio::awaitable<void> session::watchdog() {
-  deadline_.expires_after(config_.handshake_timeout);
   while (!stopped_) {
+    deadline_.expires_at(next_deadline());
     co_await deadline_.async_wait(use_tuple);
     if (stopped_) break;
-    if (deadline_.expiry() > asio::steady_timer::clock_type::now()) continue;  // moved meanwhile
-    if (closing_) {
-      log(log_level::debug, "closing ", name_, " without a full flush");
-      stop();
-    } else if (!logged_in_) {
-      send_error(error_code::timeout, "no name was given in time");
-      close_after_flush();
-    } else {
-      deadline_.expires_at(asio::steady_timer::time_point::max());
-    }
+    check_deadlines();
+  }
+}
+
+session::time_point session::next_deadline() const {
+  if (closing_) return close_by_;
+  if (!logged_in_) return accepted_at_ + config_.handshake_timeout;
+  time_point next = time_point::max();
+  if (config_.idle_timeout.count() > 0) next = last_heard_ + config_.idle_timeout;
+  if (mode_ == session_mode::json && config_.ping_interval.count() > 0) {
+    next = std::min(next, (awaiting_pong_ ? ping_sent_ : last_heard_) + config_.ping_interval);
+  }
+  return next;
+}
+
+void session::check_deadlines() {
+  const time_point now = asio::steady_timer::clock_type::now();
+  if (now < next_deadline()) return;  // woken by a change, not by time
+  if (closing_) {
+    log(log_level::debug, "closing ", name_, " without a full flush");
+    stop();
+  } else if (!logged_in_) {
+    send_error(error_code::timeout, "no name was given in time");
+    close_after_flush();
+  } else if (config_.idle_timeout.count() > 0 && now >= last_heard_ + config_.idle_timeout) {
+    send_error(error_code::timeout, "silent for too long");
+    close_after_flush();
+  } else if (awaiting_pong_) {
+    send_error(error_code::timeout, "no answer to ping");
+    close_after_flush();
+  } else {
+    send(protocol::encode_ping());
+    awaiting_pong_ = true;
+    ping_sent_ = now;
   }
 }
 
@@ -344,7 +361,8 @@ void session::close_after_flush() {
   sealed_ = true;
   leave_hub();
   push(nullptr);
-  deadline_.expires_after(config_.linger);
+  close_by_ = asio::steady_timer::clock_type::now() + config_.linger;
+  deadline_.cancel();
 }
 
 void session::drop_as_slow_consumer() {

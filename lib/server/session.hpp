@@ -53,7 +53,29 @@ private:
   // Handles one complete line; false once the session should read no more.
   bool on_line(protocol::line_framer::event event, std::string_view line);
   void on_handshake(std::string_view line);
-  bool on_request(protocol::any_request&& request);
+  // One handler per request (session_requests.cpp); false once the session
+  // should read no more.
+  bool handle(protocol::request::message& request);
+  bool handle(protocol::request::direct& request);
+  bool handle(protocol::request::join& request);
+  bool handle(protocol::request::leave& request);
+  bool handle(protocol::request::who& request);
+  bool handle(protocol::request::topic& request);
+  bool handle(protocol::request::nick& request);
+  bool handle(protocol::request::history& request);
+  bool handle(protocol::request::rooms& request);
+  bool handle(protocol::request::ping& request);
+  bool handle(protocol::request::pong& request);
+  bool handle(protocol::request::quit& request);
+  bool handle(protocol::request::help& request);
+  // The room a request means: the one it names, else the current room.
+  const std::string& room_of(const std::string& named) const;
+  // Takes a token from the message bucket; false (and an error sent) when empty.
+  bool within_rate_limit();
+  void send_not_in_room(std::string_view room);
+  // When the watchdog must next look, given the session's state.
+  boost::asio::steady_timer::time_point next_deadline() const;
+  void check_deadlines();
   void send(std::string bytes);
   // Queues past the byte bound and the seal: for the last words of a session
   // (a final error, the shutdown notice) and the end-of-stream marker (null).
@@ -76,8 +98,18 @@ private:
   // Input read but not yet handled when a turn ended; empty nearly always.
   std::string backlog_;
   outbox_channel outbox_;
-  // Handshake and flush deadlines; one timer because they never overlap.
+  // The watchdog's timer; anyone changing a deadline cancels it so the
+  // watchdog looks again.
   boost::asio::steady_timer deadline_;
+  using time_point = boost::asio::steady_timer::time_point;
+  const time_point accepted_at_;
+  time_point last_heard_;   // the last frame from the client
+  time_point ping_sent_;    // valid while awaiting_pong_
+  time_point close_by_;     // valid while closing_
+  bool awaiting_pong_ = false;
+  // Message token bucket.
+  double tokens_;
+  time_point tokens_at_;
   // Frames taken from the outbox and not yet fully written, and how much of
   // the first one is already out. Used by the writer only.
   std::vector<frame> unwritten_;
@@ -88,6 +120,8 @@ private:
   std::atomic<bool> sealed_{false};
   // The rest is touched on the strand only.
   bool logged_in_ = false;
+  // Where plain messages go: the room joined last, or set with /join.
+  std::string current_room_;
   bool closing_ = false;
   bool stopped_ = false;
 };

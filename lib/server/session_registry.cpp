@@ -6,30 +6,45 @@
 
 namespace chat::server {
 
-void session_registry::add(const std::shared_ptr<session>& s) {
+session_registry::session_registry(std::size_t max_clients, std::size_t max_per_address)
+    : max_clients_(max_clients), max_per_address_(max_per_address) {}
+
+session_registry::admission session_registry::admit(const std::string& address) {
   std::lock_guard lock(mutex_);
-  sessions_.emplace(s.get(), s);
+  if (admitted_ >= max_clients_) return admission::server_full;
+  std::size_t& from_address = per_address_[address];
+  if (max_per_address_ != 0 && from_address >= max_per_address_) {
+    return admission::too_many_from_address;
+  }
+  ++from_address;
+  ++admitted_;
+  return admission::admitted;
+}
+
+void session_registry::add(const std::shared_ptr<session>& s, std::string address) {
+  std::lock_guard lock(mutex_);
+  sessions_.emplace(s.get(), entry{s, std::move(address)});
 }
 
 void session_registry::remove(const session* s) {
   std::lock_guard lock(mutex_);
-  sessions_.erase(s);
+  const auto it = sessions_.find(s);
+  if (it == sessions_.end()) return;
+  const auto count = per_address_.find(it->second.address);
+  if (count != per_address_.end() && --count->second == 0) per_address_.erase(count);
+  --admitted_;
+  sessions_.erase(it);
 }
 
 void session_registry::shutdown_all() {
   std::vector<std::shared_ptr<session>> live;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [key, weak] : sessions_) {
-      if (auto s = weak.lock()) live.push_back(std::move(s));
+    for (const auto& [key, e] : sessions_) {
+      if (auto s = e.connection.lock()) live.push_back(std::move(s));
     }
   }
   for (const auto& s : live) s->shutdown();
-}
-
-std::size_t session_registry::size() {
-  std::lock_guard lock(mutex_);
-  return sessions_.size();
 }
 
 }  // namespace chat::server

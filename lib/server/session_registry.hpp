@@ -1,25 +1,43 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 namespace chat::server {
 
 class session;
 
-// Every open connection, logged in or not, so shutdown can reach them all.
+// Every open connection, logged in or not: shutdown reaches them all through
+// it, and it enforces the connection caps.
 class session_registry {
 public:
-  void add(const std::shared_ptr<session>& s);
+  enum class admission { admitted, server_full, too_many_from_address };
+
+  session_registry(std::size_t max_clients, std::size_t max_per_address);
+
+  // Counts a new connection from `address` if the caps allow it; an admitted
+  // one must then be add()ed.
+  admission admit(const std::string& address);
+  void add(const std::shared_ptr<session>& s, std::string address);
+  // Forgets the session and frees its place under the caps.
   void remove(const session* s);
   void shutdown_all();
-  std::size_t size();
 
 private:
+  struct entry {
+    std::weak_ptr<session> connection;  // weak: the coroutines own a session
+    std::string address;
+  };
+
+  const std::size_t max_clients_;
+  const std::size_t max_per_address_;  // 0: no limit
   std::mutex mutex_;
-  // Weak: the coroutines own a session; the registry only finds it.
-  std::unordered_map<const session*, std::weak_ptr<session>> sessions_;
+  std::unordered_map<const session*, entry> sessions_;
+  std::unordered_map<std::string, std::size_t> per_address_;
+  std::size_t admitted_ = 0;
 };
 
 }  // namespace chat::server

@@ -11,6 +11,9 @@ server::config test_config() {
   config.port = 0;
   config.threads = 2;
   config.level = server::log_level::warn;
+  // Fair-use limits off, as for any load test; the tests of the limits set them.
+  config.rate_limit = 0;
+  config.max_per_ip = 0;
   return config;
 }
 

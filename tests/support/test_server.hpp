@@ -13,7 +13,8 @@
 namespace chat::test {
 
 // The configuration tests start from: a free port, two threads so that
-// sessions really run concurrently, and only warnings in the log.
+// sessions really run concurrently, only warnings in the log, and no
+// fair-use limits.
 server::config test_config();
 
 // A real chat server on a loopback port, run by a thread of the test process.

@@ -1,7 +1,9 @@
 #include "store/detail/schema.hpp"
 
+#include <algorithm>
 #include <string>
 
+#include "store/detail/quoted.hpp"
 #include "store/store_error.hpp"
 
 namespace chat::store::detail {
@@ -14,7 +16,6 @@ constexpr std::int64_t schema_version = 1;
 // `id` is the rowid alias, so the table is ordered by id and the index on
 // (room, id) serves "the last N of a room before X" as one range scan.
 constexpr const char* create_schema = R"sql(
-BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS messages(
   id INTEGER PRIMARY KEY,
   ts INTEGER NOT NULL,
@@ -23,19 +24,17 @@ CREATE TABLE IF NOT EXISTS messages(
   text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_room ON messages(room, id);
-PRAGMA user_version = 1;
-COMMIT;
 )sql";
-
-std::string quoted(const std::filesystem::path& file) { return "'" + file.string() + "'"; }
 
 void check_integrity(connection& db, const std::filesystem::path& file) {
   statement check(db, "PRAGMA quick_check(3)");
   reset_on_exit reset(check);
   std::string problems;
   while (check.step()) {
-    const std::string row = check.column_text(0);
+    std::string row = check.column_text(0);
     if (row == "ok") return;
+    // Rows may span lines; the report must stay one log line.
+    std::replace(row.begin(), row.end(), '\n', ' ');
     if (!problems.empty()) problems += "; ";
     problems += row;
   }
@@ -61,8 +60,8 @@ void use_wal(connection& db, const std::filesystem::path& file) {
   // SQLite answers with the mode it is in, which stays the old one where WAL
   // is impossible (no shared memory on some network file systems).
   if (const std::string got = mode.column_text(0); got != "wal") {
-    throw store_error("history database " + quoted(file) + " cannot use WAL mode (journal mode is '" +
-                      got + "')");
+    throw store_error("history database " + quoted(file) +
+                      " cannot use WAL mode (journal mode is '" + got + "')");
   }
 }
 
@@ -88,7 +87,10 @@ connection open_for_writing(const std::filesystem::path& file,
   // In WAL mode NORMAL syncs at checkpoints only: a power cut may lose the
   // last commits but never corrupts the file.
   db.execute("PRAGMA synchronous = NORMAL");
+  db.execute("BEGIN IMMEDIATE");
   db.execute(create_schema);
+  db.execute(("PRAGMA user_version = " + std::to_string(schema_version)).c_str());
+  db.execute("COMMIT");
   return db;
 }
 

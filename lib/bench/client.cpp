@@ -1,0 +1,387 @@
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <system_error>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "bench/engine.hpp"
+#include "bench/frame_text.hpp"
+#include "bench/json_fields.hpp"
+#include "client/server_event.hpp"
+#include "protocol/event.hpp"
+
+namespace chat::bench::detail {
+
+namespace {
+
+using asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// A write of this size keeps the kernel busy without holding a sender's
+// probe back for long.
+constexpr std::size_t batch_bytes = 64 * 1024;
+// Reads per wake-up before the other clients of the thread get their turn.
+constexpr int reads_per_turn = 4;
+
+std::string describe(const boost::system::error_code& ec) {
+  return std::error_code(ec).message();
+}
+
+void fail(client& c, const std::string& reason) {
+  if (c.done) return;
+  c.done = true;
+  c.run.record_failure(c.name + ": " + reason);
+}
+
+void free_login_slot(client& c) {
+  --c.home.logins_in_flight;
+  c.home.login_slot_freed.cancel();
+}
+
+void note_login(client& c) {
+  c.logged_in = true;
+  run_state& run = c.run;
+  const std::uint64_t now = run.now_ns();
+  std::uint64_t last = run.last_login_ns.load(std::memory_order_relaxed);
+  while (last < now &&
+         !run.last_login_ns.compare_exchange_weak(last, now, std::memory_order_relaxed)) {
+  }
+  run.logged_in.fetch_add(1, std::memory_order_release);
+  free_login_slot(c);
+}
+
+// The frames before the welcome: USER, then the server's verdict on the name.
+void on_handshake_frame(client& c, std::string_view frame) {
+  const bool json = c.run.opts.json;
+  if (frame == "USER") {
+    if (c.hello_sent) {
+      fail(c, "the server refused the name" +
+                  (c.last_error.empty() ? std::string() : " (" + c.last_error + ")"));
+      return;
+    }
+    c.reply = json ? protocol::encode_hello_request(c.name) : c.name + "\n";
+    c.hello_sent = true;
+    return;
+  }
+  if (!json) {
+    if (frame.starts_with("* welcome ")) note_login(c);
+    else if (frame.starts_with("!")) c.last_error = frame;
+    return;
+  }
+  // The welcome lists everyone in the room: with thousands logged in it is
+  // long, so only its type is looked at.
+  json_fields fields;
+  if (!scan_json_fields(frame, fields) || !fields.has_type) return;
+  if (fields.type == "welcome") {
+    note_login(c);
+  } else if (fields.type == "error") {
+    const auto event = ::chat::client::decode_server_event(frame);
+    c.last_error = event.code + ": " + event.text;
+  }
+}
+
+void on_traffic_frame(client& c, std::string_view frame, std::uint64_t now) {
+  shard& home = c.home;
+  const classified_frame seen = c.run.opts.json ? classify_json_frame(frame, home.scratch)
+                                                : classify_plain_frame(frame);
+  switch (seen.kind) {
+    case frame_kind::message: {
+      const tally::outcome outcome = c.counts.on_message(seen.text);
+      if (outcome.what == tally::verdict::delivered || outcome.what == tally::verdict::late) {
+        home.latencies.record(now > outcome.sent_ns ? now - outcome.sent_ns : 0);
+        home.last_delivery_ns = now;
+      }
+      break;
+    }
+    case frame_kind::error:
+      if (c.server_errors++ == 0) c.first_server_error = frame;
+      break;
+    case frame_kind::control: ++c.control_frames; break;
+    case frame_kind::malformed: ++c.malformed_frames; break;
+  }
+}
+
+// Splits a chunk into frames; returns the bytes taken (up to the last LF).
+std::size_t on_chunk(client& c, std::string_view chunk, std::uint64_t now) {
+  const char* at = chunk.data();
+  const char* const end = at + chunk.size();
+  while (at < end) {
+    const auto* lf = static_cast<const char*>(std::memchr(at, '\n', end - at));
+    if (lf == nullptr) break;
+    const char* frame_end = (lf > at && lf[-1] == '\r') ? lf - 1 : lf;
+    if (frame_end > at) {
+      const std::string_view frame(at, static_cast<std::size_t>(frame_end - at));
+      if (c.logged_in) on_traffic_frame(c, frame, now);
+      else on_handshake_frame(c, frame);
+      if (c.done) return chunk.size();
+    }
+    at = lf + 1;
+  }
+  return static_cast<std::size_t>(at - chunk.data());
+}
+
+// After each chunk: what the controller and the probed sender wait on.
+void publish(client& c) {
+  c.received_published.store(c.counts.received(), std::memory_order_relaxed);
+  if (c.counts.warmed_up() && !c.warmed_up.load(std::memory_order_relaxed)) {
+    c.warmed_up.store(true, std::memory_order_relaxed);
+  }
+  client* const sender = c.probed_sender;
+  if (sender == nullptr) return;
+  const std::uint64_t seen = c.counts.highest_seen(*sender->slot);
+  if (seen == c.probe_seen.load(std::memory_order_relaxed)) return;
+  // Sequentially consistent, pairing with the sender's store to `waiting`
+  // and load of `probe_seen`: one of the two sees the other.
+  c.probe_seen.store(seen);
+  if (!sender->waiting.exchange(false)) return;
+  if (&sender->home == &c.home) {
+    // Same thread: the sender is parked in its wait right now.
+    sender->wake.cancel();
+  } else {
+    asio::post(sender->home.io, [sender] { sender->wake.cancel(); });
+  }
+}
+
+// Reads until the connection ends: the handshake first, then traffic.
+asio::awaitable<void> read_loop(client& c) {
+  shard& home = c.home;
+  run_state& run = c.run;
+  for (;;) {
+    auto [wait_error] = co_await c.socket.async_wait(tcp::socket::wait_read, use_tuple);
+    if (run.stopping.load(std::memory_order_relaxed) || c.done) co_return;
+    if (wait_error) {
+      fail(c, describe(wait_error));
+      co_return;
+    }
+    for (int turn = 0; turn < reads_per_turn; ++turn) {
+      // The unfinished frame of the previous read goes in front of this one.
+      const std::size_t carried = c.carry.size();
+      std::memcpy(home.read_buffer.data(), c.carry.data(), carried);
+      boost::system::error_code ec;
+      const std::size_t count = c.socket.read_some(
+          asio::buffer(home.read_buffer.data() + carried, home.read_size), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec == asio::error::eof) {
+        fail(c, "the server closed the connection" +
+                    (c.last_error.empty() && c.first_server_error.empty()
+                         ? std::string()
+                         : " after: " + (c.first_server_error.empty() ? c.last_error
+                                                                      : c.first_server_error)));
+        co_return;
+      }
+      if (ec) {
+        fail(c, describe(ec));
+        co_return;
+      }
+      home.bytes_in.store(home.bytes_in.load(std::memory_order_relaxed) + count,
+                          std::memory_order_relaxed);
+      const std::uint64_t now = run.now_ns();
+      const std::string_view chunk(home.read_buffer.data(), carried + count);
+      const std::size_t taken = on_chunk(c, chunk, now);
+      if (c.done) co_return;
+      if (chunk.size() - taken > home.max_frame) {
+        fail(c, "the server sent a frame longer than " + std::to_string(home.max_frame) +
+                    " bytes");
+        co_return;
+      }
+      c.carry.assign(chunk.substr(taken));
+      publish(c);
+      if (!c.reply.empty()) {
+        auto [write_error, written] =
+            co_await asio::async_write(c.socket, asio::buffer(c.reply), use_tuple);
+        if (run.stopping.load(std::memory_order_relaxed)) co_return;
+        if (write_error) {
+          fail(c, describe(write_error));
+          co_return;
+        }
+        home.bytes_out += written;
+        c.reply.clear();
+      }
+      if (count < home.read_size) break;
+    }
+  }
+}
+
+// One client's whole life: connect, log in, read until the run stops.
+asio::awaitable<void> client_main(client& c) {
+  boost::system::error_code ec;
+  c.socket.open(c.run.endpoint.protocol(), ec);
+  if (!ec) {
+    auto [connect_error] = co_await c.socket.async_connect(c.run.endpoint, use_tuple);
+    ec = connect_error;
+  }
+  if (c.run.stopping.load(std::memory_order_relaxed)) co_return;
+  if (ec) {
+    fail(c, "cannot connect: " + describe(ec));
+    free_login_slot(c);
+    co_return;
+  }
+  // Senders write whole batches; without this a latency probe would wait on
+  // Nagle's algorithm.
+  c.socket.set_option(tcp::no_delay(true), ec);
+  // Reads are attempted until the kernel has nothing more (see read_loop).
+  c.socket.non_blocking(true, ec);
+  co_await read_loop(c);
+  if (!c.logged_in) free_login_slot(c);
+}
+
+void log_exception(std::exception_ptr error) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "chat-bench: internal error: %s\n", e.what());
+  }
+}
+
+// Appends `count` messages of `c` to its batch, sequence numbers from
+// `first_seq`, all stamped `now`.
+void fill_batch(client& c, std::uint64_t first_seq, std::uint64_t count, std::uint64_t now) {
+  const options& opts = c.run.opts;
+  c.batch.clear();
+  for (std::uint64_t seq = first_seq; seq < first_seq + count; ++seq) {
+    append_message_request(c.batch, opts.json, opts.payload, c.run.run,
+                           stamp{*c.slot, seq, now});
+  }
+}
+
+// Writes the batch; false when the run is over for this sender.
+asio::awaitable<bool> write_batch(client& c) {
+  auto [ec, written] = co_await asio::async_write(c.socket, asio::buffer(c.batch), use_tuple);
+  if (c.run.stopping.load(std::memory_order_relaxed)) co_return false;
+  if (ec) {
+    fail(c, describe(ec));
+    co_return false;
+  }
+  c.home.bytes_out += written;
+  co_return true;
+}
+
+// Parks the sender until its probe reports progress, or 50 ms have passed
+// (a safety net only: the probe wakes it).
+asio::awaitable<void> wait_for_probe(client& c, std::uint64_t sent) {
+  c.waiting.store(true);
+  if (sent - std::min(sent, c.probe->probe_seen.load()) < c.run.opts.window) {
+    c.waiting.store(false);
+    co_return;
+  }
+  c.wake.expires_after(std::chrono::milliseconds(50));
+  co_await c.wake.async_wait(use_tuple);
+  c.waiting.store(false);
+}
+
+}  // namespace
+
+shard::shard(std::size_t read_size_, std::size_t max_frame_)
+    : keep_running(asio::make_work_guard(io)),
+      read_buffer(max_frame_ + read_size_),
+      read_size(read_size_),
+      max_frame(max_frame_) {}
+
+run_state::run_state(const options& o, const run_id& r)
+    : opts(o), run(r), origin(std::chrono::steady_clock::now()) {}
+
+void run_state::record_failure(const std::string& reason) {
+  if (stopping.load(std::memory_order_relaxed)) return;
+  failed.fetch_add(1, std::memory_order_release);
+  const std::lock_guard lock(failure_mutex);
+  if (first_failure.empty()) first_failure = reason;
+}
+
+client::client(run_state& r, shard& s, std::size_t i, std::string n,
+               std::optional<std::uint32_t> sender_slot)
+    : run(r),
+      home(s),
+      index(i),
+      name(std::move(n)),
+      socket(s.io),
+      slot(sender_slot),
+      counts(r.run, r.opts.payload, r.senders, r.max_seq, sender_slot),
+      wake(s.io) {}
+
+asio::awaitable<void> spawn_clients(shard& s) {
+  for (client* c : s.members) {
+    while (s.logins_in_flight >= s.max_logins_in_flight) {
+      if (c->run.stopping.load(std::memory_order_relaxed)) co_return;
+      s.login_slot_freed.expires_after(std::chrono::milliseconds(100));
+      co_await s.login_slot_freed.async_wait(use_tuple);
+    }
+    if (c->run.stopping.load(std::memory_order_relaxed)) co_return;
+    ++s.logins_in_flight;
+    asio::co_spawn(s.io, client_main(*c), log_exception);
+  }
+}
+
+asio::awaitable<void> send_windowed(client& c) {
+  const options& opts = c.run.opts;
+  const std::uint64_t per_write =
+      std::max<std::uint64_t>(1, batch_bytes / message_request_size(opts.json, opts.payload));
+  std::uint64_t sent = 0;
+  while (sent < opts.messages && !c.run.stopping.load(std::memory_order_relaxed) && !c.done) {
+    const std::uint64_t seen = std::min(sent, c.probe->probe_seen.load(std::memory_order_acquire));
+    const std::uint64_t in_flight = sent - seen;
+    if (in_flight >= opts.window) {
+      co_await wait_for_probe(c, sent);
+      continue;
+    }
+    const std::uint64_t count =
+        std::min({opts.window - in_flight, per_write, opts.messages - sent});
+    fill_batch(c, sent + 1, count, c.run.now_ns());
+    sent += count;
+    if (!co_await write_batch(c)) break;
+    c.sent.store(sent, std::memory_order_relaxed);
+  }
+  c.sending_done.store(true, std::memory_order_release);
+}
+
+asio::awaitable<void> send_at_rate(client& c) {
+  const options& opts = c.run.opts;
+  const auto start = std::chrono::steady_clock::now();
+  const double period_ns = 1e9 / opts.rate;
+  std::uint64_t sent = 0;
+  while (sent < opts.messages && !c.run.stopping.load(std::memory_order_relaxed) && !c.done) {
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    const double elapsed_ns = static_cast<double>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
+    // Messages due by now; a late tick catches up in one write.
+    const auto due = std::min<std::uint64_t>(
+        opts.messages, static_cast<std::uint64_t>(elapsed_ns / period_ns) + 1);
+    if (due > sent) {
+      fill_batch(c, sent + 1, due - sent, c.run.now_ns());
+      sent = due;
+      if (!co_await write_batch(c)) break;
+      c.sent.store(sent, std::memory_order_relaxed);
+    }
+    c.wake.expires_at(start + std::chrono::nanoseconds(
+                                  static_cast<std::int64_t>(static_cast<double>(sent) * period_ns)));
+    co_await c.wake.async_wait(use_tuple);
+  }
+  c.sending_done.store(true, std::memory_order_release);
+}
+
+asio::awaitable<bool> send_warm_up(client& c) {
+  const options& opts = c.run.opts;
+  c.batch.clear();
+  append_message_request(c.batch, opts.json, opts.payload, c.run.run, stamp{*c.slot, 0, 0});
+  co_return co_await write_batch(c);
+}
+
+void close_client(client& c) noexcept {
+  boost::system::error_code ignored;
+  c.wake.cancel();
+  if (!c.socket.is_open()) return;
+  c.socket.set_option(asio::socket_base::linger(true, 0), ignored);
+  c.socket.close(ignored);
+}
+
+}  // namespace chat::bench::detail

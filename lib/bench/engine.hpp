@@ -1,0 +1,158 @@
+#pragma once
+
+// The generator's moving parts, shared by the client coroutines and the run's
+// controller. Internal to chat_bench: it pulls in Asio.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "bench/latency_histogram.hpp"
+#include "bench/options.hpp"
+#include "bench/payload.hpp"
+#include "bench/tally.hpp"
+
+namespace chat::bench::detail {
+
+namespace asio = boost::asio;
+
+struct client;
+struct run_state;
+
+// One generator thread's share of the clients, with everything its readers
+// touch on the hot path, so that threads share nothing there.
+struct shard {
+  explicit shard(std::size_t read_size, std::size_t max_frame);
+
+  asio::io_context io{1};
+  // Keeps run() going while a shard has nothing to do yet (or any more),
+  // until the run stops.
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running;
+  // Every reader of this thread reads here: a chunk is parsed before its
+  // reader suspends again, so one buffer serves them all, and an idle client
+  // costs no buffer. Room for the longest unfinished frame in front.
+  std::vector<char> read_buffer;
+  std::size_t read_size;
+  std::size_t max_frame;
+  // For JSON message texts with escapes; reused to spare an allocation.
+  std::string scratch;
+  latency_histogram latencies;
+  // Steady-clock nanoseconds of the read that brought the last delivery.
+  std::uint64_t last_delivery_ns = 0;
+  // Read by the controller to see the input settle.
+  std::atomic<std::uint64_t> bytes_in{0};
+  std::uint64_t bytes_out = 0;
+  std::vector<client*> members;
+  // Bounds the connects and logins in flight.
+  unsigned logins_in_flight = 0;
+  unsigned max_logins_in_flight = 1;
+  asio::steady_timer login_slot_freed{io};
+};
+
+// What the controller and the clients share.
+struct run_state {
+  run_state(const options& o, const run_id& r);
+
+  std::uint64_t now_ns() const noexcept {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::steady_clock::now() - origin)
+            .count());
+  }
+  // Records a connection's failure, unless the run is stopping anyway.
+  void record_failure(const std::string& reason);
+
+  const options& opts;
+  const run_id run;
+  const std::chrono::steady_clock::time_point origin;
+  asio::ip::tcp::endpoint endpoint;
+  std::vector<std::unique_ptr<shard>> shards;
+  std::vector<std::unique_ptr<client>> clients;
+  std::uint32_t senders = 0;  // sender slots
+  std::uint64_t max_seq = 0;
+
+  std::atomic<bool> stopping{false};
+  std::atomic<std::uint64_t> logged_in{0};
+  std::atomic<std::uint64_t> failed{0};
+  std::atomic<std::uint64_t> last_login_ns{0};
+  std::mutex failure_mutex;
+  std::string first_failure;
+};
+
+// One connection to the server and the roles it plays.
+struct client {
+  // `sender_slot` is set when the client sends.
+  client(run_state& r, shard& s, std::size_t i, std::string n,
+         std::optional<std::uint32_t> sender_slot);
+
+  run_state& run;
+  shard& home;
+  const std::size_t index;
+  const std::string name;
+  asio::ip::tcp::socket socket;
+  bool receiver = false;  // its deliveries count towards the expected
+  const std::optional<std::uint32_t> slot;
+  // The receiver whose progress bounds this sender's window.
+  client* probe = nullptr;
+  // The sender this client is the probe of.
+  client* probed_sender = nullptr;
+  tally counts;
+
+  // Handshake state.
+  bool hello_sent = false;
+  bool logged_in = false;
+  bool done = false;  // failed or stopped: nothing more is counted
+  std::string reply;  // a handshake frame to send once the chunk is parsed
+  std::string last_error;
+
+  // An unfinished frame, kept between reads.
+  std::string carry;
+  // The sender's batch of frames, reused from write to write.
+  std::string batch;
+  std::uint64_t control_frames = 0;
+  std::uint64_t malformed_frames = 0;
+  std::uint64_t server_errors = 0;
+  std::string first_server_error;
+
+  // Published for the controller and the sender it probes, once per chunk.
+  std::atomic<std::uint64_t> received_published{0};
+  std::atomic<std::uint64_t> probe_seen{0};
+  std::atomic<bool> warmed_up{false};
+  // Published by the sender after each write.
+  std::atomic<std::uint64_t> sent{0};
+  std::atomic<bool> sending_done{false};
+  // The sender waits here for its window (or its next tick); a probe cancels
+  // the wait when `waiting` says it is there.
+  asio::steady_timer wake;
+  std::atomic<bool> waiting{false};
+};
+
+// Connects the clients of `s`, at most max_logins_in_flight at once; each
+// then logs in and reads until the run stops.
+asio::awaitable<void> spawn_clients(shard& s);
+
+// A sender's measured phase: as many messages as its window allows.
+asio::awaitable<void> send_windowed(client& c);
+// The latency scenario's sender: --rate messages a second.
+asio::awaitable<void> send_at_rate(client& c);
+// One warm-up message (sequence 0) from `c`; false when the write failed.
+asio::awaitable<bool> send_warm_up(client& c);
+
+// Ends a client's connection with a reset, so repeated runs leave no
+// TIME_WAIT behind. Call on its shard's thread.
+void close_client(client& c) noexcept;
+
+}  // namespace chat::bench::detail

@@ -1,0 +1,244 @@
+#include "bench/options.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "bench/payload.hpp"
+
+namespace chat::bench {
+
+namespace {
+
+constexpr std::string_view usage =
+    R"(usage: chat-bench fanout|chatroom|latency|connect [options]
+
+A load generator for the chat protocol. Every message carries the run's id,
+its sender and a sequence number, so each receiver counts what it got and
+what was lost, duplicated or reordered; any of those fails the run, loudly.
+
+Scenarios:
+  fanout    one sender, --receivers R receivers; deliveries/s
+  chatroom  --clients N clients, each sending to all the others; deliveries/s
+  latency   one sender at --rate messages/s to R receivers; latency p50, p90,
+            p99, p99.9 and max
+  connect   --clients C clients connect, log in and are held; connects+logins/s
+            and, with --server-pid, the server's RSS per connection
+
+Options:
+  --host HOST         server address (default 127.0.0.1)
+  --port PORT         server port (default 7777)
+  --json              JSON sessions (default: plain)
+  --payload BYTES     message text size, 64 to 1048576 (default 64); the
+                      server's --max-line must hold it
+  --messages N        messages per sender (default: fanout 100000, chatroom
+                      10000, latency rate x duration)
+  --window N          messages a sender may have sent that its probe receiver
+                      has not seen yet (default 1000)
+  --receivers R       fanout and latency receivers (default 10)
+  --clients N         chatroom clients (default 20), connect clients (1000)
+  --rate N            latency: messages per second (default 1000)
+  --duration SECONDS  latency: how long to send (default 5)
+  --concurrency N     connects and logins in flight (default 500)
+  --hold-ms MS        connect: how long to hold the clients before reading the
+                      server's RSS (default 1000)
+  --server-pid PID    the server's process, for its RSS and CPU time
+  --threads N         generator threads, one io_context each (default 1)
+  --max-seconds S     bound on the whole run, setup included (default 60)
+  --quiet-ms MS       end the run when no delivery came for this long
+                      (default 2000); whatever is missing then is loss
+  --progress          a live progress line on stderr even when it is not a
+                      terminal (default: only on a terminal)
+  --no-progress       no progress line
+  --json-report       print one JSON object on stdout instead of the table
+  --help              show this text
+
+Counting: deliveries/s is the distinct messages received over the time from
+the first send to the last delivery. A warm-up message reaches every receiver
+before the clock starts. The fanout probe is the last receiver; in a chatroom
+each client is the probe of the one before it.
+
+Measure the server with its fair-use limits off, as other servers are measured
+with their throttling off: chat-server --rate-limit 0 --max-per-ip 0 (once the
+server has those flags). Per core, pin both and give the server's pid:
+  taskset -c 1 chat-server --threads 1 --port 7777 &
+  taskset -c 0 chat-bench fanout --receivers 100 --server-pid $!
+connect opens one descriptor per client: raise `ulimit -n` first.
+
+Exit status: 0 when every expected message arrived exactly once and in order;
+1 on loss, duplicates, reordering, echoes, server errors, failed connections
+or a run cut short by --max-seconds; 2 for a bad command line.
+)";
+
+template <class Number>
+std::optional<Number> parse_integer(std::string_view text, Number low, Number high) {
+  Number value{};
+  const char* const end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc{} || stop != end || value < low || value > high) return std::nullopt;
+  return value;
+}
+
+std::optional<double> parse_positive(std::string_view text) {
+  double value = 0;
+  const char* const end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc{} || stop != end || !std::isfinite(value) || value <= 0) return std::nullopt;
+  return value;
+}
+
+std::optional<scenario> parse_scenario(std::string_view name) {
+  for (const scenario s :
+       {scenario::fanout, scenario::chatroom, scenario::latency, scenario::connect}) {
+    if (name == to_string(s)) return s;
+  }
+  return std::nullopt;
+}
+
+bool takes_value(std::string_view flag) {
+  for (const std::string_view known :
+       {"--host", "--port", "--payload", "--messages", "--window", "--receivers", "--clients",
+        "--rate", "--duration", "--concurrency", "--hold-ms", "--server-pid", "--threads",
+        "--max-seconds", "--quiet-ms"}) {
+    if (flag == known) return true;
+  }
+  return false;
+}
+
+usage_error bad_value(std::string_view flag, std::string_view value, std::string_view range) {
+  return usage_error{"invalid " + std::string(flag) + " '" + std::string(value) + "' (" +
+                     std::string(range) + ")"};
+}
+
+// Applies one flag and its value; an error message when the value is bad.
+std::optional<usage_error> apply(options& out, std::string_view flag, std::string_view value,
+                                 bool& messages_given) {
+  constexpr auto u32_max = std::numeric_limits<std::uint32_t>::max();
+  constexpr auto u64_max = std::numeric_limits<std::uint64_t>::max();
+  if (flag == "--host") {
+    out.host = value;
+  } else if (flag == "--port") {
+    const auto port = parse_integer<unsigned>(value, 1, 65535);
+    if (!port) return bad_value(flag, value, "1 to 65535");
+    out.port = static_cast<std::uint16_t>(*port);
+  } else if (flag == "--payload") {
+    const auto size = parse_integer<std::size_t>(value, min_payload, max_payload);
+    if (!size) return bad_value(flag, value, "64 to 1048576");
+    out.payload = *size;
+  } else if (flag == "--messages") {
+    const auto count = parse_integer<std::uint64_t>(value, 1, u32_max);
+    if (!count) return bad_value(flag, value, "1 to 4294967295");
+    out.messages = *count;
+    messages_given = true;
+  } else if (flag == "--window") {
+    const auto count = parse_integer<std::uint64_t>(value, 1, u64_max);
+    if (!count) return bad_value(flag, value, "a positive number");
+    out.window = *count;
+  } else if (flag == "--receivers" || flag == "--clients" || flag == "--concurrency") {
+    const auto count = parse_integer<unsigned>(value, 1, 1'000'000);
+    if (!count) return bad_value(flag, value, "1 to 1000000");
+    (flag == "--receivers" ? out.receivers
+                           : flag == "--clients" ? out.clients : out.concurrency) = *count;
+  } else if (flag == "--rate" || flag == "--duration" || flag == "--max-seconds") {
+    const auto number = parse_positive(value);
+    if (!number) return bad_value(flag, value, "a positive number");
+    (flag == "--rate" ? out.rate : flag == "--duration" ? out.duration_s : out.max_seconds) =
+        *number;
+  } else if (flag == "--hold-ms" || flag == "--quiet-ms") {
+    const auto ms = parse_integer<unsigned>(value, flag == "--quiet-ms" ? 1 : 0, 3'600'000);
+    if (!ms) return bad_value(flag, value, "milliseconds, up to 3600000");
+    (flag == "--hold-ms" ? out.hold : out.quiet) = std::chrono::milliseconds(*ms);
+  } else if (flag == "--server-pid") {
+    const auto pid = parse_integer<int>(value, 1, std::numeric_limits<int>::max());
+    if (!pid) return bad_value(flag, value, "a process id");
+    out.server_pid = *pid;
+  } else if (flag == "--threads") {
+    const auto count = parse_integer<unsigned>(value, 1, 64);
+    if (!count) return bad_value(flag, value, "1 to 64");
+    out.threads = *count;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view to_string(scenario which) noexcept {
+  switch (which) {
+    case scenario::fanout: return "fanout";
+    case scenario::chatroom: return "chatroom";
+    case scenario::latency: return "latency";
+    case scenario::connect: return "connect";
+  }
+  return "?";
+}
+
+parsed_options parse_options(int argc, const char* const* argv) {
+  options result;
+  bool scenario_given = false;
+  bool messages_given = false;
+  bool clients_given = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view flag = argv[i];
+    if (!flag.starts_with("-")) {
+      const auto which = parse_scenario(flag);
+      if (!which) return usage_error{"unknown scenario '" + std::string(flag) + "'"};
+      if (scenario_given) return usage_error{"more than one scenario given"};
+      result.which = *which;
+      scenario_given = true;
+      continue;
+    }
+    // Both `--port 7777` and `--port=7777`.
+    std::optional<std::string_view> attached;
+    if (const auto eq = flag.find('='); flag.starts_with("--") && eq != std::string_view::npos) {
+      attached = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+    }
+    if (flag == "--help" || flag == "-h") return usage_text{std::string(usage)};
+    if (!takes_value(flag)) {
+      if (attached) return usage_error{std::string(flag) + " takes no value"};
+      if (flag == "--json") result.json = true;
+      else if (flag == "--json-report") result.json_report = true;
+      else if (flag == "--progress") result.progress = true;
+      else if (flag == "--no-progress") result.progress = false;
+      else return usage_error{"unknown option '" + std::string(argv[i]) + "'"};
+      continue;
+    }
+    std::string_view value;
+    if (attached) {
+      value = *attached;
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return usage_error{std::string(flag) + " needs a value"};
+    }
+    if (value.empty()) return usage_error{std::string(flag) + " needs a non-empty value"};
+    if (flag == "--clients") clients_given = true;
+    if (auto error = apply(result, flag, value, messages_given)) return *error;
+  }
+  if (!scenario_given) return usage_error{"no scenario given: fanout, chatroom, latency or connect"};
+
+  switch (result.which) {
+    case scenario::fanout:
+      if (!messages_given) result.messages = 100'000;
+      break;
+    case scenario::chatroom:
+      if (!messages_given) result.messages = 10'000;
+      if (!clients_given) result.clients = 20;
+      if (result.clients < 2) return usage_error{"chatroom needs --clients 2 or more"};
+      break;
+    case scenario::latency:
+      if (!messages_given) {
+        const double count = std::ceil(result.rate * result.duration_s);
+        if (count > 4294967295.0) return usage_error{"--rate x --duration is too many messages"};
+        result.messages = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(count));
+      }
+      break;
+    case scenario::connect:
+      if (!clients_given) result.clients = 1000;
+      break;
+  }
+  return result;
+}
+
+}  // namespace chat::bench

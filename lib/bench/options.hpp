@@ -1,0 +1,60 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace chat::bench {
+
+enum class scenario {
+  fanout,    // one sender, R receivers
+  chatroom,  // N clients, each sending and receiving
+  latency,   // one sender at a fixed rate, R receivers: percentiles
+  connect,   // C clients connect and log in, then hold
+};
+
+std::string_view to_string(scenario which) noexcept;
+
+// chat-bench's command line, with each scenario's defaults already applied.
+struct options {
+  scenario which = scenario::fanout;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7777;
+  bool json = false;  // JSON sessions instead of plain ones
+  std::size_t payload = 64;
+  // Per sender. fanout 100000, chatroom 10000, latency rate x duration.
+  std::uint64_t messages = 0;
+  // Messages a sender may have out before its probe receiver has seen them.
+  std::uint64_t window = 1000;
+  unsigned receivers = 10;  // fanout, latency
+  unsigned clients = 0;     // chatroom 20, connect 1000
+  double rate = 1000;       // latency: messages per second
+  double duration_s = 5;    // latency, when --messages is not given
+  unsigned concurrency = 500;  // connects and logins in flight
+  std::chrono::milliseconds hold{1000};  // connect: hold before reading RSS
+  std::optional<int> server_pid;  // for its RSS and CPU time
+  unsigned threads = 1;           // generator threads
+  double max_seconds = 60;        // the whole run, setup included
+  std::chrono::milliseconds quiet{2000};  // no delivery for this long ends a run
+  // nullopt: a progress line when standard error is a terminal.
+  std::optional<bool> progress;
+  bool json_report = false;  // one JSON object on stdout instead of the table
+};
+
+// The outcome of reading the command line: options to run with, text to
+// print before exiting 0 (--help), or an error to print before exiting 2.
+struct usage_text {
+  std::string text;
+};
+struct usage_error {
+  std::string message;
+};
+using parsed_options = std::variant<options, usage_text, usage_error>;
+
+parsed_options parse_options(int argc, const char* const* argv);
+
+}  // namespace chat::bench

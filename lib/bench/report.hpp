@@ -1,0 +1,105 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chat::bench {
+
+// What one run measured and found. Counts are over all receivers.
+struct report {
+  // The run asked for.
+  std::string scenario;
+  bool json = false;
+  std::string target;  // host:port
+  std::string run_id;
+  unsigned receivers = 0;  // fanout, latency
+  unsigned clients = 0;    // chatroom, connect
+  std::uint64_t messages = 0;
+  std::size_t payload = 0;
+  std::uint64_t window = 0;
+  double rate = 0;  // latency
+  unsigned threads = 1;
+
+  // Connections.
+  std::uint64_t connections = 0;
+  std::uint64_t logged_in = 0;
+  std::uint64_t connections_failed = 0;
+  std::string first_failure;  // the first connection's reason, if any failed
+  double setup_s = 0;         // first connect to last login
+
+  // Traffic (fanout, chatroom, latency).
+  std::uint64_t sent = 0;      // measured messages, all senders
+  std::uint64_t expected = 0;  // deliveries the sent messages owe
+  std::uint64_t received = 0;  // distinct deliveries
+  std::uint64_t lost = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t reordered = 0;
+  std::uint64_t echoes = 0;     // a sender got its own message back
+  std::uint64_t foreign = 0;    // messages not of this run
+  std::uint64_t malformed = 0;  // this run's, damaged; or frames the protocol lacks
+  std::uint64_t server_errors = 0;
+  std::string first_server_error;
+  double elapsed_s = 0;  // first send to last delivery
+  double deliveries_per_s = 0;
+  double messages_per_s = 0;
+  bool all_sent = true;   // false when the time bound stopped the senders
+  bool time_limit = false;  // --max-seconds ended the run
+
+  // Latency from send to the read that brought the frame, in nanoseconds.
+  std::uint64_t latency_samples = 0;
+  std::uint64_t p50_ns = 0, p90_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
+
+  // connect.
+  double connects_per_s = 0;
+  std::optional<std::uint64_t> rss_before_kib, rss_after_kib;
+  std::optional<double> rss_per_connection_kib;
+
+  // Who did the work over the measured phase.
+  std::optional<double> server_cpu_s;
+  double generator_cpu_s = 0;
+  double measured_s = 0;  // wall time the CPU figures cover
+  std::uint64_t bytes_in = 0, bytes_out = 0;
+
+  // Receivers with the most loss, duplicates or reordering, worst first.
+  struct receiver_note {
+    std::string name;
+    std::uint64_t lost = 0, duplicates = 0, reordered = 0;
+  };
+  std::vector<receiver_note> worst_receivers;
+
+  // Why the run failed, one sentence each; empty when it is clean.
+  std::vector<std::string> problems;
+  bool ok() const noexcept { return problems.empty(); }
+};
+
+// Fills report.problems from the counts.
+void judge(report& r);
+
+// The table printed at the end of a run.
+std::string render_table(const report& r);
+
+// One JSON object on one line, for scripts.
+std::string render_json(const report& r);
+
+// The loud part: what went wrong, for standard error. Empty when ok.
+std::string render_problems(const report& r);
+
+// A snapshot for the live progress line.
+struct progress {
+  std::string phase;
+  double elapsed_s = 0;
+  std::uint64_t logged_in = 0, connections = 0;
+  std::uint64_t sent = 0, to_send = 0;
+  std::uint64_t received = 0, expected = 0;
+  double deliveries_per_s = 0;  // since the previous snapshot
+};
+
+// One line without line end, to be written after a carriage return.
+std::string render_progress(const progress& p);
+
+// 12345678 -> "12.35 M"; for rates and counts in the table.
+std::string human_number(double value);
+
+}  // namespace chat::bench

@@ -1,0 +1,133 @@
+// What a logged-in session does with each request. The I/O side of the
+// session is in session.cpp.
+#include <algorithm>
+#include <chrono>
+
+#include "protocol/event.hpp"
+#include "protocol/names.hpp"
+#include "server/hub.hpp"
+#include "server/session.hpp"
+
+namespace chat::server {
+
+using protocol::error_code;
+namespace request = protocol::request;
+
+const std::string& session::room_of(const std::string& named) const {
+  return named.empty() ? current_room_ : named;
+}
+
+void session::send_not_in_room(std::string_view room) {
+  if (room.empty()) {
+    send_error(error_code::not_in_room, "you are in no room: /join one first");
+  } else {
+    send_error(error_code::not_in_room, "you are not in " + std::string(room));
+  }
+}
+
+bool session::within_rate_limit() {
+  if (config_.rate_limit <= 0) return true;
+  const auto now = boost::asio::steady_timer::clock_type::now();
+  const std::chrono::duration<double> elapsed = now - tokens_at_;
+  tokens_ = std::min(config_.rate_burst, tokens_ + elapsed.count() * config_.rate_limit);
+  tokens_at_ = now;
+  if (tokens_ >= 1) {
+    tokens_ -= 1;
+    return true;
+  }
+  send_error(error_code::rate_limited, "too many messages: this one was dropped");
+  return false;
+}
+
+bool session::handle(request::message& message) {
+  const std::string& room = room_of(message.room);
+  if (!within_rate_limit()) return true;
+  const auto id = hub_.publish(*this, room, message.text);
+  if (!id) {
+    send_not_in_room(room);
+  } else if (!message.ref_json.empty()) {
+    send(protocol::encode_ack(message.ref_json, *id));
+  }
+  return true;
+}
+
+bool session::handle(request::direct& message) {
+  if (!within_rate_limit()) return true;
+  const auto id = hub_.send_direct(*this, message.to, message.text);
+  if (!id) {
+    send_error(error_code::no_such_user, "no one is called " + message.to);
+  } else if (!message.ref_json.empty()) {
+    send(protocol::encode_ack(message.ref_json, *id));
+  }
+  return true;
+}
+
+bool session::handle(request::join& join) {
+  current_room_ = hub_.join(shared_from_this(), join.room);
+  return true;
+}
+
+bool session::handle(request::leave& leave) {
+  const std::string room = room_of(leave.room);
+  std::string current;
+  if (hub_.leave(*this, room, current) != hub::outcome::ok) {
+    send_not_in_room(room);
+  } else if (leave.room.empty() || protocol::fold_name(room) == protocol::fold_name(current_room_)) {
+    current_room_ = std::move(current);
+  }
+  return true;
+}
+
+bool session::handle(request::who& who) {
+  const std::string& room = room_of(who.room);
+  if (hub_.send_users(*this, room) != hub::outcome::ok) send_not_in_room(room);
+  return true;
+}
+
+bool session::handle(request::topic& topic) {
+  const std::string& room = room_of(topic.room);
+  if (hub_.topic(*this, room, topic.text) != hub::outcome::ok) send_not_in_room(room);
+  return true;
+}
+
+bool session::handle(request::nick& nick) {
+  if (hub_.rename(*this, nick.user) == hub::outcome::name_taken) {
+    send_error(error_code::name_taken, "the name " + nick.user + " is taken");
+  }
+  return true;
+}
+
+bool session::handle(request::history& history) {
+  const std::string& room = room_of(history.room);
+  if (hub_.send_history(*this, room, history.before, history.limit) != hub::outcome::ok) {
+    send_not_in_room(room);
+  }
+  return true;
+}
+
+bool session::handle(request::rooms&) {
+  hub_.send_rooms(*this);
+  return true;
+}
+
+bool session::handle(request::ping&) {
+  send(protocol::encode_pong());
+  return true;
+}
+
+bool session::handle(request::pong&) {
+  // Hearing from the client already reset the keepalive.
+  return true;
+}
+
+bool session::handle(request::help&) {
+  send(protocol::encode_help());
+  return true;
+}
+
+bool session::handle(request::quit&) {
+  close_after_flush();
+  return false;
+}
+
+}  // namespace chat::server

@@ -1,0 +1,152 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "sample_messages.hpp"
+#include "store/detail/append_queue.hpp"
+
+namespace {
+
+using chat::store::stored_message;
+using chat::store::detail::append_queue;
+using chat::store::test::ids_of;
+using chat::store::test::sample_message;
+using namespace std::chrono_literals;
+
+std::vector<std::uint64_t> ids_of(const std::deque<stored_message>& messages) {
+  return ids_of(std::vector<stored_message>(messages.begin(), messages.end()));
+}
+
+std::vector<std::uint64_t> sorted_ids(const std::vector<stored_message>& messages) {
+  std::vector<std::uint64_t> ids = ids_of(messages);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// A batch interval no test waits out: anything that ends sooner was woken.
+constexpr auto forever = 60s;
+
+}  // namespace
+
+TEST_CASE("append_queue: a batch holds everything queued, in order", "[store]") {
+  append_queue queue(100, 100, 0ms);
+  for (std::uint64_t id = 1; id <= 3; ++id) queue.push(sample_message(id));
+  auto batch = queue.take();
+  REQUIRE(batch);
+  CHECK(ids_of(batch->messages) == std::vector<std::uint64_t>{1, 2, 3});
+  CHECK(batch->dropped == 0);
+  CHECK_FALSE(batch->closing);
+  queue.finish();
+}
+
+TEST_CASE("append_queue: batches are cut at max_batch", "[store]") {
+  append_queue queue(100, 2, 0ms);
+  for (std::uint64_t id = 1; id <= 5; ++id) queue.push(sample_message(id));
+  std::vector<std::vector<std::uint64_t>> batches;
+  queue.close();
+  while (auto batch = queue.take()) {
+    batches.push_back(ids_of(batch->messages));
+    queue.finish();
+  }
+  CHECK(batches == std::vector<std::vector<std::uint64_t>>{{1, 2}, {3, 4}, {5}});
+}
+
+TEST_CASE("append_queue: a full queue drops its oldest and counts them", "[store]") {
+  append_queue queue(3, 100, 0ms);
+  for (std::uint64_t id = 1; id <= 5; ++id) queue.push(sample_message(id));
+  auto batch = queue.take();
+  REQUIRE(batch);
+  CHECK(ids_of(batch->messages) == std::vector<std::uint64_t>{3, 4, 5});
+  CHECK(batch->dropped == 2);
+  queue.finish();
+
+  // The count is reported once, with the batch that followed the drops.
+  queue.push(sample_message(6));
+  const auto next = queue.take();
+  REQUIRE(next);
+  CHECK(next->dropped == 0);
+  queue.finish();
+}
+
+TEST_CASE("append_queue: unwritten shows queued and in-flight messages of a room", "[store]") {
+  append_queue queue(100, 2, 0ms);
+  for (std::uint64_t id = 1; id <= 6; ++id) queue.push(sample_message(id, id % 2 ? "a" : "b"));
+  CHECK(queue.highest_id() == 6);
+
+  auto batch = queue.take();  // 1 and 2 are being written, 3..6 wait
+  REQUIRE(batch);
+  CHECK(sorted_ids(queue.unwritten("a", 0, 10)) == std::vector<std::uint64_t>{1, 3, 5});
+  CHECK(sorted_ids(queue.unwritten("b", 0, 10)) == std::vector<std::uint64_t>{2, 4, 6});
+  CHECK(sorted_ids(queue.unwritten("a", 5, 10)) == std::vector<std::uint64_t>{1, 3});
+  // The limit keeps the newest, as a page of history does.
+  CHECK(sorted_ids(queue.unwritten("a", 0, 2)) == std::vector<std::uint64_t>{3, 5});
+  CHECK(queue.unwritten("c", 0, 10).empty());
+  CHECK(queue.unwritten("a", 0, 0).empty());
+
+  queue.finish();  // 1 and 2 are on disk now, the queue forgets them
+  CHECK(sorted_ids(queue.unwritten("a", 0, 10)) == std::vector<std::uint64_t>{3, 5});
+}
+
+TEST_CASE("append_queue: unwritten orders by id, not by push order", "[store]") {
+  append_queue queue(100, 100, 0ms);
+  for (std::uint64_t id : {5, 2, 9, 1}) queue.push(sample_message(id));
+  CHECK(sorted_ids(queue.unwritten("lobby", 0, 2)) == std::vector<std::uint64_t>{5, 9});
+  CHECK(queue.highest_id() == 9);
+}
+
+TEST_CASE("append_queue: wait_finished ends the batch wait and returns once written",
+          "[store]") {
+  append_queue queue(100'000, 1'000, forever);
+  std::atomic<std::size_t> written{0};
+  std::thread writer([&] {
+    while (auto batch = queue.take()) {
+      written += batch->messages.size();
+      queue.finish();
+    }
+  });
+  for (std::uint64_t id = 1; id <= 2'500; ++id) queue.push(sample_message(id));
+  queue.wait_finished();
+  CHECK(written == 2'500);
+
+  queue.push(sample_message(2'501));
+  queue.wait_finished();
+  CHECK(written == 2'501);
+
+  // Nothing pending: returns at once.
+  queue.wait_finished();
+  queue.close();
+  writer.join();
+}
+
+TEST_CASE("append_queue: close drains what is queued, then ends", "[store]") {
+  append_queue queue(100, 100, forever);
+  for (std::uint64_t id = 1; id <= 3; ++id) queue.push(sample_message(id));
+  queue.close();
+  auto batch = queue.take();
+  REQUIRE(batch);
+  CHECK(ids_of(batch->messages) == std::vector<std::uint64_t>{1, 2, 3});
+  CHECK(batch->closing);
+  queue.finish();
+  CHECK_FALSE(queue.take());
+}
+
+TEST_CASE("append_queue: discard gives up on everything queued", "[store]") {
+  append_queue queue(2, 1, 0ms);
+  for (std::uint64_t id = 1; id <= 4; ++id) queue.push(sample_message(id));  // 1, 2 dropped
+  auto batch = queue.take();
+  REQUIRE(batch);
+  CHECK(ids_of(batch->messages) == std::vector<std::uint64_t>{3});
+  CHECK(batch->dropped == 2);
+  queue.finish();
+  CHECK(queue.discard() == 1);
+  CHECK(queue.unwritten("lobby", 0, 10).empty());
+  queue.wait_finished();  // nothing left to wait for
+  queue.close();
+  CHECK_FALSE(queue.take());
+}
