@@ -74,8 +74,13 @@ void on_handshake_frame(client& c, std::string_view frame) {
     return;
   }
   if (!json) {
-    if (frame.starts_with("* welcome ")) note_login(c);
-    else if (frame.starts_with("!")) c.last_error = frame;
+    // A refused name gets "! error ..." and USER again; whatever else follows
+    // the name is the welcome ("* welcome ..." from our server). Taking any
+    // such line also lets the rig's bare fan-out server stand in for ours to
+    // show the generator's own ceiling.
+    if (!c.hello_sent) return;
+    if (frame.starts_with("!")) c.last_error = frame;
+    else note_login(c);
     return;
   }
   // The welcome lists everyone in the room: with thousands logged in it is

@@ -199,10 +199,10 @@ hub::outcome hub::rename(member& who, const std::string& new_name) {
   // Each member sharing a room hears of it once, however many rooms they share.
   std::vector<member*> told{&who};
   for (room* r : moved.rooms) {
-    for (const auto& m : r->members) {
-      if (std::find(told.begin(), told.end(), m.get()) == told.end()) told.push_back(m.get());
-    }
+    for (const auto& m : r->members) told.push_back(m.get());
   }
+  std::sort(told.begin(), told.end());
+  told.erase(std::unique(told.begin(), told.end()), told.end());
   users_.emplace(new_key, std::move(moved));
   frame plain, json;
   for (member* m : told) {

@@ -59,7 +59,8 @@ public:
 
   // Queues the message for the writer and returns at once: it never waits for
   // the disk. Past history_options::max_queued the oldest unwritten messages
-  // are dropped, and the writer reports how many.
+  // are dropped; the writer reports how many, at once and then at most every
+  // ten seconds while the overload lasts.
   void append(stored_message message);
 
   // Blocks until everything appended before the call has been committed, or

@@ -57,6 +57,26 @@ std::string frames(std::initializer_list<std::string_view> lines) {
   return out;
 }
 
+std::vector<std::string> lines_before_pong(line_client& json_client) {
+  json_client.send_line(R"({"type":"ping"})");
+  std::vector<std::string> before;
+  for (;;) {
+    std::string line = json_client.read_line();
+    if (line == R"({"type":"pong"})") return before;
+    before.push_back(std::move(line));
+  }
+}
+
+std::vector<std::string> lines_before_help(line_client& plain_client) {
+  plain_client.send_line("/help");
+  std::vector<std::string> before;
+  for (;;) {
+    std::string line = plain_client.read_line();
+    if (line.starts_with("* commands:")) return before;
+    before.push_back(std::move(line));
+  }
+}
+
 std::string error_code_of(std::string_view line) {
   constexpr std::string_view plain_prefix = "! error ";
   if (line.starts_with(plain_prefix)) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "line_client.hpp"
 
@@ -30,6 +31,14 @@ void expect_join(line_client& member, std::string_view name);
 
 // Several frames in one string, each ended by LF, to send in one write.
 std::string frames(std::initializer_list<std::string_view> lines);
+
+// Everything the server sent `client` before answering a probe that every
+// logged-in session may send at any time (a JSON ping, a plain /help), the
+// answer itself excluded. Frames are handled in order, so these are all the
+// frames the server had queued for the client when the probe was read: a
+// test that expects nothing gets an empty list, not a wait for silence.
+std::vector<std::string> lines_before_pong(line_client& json_client);
+std::vector<std::string> lines_before_help(line_client& plain_client);
 
 // The code of an error frame in either form (`! error <code>: ...` or
 // {"type":"error","code":...}), or an empty string for any other line.

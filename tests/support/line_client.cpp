@@ -60,6 +60,23 @@ line_client::line_client(std::uint16_t port, line_client_options options) {
   const int on = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 
+  if (!options.source_address.empty()) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, options.source_address.c_str(), &source.sin_addr) != 1) {
+      ::close(fd_);
+      fd_ = -1;
+      fail("not an IPv4 address: " + options.source_address);
+    }
+    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0) {
+      const int error = errno;
+      ::close(fd_);
+      fd_ = -1;
+      errno = error;
+      fail_errno("bind to " + options.source_address);
+    }
+  }
+
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);

@@ -17,6 +17,9 @@ struct line_client_options {
   // SO_RCVBUF set before connecting; 0 keeps the kernel's autotuned default.
   // A small buffer makes a client that stops reading push back at once.
   int receive_buffer = 0;
+  // Local IPv4 address to connect from (any 127.x.y.z reaches a loopback
+  // server); empty lets the kernel choose. Per-address limits are tested with it.
+  std::string source_address;
 };
 
 // A blocking TCP client that speaks lines, for tests. Every read has a
