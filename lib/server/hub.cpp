@@ -31,7 +31,7 @@ hub::room& hub::find_or_create_room(std::string_view name) {
   if (options_.database != nullptr && options_.history_limit > 0) {
     // A room coming back to life gets back what was said in it. Rare enough
     // (a room's first join) to read under the lock.
-    for (auto& m : options_.database->load(r.name, 0, options_.history_limit)) {
+    for (auto& m : options_.database->load(it->first, 0, options_.history_limit)) {
       r.history.push_back({m.id, m.ts_ms, std::move(m.from), std::move(m.text)});
     }
   }
@@ -154,7 +154,8 @@ void hub::remember(room& r, std::uint64_t id, std::int64_t ts_ms, const member& 
   if (r.history.size() == options_.history_limit) r.history.pop_front();
   r.history.push_back({id, ts_ms, from.name(), std::string(text)});
   if (options_.database != nullptr) {
-    options_.database->append({id, ts_ms, r.name, from.name(), std::string(text)});
+    // Keyed by the folded name, as rooms are: "Dev" and "dev" share a history.
+    options_.database->append({id, ts_ms, protocol::fold_name(r.name), from.name(), std::string(text)});
   }
 }
 
@@ -270,7 +271,9 @@ hub::outcome hub::send_history(member& who, std::string_view name, std::uint64_t
   }
   // The database is read outside the lock: a page from disk must not hold up
   // everyone else's messages.
-  if (options_.database != nullptr) page = options_.database->load(room_name, before, limit);
+  if (options_.database != nullptr) {
+    page = options_.database->load(protocol::fold_name(room_name), before, limit);
+  }
   std::vector<protocol::message_view> views;
   views.reserve(page.size());
   for (const auto& m : page) views.push_back({m.id, m.ts_ms, room_name, m.from, m.text});

@@ -50,10 +50,6 @@ namespace {
 constexpr std::size_t max_lines_per_turn = 128;
 constexpr std::size_t max_bytes_per_turn = 16 * 1024;
 
-// Room in the outbox for the frames that bypass the byte bound: the last
-// error or shutdown notice and the end-of-stream marker.
-constexpr std::size_t outbox_spare_frames = 8;
-
 auto log_exception(const char* role) {
   return [role](std::exception_ptr error) {
     if (!error) return;
@@ -73,9 +69,7 @@ session::session(tcp::socket socket, hub& hub, session_registry& registry, const
       registry_(registry),
       config_(cfg),
       framer_(cfg.max_line),
-      // Every ordinary frame is at least one byte, so a capacity of max_queue
-      // frames can never refuse what the byte bound admits.
-      outbox_(socket_.get_executor(), cfg.max_queue + outbox_spare_frames),
+      outbox_(socket_.get_executor()),
       deadline_(socket_.get_executor()),
       accepted_at_(asio::steady_timer::clock_type::now()),
       last_heard_(accepted_at_),
@@ -110,12 +104,12 @@ void session::deliver(const frame& f) {
     }
     return;
   }
-  outbox_.try_send(boost::system::error_code{}, f);
+  outbox_.push(f);
 }
 
 void session::push(frame f) {
   if (f) queued_bytes_.fetch_add(f->size(), std::memory_order_relaxed);
-  outbox_.try_send(boost::system::error_code{}, std::move(f));
+  outbox_.push(std::move(f));
 }
 
 void session::send(std::string bytes) { deliver(make_frame(std::move(bytes))); }
@@ -234,33 +228,28 @@ void session::on_handshake(std::string_view line) {
 
 asio::awaitable<void> session::writer() {
   bool end_of_stream = false;
-  auto take = [&](frame f) {
-    if (f) {
-      unwritten_.push_back(std::move(f));
-    } else {
+  while (!end_of_stream) {
+    if (!co_await outbox_.wait()) co_return;  // stop() closed the outbox
+    // Everything queued by now goes out together.
+    const std::size_t already = unwritten_.size();
+    outbox_.take_all(unwritten_);
+    // A null frame ends the stream: what is before it still goes out.
+    const auto end = std::find(unwritten_.begin() + static_cast<std::ptrdiff_t>(already),
+                               unwritten_.end(), nullptr);
+    if (end != unwritten_.end()) {
+      unwritten_.erase(end, unwritten_.end());
       end_of_stream = true;
     }
-  };
-  for (;;) {
-    if (unwritten_.empty()) {
-      if (end_of_stream) break;
-      auto [ec, first] = co_await outbox_.async_receive(use_tuple);
-      if (ec) co_return;  // stop() closed the outbox
-      take(std::move(first));
-    }
-    // Everything queued by now goes out together.
-    while (!end_of_stream &&
-           outbox_.try_receive([&](boost::system::error_code, frame f) { take(std::move(f)); })) {
-    }
-    if (unwritten_.empty()) continue;
-    auto ec = write_unwritten();
-    if (ec == asio::error::would_block) {
-      std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_write, use_tuple);
-    }
-    if (ec) {
-      log(log_level::debug, "write failed for ", name_, ": ", ec.message());
-      stop();
-      co_return;
+    while (!unwritten_.empty()) {
+      auto ec = write_unwritten();
+      if (ec == asio::error::would_block) {
+        std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_write, use_tuple);
+      }
+      if (ec) {
+        log(log_level::debug, "write failed for ", name_, ": ", ec.message());
+        stop();
+        co_return;
+      }
     }
   }
   boost::system::error_code ignored;
@@ -371,8 +360,7 @@ void session::drop_as_slow_consumer() {
       " bytes queued unread");
   // Discard what is queued but unwritten so that the error is next in line;
   // a frame already partly written must still be finished to keep framing.
-  while (outbox_.try_receive([](boost::system::error_code, frame) {})) {
-  }
+  outbox_.discard_all();
   unwritten_.resize(written_of_first_ > 0 && !unwritten_.empty() ? 1 : 0);
   push(make_frame(protocol::encode_error(mode_, error_code::slow_consumer,
                                          "you fell too far behind and were disconnected")));

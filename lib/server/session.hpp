@@ -6,7 +6,6 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -14,6 +13,7 @@
 #include "protocol/request.hpp"
 #include "server/config.hpp"
 #include "server/member.hpp"
+#include "server/outbox.hpp"
 
 namespace chat::server {
 
@@ -37,9 +37,6 @@ public:
   void deliver(const frame& f) override;
 
 private:
-  using outbox_channel = boost::asio::experimental::concurrent_channel<void(
-      boost::system::error_code, frame)>;
-
   boost::asio::awaitable<void> reader();
   boost::asio::awaitable<void> writer();
   boost::asio::awaitable<void> watchdog();
@@ -97,7 +94,7 @@ private:
   protocol::line_framer framer_;
   // Input read but not yet handled when a turn ended; empty nearly always.
   std::string backlog_;
-  outbox_channel outbox_;
+  outbox outbox_;
   // The watchdog's timer; anyone changing a deadline cancels it so the
   // watchdog looks again.
   boost::asio::steady_timer deadline_;

@@ -3,8 +3,6 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <string>
-#include <vector>
 
 #include "error_log.hpp"
 #include "raw_database.hpp"
@@ -20,14 +18,11 @@ namespace {
 using chat::store::history_database;
 using chat::store::history_options;
 using chat::store::test::error_log;
-using chat::store::test::ids_of;
 using chat::store::test::raw_database;
 using chat::store::test::sample_message;
 using chat::store::test::sample_messages;
 using chat::store::test::temp_dir;
 using namespace std::chrono_literals;
-
-using id_list = std::vector<std::uint64_t>;
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "store/detail/schema.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "store/detail/quoted.hpp"
@@ -66,7 +67,9 @@ void use_wal(connection& db, const std::filesystem::path& file) {
 }
 
 void set_busy_timeout(connection& db, std::chrono::milliseconds busy_timeout) {
-  db.check(sqlite3_busy_timeout(db.get(), static_cast<int>(busy_timeout.count())));
+  const auto ms = std::clamp<std::chrono::milliseconds::rep>(busy_timeout.count(), 0,
+                                                             std::numeric_limits<int>::max());
+  db.check(sqlite3_busy_timeout(db.get(), static_cast<int>(ms)));
 }
 
 }  // namespace
