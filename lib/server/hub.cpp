@@ -27,11 +27,12 @@ hub::room& hub::find_or_create_room(std::string_view name) {
   if (!created) return *it->second;
   it->second = std::make_unique<room>();
   room& r = *it->second;
+  r.key = it->first;
   r.name = name;
   if (options_.database != nullptr && options_.history_limit > 0) {
     // A room coming back to life gets back what was said in it. Rare enough
     // (a room's first join) to read under the lock.
-    for (auto& m : options_.database->load(it->first, 0, options_.history_limit)) {
+    for (auto& m : options_.database->load(r.key, 0, options_.history_limit)) {
       r.history.push_back({m.id, m.ts_ms, std::move(m.from), std::move(m.text)});
     }
   }
@@ -98,7 +99,7 @@ void hub::exit(room& r, const member& who) {
     });
   }
   if (r.members.empty() && r.name != options_.default_room) {
-    rooms_.erase(protocol::fold_name(r.name));
+    rooms_.erase(r.key);
   }
 }
 
@@ -155,7 +156,7 @@ void hub::remember(room& r, std::uint64_t id, std::int64_t ts_ms, const member& 
   r.history.push_back({id, ts_ms, from.name(), std::string(text)});
   if (options_.database != nullptr) {
     // Keyed by the folded name, as rooms are: "Dev" and "dev" share a history.
-    options_.database->append({id, ts_ms, protocol::fold_name(r.name), from.name(), std::string(text)});
+    options_.database->append({id, ts_ms, r.key, from.name(), std::string(text)});
   }
 }
 
@@ -251,12 +252,13 @@ hub::outcome hub::topic(member& who, std::string_view name,
 hub::outcome hub::send_history(member& who, std::string_view name, std::uint64_t before,
                                std::size_t limit) {
   std::vector<store::stored_message> page;
-  std::string room_name;
+  std::string room_name, room_key;
   {
     std::lock_guard lock(mutex_);
     room* r = find_room(name);
     if (r == nullptr || !contains(*r, who)) return outcome::not_in_room;
     room_name = r->name;
+    room_key = r->key;
     if (options_.database == nullptr) {
       auto end = r->history.end();
       if (before != 0) {
@@ -272,7 +274,7 @@ hub::outcome hub::send_history(member& who, std::string_view name, std::uint64_t
   // The database is read outside the lock: a page from disk must not hold up
   // everyone else's messages.
   if (options_.database != nullptr) {
-    page = options_.database->load(protocol::fold_name(room_name), before, limit);
+    page = options_.database->load(room_key, before, limit);
   }
   std::vector<protocol::message_view> views;
   views.reserve(page.size());

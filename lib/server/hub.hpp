@@ -88,7 +88,8 @@ private:
     std::string text;
   };
   struct room {
-    std::string name;
+    std::string key;   // the folded name: rooms_ and the database know it by this
+    std::string name;  // as first spelled
     std::string topic;
     std::vector<std::shared_ptr<member>> members;
     std::deque<stored> history;  // oldest first, at most history_limit
