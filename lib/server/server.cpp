@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -63,13 +64,24 @@ struct server::impl {
 
 server::server(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   set_log_level(impl_->cfg.level);
-  const tcp::endpoint endpoint(asio::ip::make_address(impl_->cfg.host), impl_->cfg.port);
+  const auto& settings = impl_->cfg;
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(settings.host, ec);
+  if (ec) {
+    throw std::system_error(ec, "invalid --host '" + settings.host + "' (expected an IP address)");
+  }
+  const tcp::endpoint endpoint(address, settings.port);
   auto& acceptor = impl_->acceptor;
-  acceptor.open(endpoint.protocol());
-  acceptor.set_option(tcp::acceptor::reuse_address(true));
-  if (endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(false));
-  acceptor.bind(endpoint);
-  acceptor.listen(asio::socket_base::max_listen_connections);
+  try {
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    if (address.is_v6()) acceptor.set_option(asio::ip::v6_only(false));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+  } catch (const boost::system::system_error& e) {
+    throw std::system_error(e.code(), "cannot listen on " + settings.host + ":" +
+                                          std::to_string(settings.port));
+  }
 }
 
 server::~server() = default;
