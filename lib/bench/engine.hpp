@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -55,6 +56,7 @@ struct shard {
   // Read by the controller to see the input settle.
   std::atomic<std::uint64_t> bytes_in{0};
   std::uint64_t bytes_out = 0;
+  std::uint64_t reads = 0;  // with bytes_in: are reads large enough?
   std::vector<client*> members;
   // Bounds the connects and logins in flight.
   unsigned logins_in_flight = 0;
@@ -150,6 +152,10 @@ asio::awaitable<void> send_windowed(client& c);
 asio::awaitable<void> send_at_rate(client& c);
 // One warm-up message (sequence 0) from `c`; false when the write failed.
 asio::awaitable<bool> send_warm_up(client& c);
+
+// Completion handler for spawned coroutines: `detached` would swallow what
+// they throw.
+void log_exception(std::exception_ptr error);
 
 // Ends a client's connection with a reset, so repeated runs leave no
 // TIME_WAIT behind. Call on its shard's thread.

@@ -155,6 +155,18 @@ bool unescape_json_string(std::string_view raw, std::string& out) {
   return true;
 }
 
+std::string_view envelope_type(std::string_view frame) {
+  constexpr std::string_view prefix = R"({"type":")";
+  if (frame.starts_with(prefix)) {
+    const std::string_view rest = frame.substr(prefix.size());
+    const std::size_t end = rest.find_first_of("\"\\");
+    if (end != std::string_view::npos && rest[end] == '"') return rest.substr(0, end);
+  }
+  json_fields fields;
+  if (!scan_json_fields(frame, fields) || !fields.has_type || fields.type_escaped) return {};
+  return fields.type;
+}
+
 bool scan_json_fields(std::string_view frame, json_fields& out) {
   out = json_fields{};
   cursor c{frame.data(), frame.data() + frame.size()};

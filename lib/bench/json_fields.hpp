@@ -23,6 +23,12 @@ struct json_fields {
 // structure, not every detail of JSON: false when the frame is not one object.
 bool scan_json_fields(std::string_view frame, json_fields& out);
 
+// The type of an envelope that starts `{"type":"` with a type free of
+// escapes, as every server frame does, found without scanning the rest; a
+// frame of another shape is scanned. Envelopes have unique keys, so the first
+// "type" is the type. Empty when there is none.
+std::string_view envelope_type(std::string_view frame);
+
 // Decodes the contents of a JSON string (without its quotes) into `out`,
 // \uXXXX escapes and surrogate pairs as UTF-8; false on a broken escape.
 bool unescape_json_string(std::string_view raw, std::string& out);

@@ -34,8 +34,8 @@ Options:
                       server's --max-line must hold it
   --messages N        messages per sender (default: fanout 100000, chatroom
                       10000, latency rate x duration)
-  --window N          messages a sender may have sent that its probe receiver
-                      has not seen yet (default 1000)
+  --window N          fanout, chatroom: messages a sender may have sent that
+                      its probe receiver has not seen yet (default 1000)
   --receivers R       fanout and latency receivers (default 10)
   --clients N         chatroom clients (default 20), connect clients (1000)
   --rate N            latency: messages per second (default 1000)
@@ -60,9 +60,9 @@ before the clock starts. The fanout probe is the last receiver; in a chatroom
 each client is the probe of the one before it.
 
 Measure the server with its fair-use limits off, as other servers are measured
-with their throttling off: chat-server --rate-limit 0 --max-per-ip 0 (once the
-server has those flags). Per core, pin both and give the server's pid:
-  taskset -c 1 chat-server --threads 1 --port 7777 &
+with their throttling off: chat-server --rate-limit 0 --max-per-ip 0. Per core,
+pin both and give the server's pid:
+  taskset -c 1 chat-server --threads 1 --rate-limit 0 --max-per-ip 0 &
   taskset -c 0 chat-bench fanout --receivers 100 --server-pid $!
 connect opens one descriptor per client: raise `ulimit -n` first.
 

@@ -1,6 +1,7 @@
 #include "bench/payload.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <random>
 
@@ -23,13 +24,21 @@ char* put_field(char* out, Number value) noexcept {
   return out;
 }
 
-// Reads "DIGITS:" from the front of `text`; the view moves past the ':'.
-template <class Number>
-bool take_field(std::string_view& text, Number& value) noexcept {
-  const char* const end = text.data() + text.size();
-  const auto [stop, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc{} || stop == text.data() || stop == end || *stop != separator) return false;
-  text.remove_prefix(static_cast<std::size_t>(stop - text.data()) + 1);
+// Reads "DIGITS:" at `at` and moves past the ':'. Hand-rolled: this runs
+// three times per delivery, and std::from_chars costs several times more.
+// The caller has checked that the text ends in padding, which is no digit,
+// so the digits cannot run past the end.
+[[gnu::always_inline]] inline bool take_field(const char*& at, std::uint64_t& value) noexcept {
+  // 19 digits cannot overflow 64 bits.
+  constexpr std::ptrdiff_t max_digits = 19;
+  const char* const start = at;
+  std::uint64_t number = 0;
+  for (unsigned digit; (digit = static_cast<unsigned char>(*at - '0')) < 10; ++at) {
+    number = number * 10 + digit;
+  }
+  if (at == start || at - start > max_digits || *at != separator) return false;
+  ++at;
+  value = number;
   return true;
 }
 
@@ -65,7 +74,12 @@ parsed_payload parse_payload(std::string_view text, const run_id& run, std::size
   constexpr std::size_t header = 1 + 8 + 1;
   parsed_payload result;
   if (text.size() < header || text[0] != marker || text[header - 1] != separator) return result;
-  if (std::memcmp(text.data() + 1, run.hex.data(), run.hex.size()) != 0) {
+  // Two 8-byte loads instead of a call to memcmp.
+  std::uint64_t theirs, ours;
+  static_assert(sizeof ours == sizeof run.hex);
+  std::memcpy(&theirs, text.data() + 1, sizeof theirs);
+  std::memcpy(&ours, run.hex.data(), sizeof ours);
+  if (theirs != ours) {
     result.kind = payload_kind::other_run;
     return result;
   }
@@ -73,11 +87,13 @@ parsed_payload parse_payload(std::string_view text, const run_id& run, std::size
   // Checking the length and the last byte catches cut and merged frames
   // without scanning every padding byte of a large payload.
   if (text.size() != size || text.back() != padding) return result;
-  std::string_view rest = text.substr(header);
-  if (!take_field(rest, result.fields.slot) || !take_field(rest, result.fields.seq) ||
-      !take_field(rest, result.fields.sent_ns)) {
+  const char* at = text.data() + header;
+  std::uint64_t slot = 0;
+  if (!take_field(at, slot) || slot > UINT32_MAX || !take_field(at, result.fields.seq) ||
+      !take_field(at, result.fields.sent_ns)) {
     return result;
   }
+  result.fields.slot = static_cast<std::uint32_t>(slot);
   result.kind = payload_kind::ours;
   return result;
 }

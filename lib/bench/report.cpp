@@ -133,6 +133,11 @@ std::string render_table(const report& r) {
   }
   row(out, "generator CPU",
       format("%.2f s (%.0f%% of one core)", r.generator_cpu_s, 100.0 * r.generator_cpu_s / wall));
+  if (r.reads) {
+    row(out, "input", format("%.1f MB in %" PRIu64 " reads of %.0f bytes on average",
+                             static_cast<double>(r.bytes_in) / 1e6, r.reads,
+                             static_cast<double>(r.bytes_in) / static_cast<double>(r.reads)));
+  }
   out += r.ok() ? "  result           ok\n" : "  result           FAILED (see standard error)\n";
   return out;
 }
@@ -195,6 +200,7 @@ std::string render_json(const report& r) {
   out["measured_s"] = r.measured_s;
   out["bytes_in"] = r.bytes_in;
   out["bytes_out"] = r.bytes_out;
+  out["reads"] = r.reads;
   return out.dump();
 }
 

@@ -61,6 +61,7 @@ struct report {
   double generator_cpu_s = 0;
   double measured_s = 0;  // wall time the CPU figures cover
   std::uint64_t bytes_in = 0, bytes_out = 0;
+  std::uint64_t reads = 0;
 
   // Receivers with the most loss, duplicates or reordering, worst first.
   struct receiver_note {

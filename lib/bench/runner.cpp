@@ -157,19 +157,35 @@ public:
   // traffic from the first send (the others). Unset when it never got there.
   std::optional<std::pair<mark, mark>> measured;
 
+  // Whatever happens, ends with stop_all(): the threads run until then.
   asio::awaitable<void> operator()() {
-    const auto deadline = s_.origin + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                          std::chrono::duration<double>(s_.opts.max_seconds));
-    deadline_ = deadline;
-    if (co_await log_in_all() && is_traffic(s_.opts.which)) {
-      if (co_await warm_up()) co_await measure();
-    } else if (s_.opts.which == scenario::connect && !failed()) {
-      co_await hold();
+    try {
+      co_await phases();
+      show("done", true);
+    } catch (...) {
+      error = std::current_exception();
     }
     stop_all();
   }
 
+  // What the controller threw, to be rethrown once the threads are done.
+  std::exception_ptr error;
+
 private:
+  asio::awaitable<void> phases() {
+    deadline_ = s_.origin + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(s_.opts.max_seconds));
+    // No co_await inside conditions: g++ 12 has miscompiled them.
+    const bool logged_in = co_await log_in_all();
+    if (!logged_in) co_return;
+    if (s_.opts.which == scenario::connect) {
+      co_await hold();
+      co_return;
+    }
+    const bool warm = co_await warm_up();
+    if (warm) co_await measure();
+  }
+
   bool failed() const { return s_.failed.load(std::memory_order_acquire) != 0; }
 
   mark take_mark() const {
@@ -191,16 +207,17 @@ private:
     co_await timer_.async_wait(use_tuple);
   }
 
-  void show(const std::string& phase) {
+  // `last`: the final state, shown whenever it comes.
+  void show(const std::string& phase, bool last = false) {
     if (!on_progress_) return;
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_shown_ < progress_every) return;
+    if (!last && now - last_shown_ < progress_every) return;
     progress p;
     p.phase = phase;
     p.elapsed_s = std::chrono::duration<double>(now - s_.origin).count();
     p.connections = s_.clients.size();
     p.logged_in = s_.logged_in.load(std::memory_order_relaxed);
-    if (phase == "sending") {
+    if (phase == "sending" || (last && is_traffic(s_.opts.which))) {
       p.sent = sum_sent(s_);
       p.to_send = std::uint64_t{s_.senders} * s_.opts.messages;
       p.received = sum_received(s_);
@@ -275,7 +292,8 @@ private:
       if (failed() || past_deadline()) co_return false;
       if (std::chrono::steady_clock::now() - last_sent >= warm_up_resend) {
         last_sent = std::chrono::steady_clock::now();
-        if (!co_await send_warm_up(first)) co_return false;
+        const bool sent = co_await send_warm_up(first);
+        if (!sent) co_return false;
       }
       show("warming up");
       co_await sleep(tick);
@@ -293,7 +311,7 @@ private:
       client* sender = c.get();
       asio::co_spawn(sender->home.io,
                      o.which == scenario::latency ? send_at_rate(*sender) : send_windowed(*sender),
-                     [](std::exception_ptr) {});
+                     log_exception);
     }
     std::uint64_t last_received = 0;
     auto last_progress = std::chrono::steady_clock::now();
@@ -361,6 +379,7 @@ void count_up(const run_state& s, const controller& ctl, report& r) {
   for (const auto& sh : s.shards) {
     r.bytes_in += sh->bytes_in.load();
     r.bytes_out += sh->bytes_out;
+    r.reads += sh->reads;
   }
   if (s.opts.which == scenario::connect) {
     r.connects_per_s = r.setup_s > 0 ? static_cast<double>(r.logged_in) / r.setup_s : 0;
@@ -447,9 +466,8 @@ report run(const options& opts, const std::function<void(const progress&)>& on_p
   if (opts.server_pid) r.rss_before_kib = resident_kib(*opts.server_pid);
 
   controller ctl(s, r, on_progress);
-  for (const auto& sh : s.shards) asio::co_spawn(sh->io, spawn_clients(*sh), [](std::exception_ptr) {});
-  std::exception_ptr control_error;
-  asio::co_spawn(s.shards.front()->io, ctl(), [&](std::exception_ptr e) { control_error = e; });
+  for (const auto& sh : s.shards) asio::co_spawn(sh->io, spawn_clients(*sh), log_exception);
+  asio::co_spawn(s.shards.front()->io, ctl(), log_exception);
 
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < s.shards.size(); ++i) {
@@ -457,7 +475,7 @@ report run(const options& opts, const std::function<void(const progress&)>& on_p
   }
   s.shards.front()->io.run();
   for (auto& t : threads) t.join();
-  if (control_error) std::rethrow_exception(control_error);
+  if (ctl.error) std::rethrow_exception(ctl.error);
 
   count_up(s, ctl, r);
   judge(r);

@@ -1,8 +1,14 @@
 #include "client/input_action.hpp"
 
+#include <charconv>
+#include <cstdint>
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 #include "protocol/event.hpp"
+#include "protocol/json_text.hpp"
+#include "protocol/request.hpp"
 #include "protocol/utf8.hpp"
 
 namespace chat::client {
@@ -16,23 +22,133 @@ bool is_quit_request(std::string_view frame) {
   return type != request.end() && *type == "quit";
 }
 
-input_action chat_command(std::string_view line) {
-  if (line == "/who") return send_frame{protocol::encode_bare_request("who")};
-  if (line == "/quit") return send_frame{protocol::encode_bare_request("quit"), true};
-  if (line == "/help") {
-    // The commands are the server's plain-session ones, so is their help.
-    std::string help = protocol::encode_help();
-    help.pop_back();
-    return local_reply{std::move(help)};
+// A JSON request written member by member, "type" first, so that a frame
+// reads in the order PROTOCOL.md lists its members.
+class request_text {
+public:
+  explicit request_text(std::string_view type) : out_(R"({"type":)") {
+    protocol::append_json_string(out_, type);
   }
+
+  request_text& with(std::string_view key, std::string_view value) {
+    out_.append(",\"").append(key).append("\":");
+    protocol::append_json_string(out_, value);
+    return *this;
+  }
+
+  request_text& with(std::string_view key, std::uint64_t value) {
+    out_.append(",\"").append(key).append("\":").append(std::to_string(value));
+    return *this;
+  }
+
+  // The room a command acts on: the one named, else the current one; none
+  // when there is neither, which the server answers with not-in-room.
+  request_text& with_room(std::string_view named, std::string_view current) {
+    const std::string_view room = named.empty() ? current : named;
+    return room.empty() ? *this : with("room", room);
+  }
+
+  // Ends the request; the object is spent.
+  send_frame frame(bool changes_room = false) {
+    out_.append("}\n");
+    return send_frame{std::move(out_), false, changes_room};
+  }
+
+private:
+  std::string out_;
+};
+
+// Splits "word rest of line" at the first space, as the server's plain
+// sessions do; the rest starts at its first non-space.
+std::pair<std::string_view, std::string_view> split_word(std::string_view text) {
+  const std::size_t space = text.find(' ');
+  if (space == std::string_view::npos) return {text, {}};
+  std::string_view rest = text.substr(space + 1);
+  while (rest.starts_with(' ')) rest.remove_prefix(1);
+  return {text.substr(0, space), rest};
+}
+
+local_reply usage(std::string_view form) {
+  return local_reply{"! usage: " + std::string(form) + " (/help lists commands)", true};
+}
+
+input_action history_command(std::string_view argument, std::string_view current_room) {
+  request_text request("history");
+  request.with_room({}, current_room);
+  const std::string_view count = split_word(argument).first;
+  if (count.empty()) return request.frame();
+  std::size_t limit = 0;
+  const char* const end = count.data() + count.size();
+  const auto [stop, ec] = std::from_chars(count.data(), end, limit);
+  if (ec != std::errc{} || stop != end || limit < 1 || limit > protocol::max_history_page) {
+    return usage("/history [N], N from 1 to " + std::to_string(protocol::max_history_page));
+  }
+  return request.with("limit", std::uint64_t{limit}).frame();
+}
+
+input_action chat_command(std::string_view line, std::string_view current_room) {
+  const auto [command, argument] = split_word(line);
+  // Commands that take one name use its first word, as the server's plain
+  // sessions do; the server judges whether it is a valid name.
+  const std::string_view word = split_word(argument).first;
+  if (command == "/join") {
+    if (word.empty()) return usage("/join ROOM");
+    return request_text("join").with("room", word).frame(/*changes_room=*/true);
+  }
+  if (command == "/leave") {
+    return request_text("leave").with_room(word, current_room).frame(/*changes_room=*/true);
+  }
+  if (command == "/rooms") return send_frame{protocol::encode_bare_request("rooms")};
+  if (command == "/who") return request_text("who").with_room(word, current_room).frame();
+  if (command == "/topic") {
+    request_text request("topic");
+    request.with_room({}, current_room);
+    if (!argument.empty()) request.with("text", argument);
+    return request.frame();
+  }
+  if (command == "/msg") {
+    const auto [to, text] = split_word(argument);
+    if (to.empty() || text.empty()) return usage("/msg NAME TEXT");
+    return request_text("dm").with("to", to).with("text", text).frame();
+  }
+  if (command == "/nick") {
+    if (word.empty()) return usage("/nick NAME");
+    return request_text("nick").with("user", word).frame();
+  }
+  if (command == "/history") return history_command(argument, current_room);
+  if (command == "/quit") return send_frame{protocol::encode_bare_request("quit"), true};
+  if (command == "/help") return local_reply{help_text()};
   // A mistyped command is more likely than a message that starts with `/`;
   // sending it to the whole room would be the worse mistake.
-  return local_reply{"! unknown command " + std::string(line) + " (/help lists commands)", true};
+  return local_reply{"! unknown command " + std::string(command) + " (/help lists commands)",
+                     true};
 }
 
 }  // namespace
 
-input_action interpret_input(std::string_view line, input_mode mode) {
+std::string help_text() {
+  return "* commands:\n"
+         "  /join ROOM      join ROOM, created if need be; it becomes your current room\n"
+         "  /leave [ROOM]   leave ROOM or the current room; the current room becomes the\n"
+         "                  one you joined last of those you are still in\n"
+         "  /rooms          list the rooms with their number of users and topics\n"
+         "  /who [ROOM]     list who is in ROOM or the current room\n"
+         "  /topic [TEXT]   set the topic of the current room, or show it\n"
+         "  /msg NAME TEXT  send TEXT to NAME alone, shown to them as [dm]\n"
+         "  /nick NAME      change your name\n"
+         "  /history [N]    show the last N messages of the current room (default 50,\n"
+         "                  at most " +
+         std::to_string(protocol::max_history_page) +
+         ")\n"
+         "  //TEXT          send the message /TEXT\n"
+         "  /help           show this list\n"
+         "  /quit           leave the chat\n"
+         "  any other line is a message to your current room. Messages shown without a\n"
+         "  [room] are from it; [dm] marks direct messages, [history] earlier ones.";
+}
+
+input_action interpret_input(std::string_view line, input_mode mode,
+                             std::string_view current_room) {
   if (mode == input_mode::json && line.front() == '{') {
     // Sent untouched, even when invalid: the server's error is the answer a
     // script asked for.
@@ -44,11 +160,12 @@ input_action interpret_input(std::string_view line, input_mode mode) {
   if (!protocol::is_valid_utf8(line)) {
     return local_reply{"! not sent: the line is not valid UTF-8", true};
   }
-  if (mode == input_mode::chat && line.front() == '/') {
-    if (!line.starts_with("//")) return chat_command(line);
+  if (mode == input_mode::json) return send_frame{protocol::encode_message_request(line)};
+  if (line.front() == '/') {
+    if (!line.starts_with("//")) return chat_command(line, current_room);
     line.remove_prefix(1);
   }
-  return send_frame{protocol::encode_message_request(line)};
+  return request_text("msg").with_room({}, current_room).with("text", line).frame();
 }
 
 }  // namespace chat::client

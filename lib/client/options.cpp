@@ -20,9 +20,19 @@ the server sends, both at once.
                that start with { as they are, the others as messages
   --help       show this text
 
-Input lines: /who lists the room, /quit leaves, /help lists commands, //text
-sends /text, any other line is a message. At the end of the input the client
-leaves once the server has taken every line.
+Input lines: /join ROOM, /leave [ROOM], /rooms, /who [ROOM], /topic [TEXT],
+/msg NAME TEXT, /nick NAME, /history [N], /quit and /help (which explains them
+all) are commands; //text sends /text; any other line is a message to the
+current room: the room joined last (leaving it makes the one joined before it
+current again). Messages from the
+current room are shown unmarked, those from other rooms as [room], direct
+messages as [dm] and messages from before you joined as [history]. A line
+typed after /join or /leave is sent once the server has answered it. At the
+end of the input the client leaves once the server has taken every line.
+
+The server's keepalive pings are answered automatically and not shown, in
+--json mode too: a script need not answer them. In --json mode lines that are
+not requests go to the server's current room as they are.
 
 Exit status: 0 after the end of input, /quit or a server shutdown; 1 when the
 server cannot be reached, refuses the name or is lost; 2 for a bad command line;

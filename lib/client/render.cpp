@@ -40,30 +40,102 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
-// "[HH:MM] " in local time; the server stamps in UTC milliseconds.
-std::string clock_prefix(std::int64_t ts_ms) {
+// "[HH:MM] " in local time; the server stamps in UTC milliseconds. History
+// may be days old (--data-dir keeps it across restarts): with `dated`, a
+// stamp from another day than today says which day.
+std::string clock_prefix(std::int64_t ts_ms, bool dated = false) {
   const std::time_t seconds = static_cast<std::time_t>(ts_ms / 1000);
+  const std::time_t now = std::time(nullptr);
   std::tm local{};
-  char text[16];
-  if (::localtime_r(&seconds, &local) == nullptr ||
-      std::strftime(text, sizeof text, "[%H:%M] ", &local) == 0) {
+  std::tm today{};
+  if (::localtime_r(&seconds, &local) == nullptr || ::localtime_r(&now, &today) == nullptr) {
     return {};
   }
+  const bool same_day = local.tm_year == today.tm_year && local.tm_yday == today.tm_yday;
+  const char* format = dated && !same_day ? "[%Y-%m-%d %H:%M] " : "[%H:%M] ";
+  char text[32];
+  if (std::strftime(text, sizeof text, format, &local) == 0) return {};
   return text;
 }
 
-std::string describe(const server_event& event, std::string_view frame) {
+// "[dev] " for a room other than the current one: an unmarked line is from
+// where the next line typed will go.
+std::string room_marker(std::string_view room, const session_state& where) {
+  if (where.is_current(room)) return {};
+  return "[" + std::string(room) + "] ";
+}
+
+std::string history_line(std::int64_t ts_ms, std::string_view room, std::string_view from,
+                         std::string_view text, const session_state& where) {
+  return "[history] " + clock_prefix(ts_ms, /*dated=*/true) + room_marker(room, where) +
+         std::string(from) + ": " + std::string(text);
+}
+
+std::string topic_suffix(std::string_view topic) {
+  if (topic.empty()) return {};
+  return "; topic: " + std::string(topic);
+}
+
+std::string describe_rooms(const std::vector<room_entry>& rooms) {
+  if (rooms.empty()) return "* rooms: (none)";
+  std::string out = "* rooms:";
+  for (std::size_t i = 0; i < rooms.size(); ++i) {
+    out.append(i == 0 ? " " : ", ").append(rooms[i].room);
+    out.append(" (").append(std::to_string(rooms[i].users));
+    if (!rooms[i].topic.empty()) out.append("; topic: ").append(rooms[i].topic);
+    out.append(")");
+  }
+  return out;
+}
+
+std::string describe_topic(const server_event& event) {
+  if (event.by.empty()) {
+    return "* topic of " + event.room + ": " + (event.topic.empty() ? "(none)" : event.topic);
+  }
+  if (event.topic.empty()) return "* " + event.by + " cleared the topic of " + event.room;
+  return "* " + event.by + " set the topic of " + event.room + ": " + event.topic;
+}
+
+std::string describe_left(const server_event& event, const session_state& where) {
+  std::string out = "* you left " + event.room;
+  if (where.current_room().empty()) {
+    out.append("; you are in no room now (/join one)");
+  } else {
+    out.append("; your current room is ").append(where.current_room());
+  }
+  return out;
+}
+
+// The page's header, then its messages: each line defused on its own, since
+// the LF between them must survive.
+std::string describe_history(const server_event& event, const session_state& where) {
+  const auto count = event.messages.size();
+  std::string out = printable(
+      "* history of " + event.room + ": " +
+      (count == 0 ? std::string("no messages")
+                  : std::to_string(count) + (count == 1 ? " message" : " messages")));
+  for (const auto& m : event.messages) {
+    out.push_back('\n');
+    out.append(printable(history_line(m.ts_ms, event.room, m.from, m.text, where)));
+  }
+  return out;
+}
+
+std::string describe(const server_event& event, std::string_view frame,
+                     const session_state& where) {
   using kind = server_event::kind;
   switch (event.type) {
     case kind::welcome:
-      return "* welcome " + event.user + ", you are in " + event.room +
-             " with: " + join_names(event.users) + " (/help lists commands)";
+      return "* welcome " + event.user + ", you are in " + event.room + " with: " +
+             join_names(event.users) + topic_suffix(event.topic) + " (/help lists commands)";
     case kind::join:
       return "* " + event.user + " joined " + event.room;
     case kind::leave:
       return "* " + event.user + " left " + event.room;
     case kind::message:
-      return clock_prefix(event.ts_ms) + event.from + ": " + event.text;
+      if (event.history) return history_line(event.ts_ms, event.room, event.from, event.text, where);
+      return clock_prefix(event.ts_ms) + room_marker(event.room, where) + event.from + ": " +
+             event.text;
     case kind::ack:
       return "* delivered as #" + std::to_string(event.id);
     case kind::users:
@@ -74,6 +146,23 @@ std::string describe(const server_event& event, std::string_view frame) {
       return "* server is shutting down";
     case kind::pong:
       return "* pong";
+    case kind::ping:
+      return "* ping";
+    case kind::joined:
+      return "* you joined " + event.room + " with: " + join_names(event.users) +
+             topic_suffix(event.topic);
+    case kind::left:
+      return describe_left(event, where);
+    case kind::rooms:
+      return describe_rooms(event.rooms);
+    case kind::topic:
+      return describe_topic(event);
+    case kind::direct:
+      return clock_prefix(event.ts_ms) + "[dm] " + event.from + ": " + event.text;
+    case kind::nick:
+      return "* " + event.from + " is now known as " + event.to;
+    case kind::history:
+      break;  // several lines: see render_event
     case kind::prompt:
     case kind::other:
       break;
@@ -83,8 +172,10 @@ std::string describe(const server_event& event, std::string_view frame) {
 
 }  // namespace
 
-std::string render_event(const server_event& event, std::string_view frame) {
-  return printable(describe(event, frame));
+std::string render_event(const server_event& event, std::string_view frame,
+                         const session_state& where) {
+  if (event.type == server_event::kind::history) return describe_history(event, where);
+  return printable(describe(event, frame, where));
 }
 
 }  // namespace chat::client

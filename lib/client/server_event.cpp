@@ -42,12 +42,57 @@ bool read_number(const json& object, const char* key, Number& out) {
   return true;
 }
 
+// Members the server leaves out when they have nothing to say (a topic never
+// set): absence is fine, a wrong type is not.
+bool read_optional_string(const json& object, const char* key, std::string& out) {
+  return !object.contains(key) || read_string(object, key, out);
+}
+
+bool read_optional_flag(const json& object, const char* key, bool& out) {
+  const auto it = object.find(key);
+  if (it == object.end()) return true;
+  if (!it->is_boolean()) return false;
+  out = it->get<bool>();
+  return true;
+}
+
+bool read_rooms(const json& object, std::vector<room_entry>& out) {
+  const auto it = object.find("rooms");
+  if (it == object.end() || !it->is_array()) return false;
+  for (const auto& item : *it) {
+    room_entry entry;
+    if (!item.is_object() || !read_string(item, "room", entry.room) ||
+        !read_number(item, "users", entry.users) ||
+        !read_optional_string(item, "topic", entry.topic)) {
+      return false;
+    }
+    out.push_back(std::move(entry));
+  }
+  return true;
+}
+
+bool read_messages(const json& object, std::vector<past_message>& out) {
+  const auto it = object.find("messages");
+  if (it == object.end() || !it->is_array()) return false;
+  for (const auto& item : *it) {
+    past_message message;
+    if (!item.is_object() || !read_number(item, "id", message.id) ||
+        !read_number(item, "ts", message.ts_ms) || !read_string(item, "from", message.from) ||
+        !read_string(item, "text", message.text)) {
+      return false;
+    }
+    out.push_back(std::move(message));
+  }
+  return true;
+}
+
 bool decode_fields(const json& object, const std::string& type, server_event& event) {
   using kind = server_event::kind;
   if (type == "welcome") {
     event.type = kind::welcome;
     return read_string(object, "user", event.user) && read_string(object, "room", event.room) &&
-           read_names(object, "users", event.users);
+           read_names(object, "users", event.users) &&
+           read_optional_string(object, "topic", event.topic);
   }
   if (type == "join" || type == "leave") {
     event.type = type == "join" ? kind::join : kind::leave;
@@ -57,7 +102,8 @@ bool decode_fields(const json& object, const std::string& type, server_event& ev
     event.type = kind::message;
     return read_number(object, "id", event.id) && read_number(object, "ts", event.ts_ms) &&
            read_string(object, "room", event.room) && read_string(object, "from", event.from) &&
-           read_string(object, "text", event.text);
+           read_string(object, "text", event.text) &&
+           read_optional_flag(object, "history", event.history);
   }
   if (type == "ack") {
     event.type = kind::ack;
@@ -78,6 +124,42 @@ bool decode_fields(const json& object, const std::string& type, server_event& ev
   if (type == "pong") {
     event.type = kind::pong;
     return true;
+  }
+  if (type == "ping") {
+    event.type = kind::ping;
+    return true;
+  }
+  if (type == "joined") {
+    event.type = kind::joined;
+    return read_string(object, "room", event.room) && read_names(object, "users", event.users) &&
+           read_optional_string(object, "topic", event.topic);
+  }
+  if (type == "left") {
+    event.type = kind::left;
+    return read_string(object, "room", event.room);
+  }
+  if (type == "rooms") {
+    event.type = kind::rooms;
+    return read_rooms(object, event.rooms);
+  }
+  if (type == "topic") {
+    event.type = kind::topic;
+    return read_string(object, "room", event.room) && read_string(object, "text", event.topic) &&
+           read_optional_string(object, "by", event.by);
+  }
+  if (type == "dm") {
+    event.type = kind::direct;
+    return read_number(object, "id", event.id) && read_number(object, "ts", event.ts_ms) &&
+           read_string(object, "from", event.from) && read_string(object, "to", event.to) &&
+           read_string(object, "text", event.text);
+  }
+  if (type == "nick") {
+    event.type = kind::nick;
+    return read_string(object, "old", event.from) && read_string(object, "new", event.to);
+  }
+  if (type == "history") {
+    event.type = kind::history;
+    return read_string(object, "room", event.room) && read_messages(object, event.messages);
   }
   return false;
 }

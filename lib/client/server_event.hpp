@@ -7,20 +7,43 @@
 
 namespace chat::client {
 
+// One line of a `rooms` listing.
+struct room_entry {
+  std::string room;
+  std::uint64_t users = 0;
+  std::string topic;  // empty: none set
+};
+
+// One message of a `history` page.
+struct past_message {
+  std::uint64_t id = 0;
+  std::int64_t ts_ms = 0;
+  std::string from;
+  std::string text;
+};
+
 // A frame from the server, decoded just enough for the client to act on it
 // and show it. Fields not used by a kind stay empty.
 struct server_event {
   enum class kind {
     prompt,    // USER: the server wants a name
-    welcome,   // user, room, users
+    welcome,   // user, room, users, topic
     join,      // room, user
     leave,     // room, user
-    message,   // id, ts_ms, room, from, text
+    message,   // id, ts_ms, room, from, text, history
     ack,       // id (the ref is not kept: this client sends none)
     users,     // room, users
     error,     // code, text
     shutdown,
     pong,
+    joined,    // room, users, topic: this client joined the room
+    left,      // room: this client left it
+    rooms,     // rooms
+    topic,     // room, topic, by (empty when it answers a question)
+    direct,    // id, ts_ms, from, to, text
+    nick,      // from (the old name), to (the new one)
+    history,   // room, messages
+    ping,      // the server's keepalive probe: answer it with a pong
     // Anything else, including envelopes of a newer server and plain-text
     // frames: shown as received.
     other,
@@ -30,12 +53,19 @@ struct server_event {
   std::string user;
   std::string room;
   std::string from;
+  std::string to;
   // The message text, or an error's human-readable message.
   std::string text;
   std::string code;
+  std::string topic;
+  std::string by;
   std::vector<std::string> users;
+  std::vector<room_entry> rooms;
+  std::vector<past_message> messages;
   std::uint64_t id = 0;
   std::int64_t ts_ms = 0;
+  // A message from before the client joined, sent with the join.
+  bool history = false;
 };
 
 server_event decode_server_event(std::string_view frame);

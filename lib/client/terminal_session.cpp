@@ -23,8 +23,10 @@
 #include "client/connection.hpp"
 #include "client/input_action.hpp"
 #include "client/input_reader.hpp"
+#include "client/outbox.hpp"
 #include "client/render.hpp"
 #include "client/server_event.hpp"
+#include "client/session_state.hpp"
 #include "protocol/error_code.hpp"
 #include "protocol/event.hpp"
 
@@ -69,6 +71,7 @@ public:
         executor_(io.get_executor()),
         input_(executor_, STDIN_FILENO, max_input_line),
         close_timer_(executor_),
+        room_answer_(executor_),
         signals_(executor_),
         interactive_(::isatty(STDIN_FILENO) == 1) {}
 
@@ -82,6 +85,7 @@ private:
   awaitable<void> relay_server();
   awaitable<void> relay_input();
   awaitable<void> leave();
+  awaitable<void> await_room_answer();
 
   awaitable<std::optional<std::string>> receive();
   awaitable<std::optional<line_buffer::line>> read_input();
@@ -97,8 +101,19 @@ private:
   asio::any_io_executor executor_;
   input_reader input_;
   std::optional<connection> connection_;  // empty until connected
+  // Every write goes through it: typed lines and pongs must not overlap.
+  std::optional<outbox> outbox_;
+  // Our rooms and the current one, as the server's answers tell them.
+  session_state where_;
   // Bounds the wait for the server to close once we have asked it to.
   asio::steady_timer close_timer_;
+  // Never expires; cancelled when the answer to a join or leave is in.
+  asio::steady_timer room_answer_;
+  // A join or leave went out, followed by a ping, and the pong has not come
+  // back: typed lines wait, as they may be meant for the room it makes
+  // current. The server answers a connection's requests in order, so the
+  // pong comes after the answer, whichever it was (joined, left, an error).
+  bool awaiting_room_answer_ = false;
   // Ctrl-C and friends end the session through finish(), so that stdin gets
   // its file status flags back (see input_reader) instead of dying with them.
   asio::signal_set signals_;
@@ -118,6 +133,7 @@ awaitable<void> terminal_session::run() {
   try {
     connection connected = co_await connection::connect(executor_, opts_.host, opts_.port);
     connection_.emplace(std::move(connected));
+    outbox_.emplace(executor_, *connection_);
   } catch (const std::exception& e) {
     failure = e.what();
   }
@@ -172,6 +188,7 @@ awaitable<bool> terminal_session::log_in() {
       finish(exit_failure, "login refused: " + event.text + " (" + event.code + ")");
       co_return false;
     }
+    where_.apply(event);
     show(event, *frame);
     if (event.type == kind::welcome) co_return true;
   }
@@ -203,7 +220,21 @@ awaitable<void> terminal_session::relay_server() {
       co_return;
     }
     const server_event event = decode_server_event(*frame);
+    if (event.type == server_event::kind::ping) {
+      // Answered here, in both modes, and not shown: the server drops a JSON
+      // client that stays silent, and a person or a script has nothing to
+      // do with it.
+      outbox_->post(protocol::encode_pong());
+      continue;
+    }
+    if (event.type == server_event::kind::pong && awaiting_room_answer_) {
+      // Our own ping, sent after a join or leave: not shown.
+      awaiting_room_answer_ = false;
+      room_answer_.cancel();
+      continue;
+    }
     if (event.type == server_event::kind::shutdown) shutdown_seen_ = true;
+    where_.apply(event);
     show(event, *frame);
   }
 }
@@ -219,18 +250,26 @@ awaitable<void> terminal_session::relay_input() {
              true});
       continue;
     }
-    const input_action action = interpret_input(line->text, mode);
+    const input_action action = interpret_input(line->text, mode, where_.current_room());
     if (const auto* answer = std::get_if<local_reply>(&action)) {
       reply(*answer);
       continue;
     }
     const auto& request = std::get<send_frame>(action);
-    // Set before writing: the server may close before the write completes.
+    std::string frame = request.frame;
+    // Set before writing: the server may close, or answer, before the write
+    // completes.
     if (request.quits) quit_sent_ = true;
+    if (request.changes_room) {
+      awaiting_room_answer_ = true;
+      frame.append(protocol::encode_bare_request("ping"));
+    }
     // A failed write ends input; the reader reports the failure once it has
     // shown whatever the server said last (a slow-consumer error, a shutdown).
-    if (!co_await send(request.frame)) co_return;
+    if (!co_await send(frame)) co_return;
     if (request.quits) break;
+    co_await await_room_answer();
+    if (status_) co_return;
   }
   co_await leave();
 }
@@ -247,6 +286,13 @@ awaitable<void> terminal_session::leave() {
   close_timer_.expires_after(close_grace);
   const auto [ec] = co_await close_timer_.async_wait(asio::as_tuple(use_awaitable));
   if (!ec) finish(exit_failure, "the server did not close the connection after quit");
+}
+
+awaitable<void> terminal_session::await_room_answer() {
+  while (awaiting_room_answer_ && !status_) {
+    room_answer_.expires_at(asio::steady_timer::time_point::max());
+    co_await room_answer_.async_wait(asio::as_tuple(use_awaitable));
+  }
 }
 
 awaitable<std::optional<std::string>> terminal_session::receive() {
@@ -276,18 +322,14 @@ awaitable<std::optional<line_buffer::line>> terminal_session::read_input() {
   co_return std::nullopt;
 }
 
+// False when the connection is broken both ways; the pending or next read
+// says why.
 awaitable<bool> terminal_session::send(std::string_view frame) {
-  try {
-    co_await connection_->write(frame);
-    co_return true;
-  } catch (const std::exception&) {
-    // The connection is broken both ways; the pending or next read says why.
-  }
-  co_return false;
+  co_return co_await outbox_->send(frame);
 }
 
 void terminal_session::show(const server_event& event, std::string_view frame) {
-  print(opts_.json ? std::string(frame) : render_event(event, frame));
+  print(opts_.json ? std::string(frame) : render_event(event, frame, where_));
 }
 
 void terminal_session::reply(const local_reply& answer) {
@@ -321,7 +363,9 @@ void terminal_session::finish(int status, std::string_view complaint) {
   // refuse new work, so every coroutine winds down and io.run() returns.
   input_.close();
   close_timer_.cancel();
+  room_answer_.cancel();
   signals_.cancel();
+  if (outbox_) outbox_->close();
   if (connection_) connection_->close();
 }
 

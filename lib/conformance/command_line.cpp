@@ -15,8 +15,8 @@ Runs each transcript against a live chat server and prints PASS or FAIL for
 it; a failure names the first step that did not happen as written. Exits 0
 when every transcript passed, 1 when one failed, 2 on a usage error.
 
-The transcripts expect a server with the default limits and nobody else in
-the room. The format is described in protocol/conformance/README.md.
+Each transcript expects a fresh server of its own (default limits, nobody
+connected, no history yet): start one per file, as the test suite does. The format is described in protocol/conformance/README.md.
 
 options:
   --host HOST     server address (default 127.0.0.1)

@@ -93,7 +93,8 @@ std::string encode_message(session_mode mode, const message_view& message) {
   if (mode == session_mode::plain) {
     out.reserve(24 + message.room.size() + message.from.size() + message.text.size());
     if (message.history) out.append("[history] ");
-    if (message.plain_names_room) out.append("[").append(message.room).append("] ");
+    // "#" cannot be part of a room name, so "[#dm]" is never "[dm]" or "[history]".
+    if (message.plain_names_room) out.append("[#").append(message.room).append("] ");
     out.append(message.from).append(": ").append(message.text).push_back('\n');
     return out;
   }
@@ -219,6 +220,7 @@ std::string encode_topic(session_mode mode, std::string_view room, std::string_v
                          std::string_view by) {
   if (mode == session_mode::plain) {
     if (by.empty()) return plain_line("* topic of ", room, ": ", text.empty() ? "(none)" : text);
+    if (text.empty()) return plain_line("* ", by, " cleared the topic of ", room);
     return plain_line("* ", by, " set the topic of ", std::string(room) + ": " + std::string(text));
   }
   std::string out(R"({"type":"topic","room":)");

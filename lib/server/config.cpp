@@ -3,6 +3,7 @@
 #include "protocol/names.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -60,7 +61,8 @@ std::optional<std::string> read_bounded(std::string_view flag, std::string_view 
 std::optional<std::string> read_seconds(std::string_view flag, std::string_view text,
                                         std::chrono::milliseconds& out) {
   double seconds = 0;
-  if (!parse_number(text, seconds) || seconds < 0 || seconds > 86'400 * 365) {
+  if (!parse_number(text, seconds) || !std::isfinite(seconds) || seconds < 0 ||
+      seconds > 86'400 * 365) {
     return "invalid " + std::string(flag) + " '" + std::string(text) +
            "': expected seconds, 0 or more";
   }
@@ -78,7 +80,8 @@ std::optional<std::string> read_rate(std::string_view text, double& rate, double
   }
   const auto slash = text.find('/');
   if (slash == std::string_view::npos || !parse_number(text.substr(0, slash), rate) ||
-      !parse_number(text.substr(slash + 1), burst) || rate < 0 || burst < 1) {
+      !parse_number(text.substr(slash + 1), burst) || !std::isfinite(rate) ||
+      !std::isfinite(burst) || rate < 0 || burst < 1) {
     return error;
   }
   return std::nullopt;

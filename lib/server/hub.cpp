@@ -151,13 +151,21 @@ hub::outcome hub::leave(member& who, std::string_view name, std::string& current
 
 void hub::remember(room& r, std::uint64_t id, std::int64_t ts_ms, const member& from,
                    std::string_view text) {
-  if (options_.history_limit == 0) return;
+  if (options_.history_limit == 0) {
+    remember_id(id);
+    return;
+  }
   if (r.history.size() == options_.history_limit) r.history.pop_front();
   r.history.push_back({id, ts_ms, from.name(), std::string(text)});
   if (options_.database != nullptr) {
-    // Keyed by the folded name, as rooms are: "Dev" and "dev" share a history.
     options_.database->append({id, ts_ms, r.key, from.name(), std::string(text)});
   }
+}
+
+void hub::remember_id(std::uint64_t id) {
+  // A row with no room and no text keeps only the id, so that the sequence
+  // still increases after a restart although the message itself is not kept.
+  if (options_.database != nullptr) options_.database->append({id, 0, {}, {}, {}});
 }
 
 std::optional<std::uint64_t> hub::publish(const member& from, std::string_view name,
@@ -182,6 +190,7 @@ std::optional<std::uint64_t> hub::send_direct(const member& from, std::string_vi
   if (it == users_.end()) return std::nullopt;
   member& recipient = *it->second.who;
   const std::uint64_t id = ++last_id_;
+  remember_id(id);  // direct messages are not kept, but their ids are spent
   recipient.deliver(make_frame(protocol::encode_direct(recipient.mode(), id, unix_millis(),
                                                        from.name(), recipient.name(), text)));
   return id;
@@ -189,6 +198,7 @@ std::optional<std::uint64_t> hub::send_direct(const member& from, std::string_vi
 
 hub::outcome hub::rename(member& who, const std::string& new_name) {
   std::lock_guard lock(mutex_);
+  if (new_name == who.name()) return outcome::ok;  // nothing changes, so no one is told
   const std::string old_key = protocol::fold_name(who.name());
   const std::string new_key = protocol::fold_name(new_name);
   const auto old_entry = users_.find(old_key);

@@ -108,8 +108,11 @@ private:
   void enter(room& r, user& u, bool at_login);
   // Removes `who` from `r`, announces it, drops the room if empty.
   void exit(room& r, const member& who);
+  // Keeps the message in the room's ring and, with a database, on disk.
   void remember(room& r, std::uint64_t id, std::int64_t ts_ms, const member& from,
                 std::string_view text);
+  // Keeps only that `id` was handed out, so that ids never repeat after a restart.
+  void remember_id(std::uint64_t id);
   // Delivers one event to every member of `r` but `except`, encoding each
   // wire form at most once.
   template <class Encode>

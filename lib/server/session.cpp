@@ -133,6 +133,9 @@ asio::awaitable<void> session::reader() {
         continue;
       }
       if (ec) break;
+      // Any byte from the client shows it is alive, an empty line included.
+      last_heard_ = asio::steady_timer::clock_type::now();
+      awaiting_pong_ = false;
       input = {scratch.data(), n};
     } else {
       input = backlog_;
@@ -173,9 +176,6 @@ std::size_t session::process_turn(std::string_view input) {
 }
 
 bool session::on_line(protocol::line_framer::event event, std::string_view line) {
-  // Anything the client sends shows it is alive.
-  last_heard_ = asio::steady_timer::clock_type::now();
-  awaiting_pong_ = false;
   if (event == protocol::line_framer::event::too_long) {
     send_error(error_code::line_too_long,
                "lines are limited to " + std::to_string(config_.max_line) +

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <variant>
 
@@ -11,16 +13,27 @@ namespace {
 using namespace chat::client;
 namespace protocol = chat::protocol;
 
-send_frame sent(std::string_view line, input_mode mode) {
-  const auto action = interpret_input(line, mode);
+using json = nlohmann::json;
+
+send_frame sent(std::string_view line, input_mode mode, std::string_view current_room = {}) {
+  const auto action = interpret_input(line, mode, current_room);
   REQUIRE(std::holds_alternative<send_frame>(action));
   return std::get<send_frame>(action);
 }
 
-local_reply answered(std::string_view line, input_mode mode) {
-  const auto action = interpret_input(line, mode);
+local_reply answered(std::string_view line, input_mode mode, std::string_view current_room = {}) {
+  const auto action = interpret_input(line, mode, current_room);
   REQUIRE(std::holds_alternative<local_reply>(action));
   return std::get<local_reply>(action);
+}
+
+// The request a chat line in room dev sends, parsed; the frame must be one
+// line, ended by LF.
+json request_for(std::string_view line) {
+  const std::string frame = sent(line, input_mode::chat, "dev").frame;
+  REQUIRE(frame.ends_with('\n'));
+  REQUIRE(frame.find('\n') == frame.size() - 1);
+  return json::parse(frame);
 }
 
 }  // namespace
@@ -57,4 +70,82 @@ TEST_CASE("json input: requests pass through, other lines are messages", "[input
   CHECK_FALSE(sent(R"({"type":["quit"]})", json).quits);
   CHECK(sent("/who", json).frame == protocol::encode_message_request("/who"));
   CHECK(sent("hi", json).frame == protocol::encode_message_request("hi"));
+}
+
+TEST_CASE("chat input: messages go to the current room", "[input_action]") {
+  CHECK(request_for("hello") == json{{"type", "msg"}, {"room", "dev"}, {"text", "hello"}});
+  CHECK(request_for("//join x") == json{{"type", "msg"}, {"room", "dev"}, {"text", "/join x"}});
+  // In no room: the server's answer (not-in-room) says so.
+  CHECK(sent("hello", input_mode::chat, "").frame == protocol::encode_message_request("hello"));
+  // The frame reads "type" first, as PROTOCOL.md lists members.
+  CHECK(sent("hi", input_mode::chat, "dev").frame ==
+        "{\"type\":\"msg\",\"room\":\"dev\",\"text\":\"hi\"}\n");
+  // Scripts address rooms themselves.
+  CHECK(sent("hello", input_mode::json, "dev").frame == protocol::encode_message_request("hello"));
+}
+
+TEST_CASE("chat input: room commands", "[input_action]") {
+  CHECK(request_for("/join ops") == json{{"type", "join"}, {"room", "ops"}});
+  CHECK(request_for("/join #ops extra") == json{{"type", "join"}, {"room", "#ops"}});
+  CHECK(request_for("/leave") == json{{"type", "leave"}, {"room", "dev"}});
+  CHECK(request_for("/leave   lobby") == json{{"type", "leave"}, {"room", "lobby"}});
+  CHECK(request_for("/rooms") == json{{"type", "rooms"}});
+  CHECK(request_for("/who") == json{{"type", "who"}, {"room", "dev"}});
+  CHECK(request_for("/who lobby") == json{{"type", "who"}, {"room", "lobby"}});
+  CHECK(request_for("/topic") == json{{"type", "topic"}, {"room", "dev"}});
+  CHECK(request_for("/topic all about \"dev\"") ==
+        json{{"type", "topic"}, {"room", "dev"}, {"text", "all about \"dev\""}});
+  CHECK(request_for("/history") == json{{"type", "history"}, {"room", "dev"}});
+  CHECK(request_for("/history 200") ==
+        json{{"type", "history"}, {"room", "dev"}, {"limit", 200}});
+
+  // Only a join or a leave can change the current room: lines typed after
+  // them wait for the answer.
+  CHECK(sent("/join ops", input_mode::chat, "dev").changes_room);
+  CHECK(sent("/leave", input_mode::chat, "dev").changes_room);
+  for (const char* line : {"hi", "/who", "/rooms", "/topic x", "/msg bob x", "/nick al",
+                           "/history"}) {
+    INFO(line);
+    CHECK_FALSE(sent(line, input_mode::chat, "dev").changes_room);
+    CHECK_FALSE(sent(line, input_mode::chat, "dev").quits);
+  }
+
+  // In no room, the server is asked about its current room and says.
+  CHECK(sent("/leave", input_mode::chat, "").frame == protocol::encode_bare_request("leave"));
+  CHECK(sent("/who", input_mode::chat, "").frame == protocol::encode_bare_request("who"));
+}
+
+TEST_CASE("chat input: direct messages and names", "[input_action]") {
+  CHECK(request_for("/msg bob see  you there") ==
+        json{{"type", "dm"}, {"to", "bob"}, {"text", "see  you there"}});
+  CHECK(request_for("/msg   bob   hi") == json{{"type", "dm"}, {"to", "bob"}, {"text", "hi"}});
+  CHECK(request_for("/nick al") == json{{"type", "nick"}, {"user", "al"}});
+  // The server judges names, as for any session.
+  CHECK(request_for("/nick b@d") == json{{"type", "nick"}, {"user", "b@d"}});
+}
+
+TEST_CASE("chat input: a command without what it needs is answered locally",
+          "[input_action]") {
+  for (const char* line : {"/join", "/join  ", "/msg", "/msg bob", "/msg bob  ", "/nick",
+                           "/history 0", "/history 201", "/history ten", "/history -1",
+                           "/history 5x"}) {
+    INFO(line);
+    const auto reply = answered(line, input_mode::chat, "dev");
+    CHECK(reply.is_error);
+    const std::string command = std::string(line).substr(0, std::string_view(line).find(' '));
+    CHECK(reply.text.starts_with("! usage: " + command + " "));
+  }
+}
+
+TEST_CASE("chat input: /help lists every command", "[input_action]") {
+  const auto help = answered("/help", input_mode::chat, "dev");
+  CHECK_FALSE(help.is_error);
+  CHECK(help.text == help_text());
+  CHECK_FALSE(help.text.ends_with('\n'));
+  for (const char* command : {"/join ROOM", "/leave [ROOM]", "/rooms", "/who [ROOM]",
+                              "/topic [TEXT]", "/msg NAME TEXT", "/nick NAME", "/history [N]",
+                              "/help", "/quit", "//"}) {
+    INFO(command);
+    CHECK(help.text.find(command) != std::string::npos);
+  }
 }

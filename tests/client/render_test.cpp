@@ -1,17 +1,20 @@
 #include <catch2/catch.hpp>
 
+#include <ctime>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include "client/render.hpp"
 #include "client/server_event.hpp"
+#include "client/session_state.hpp"
 #include "protocol/error_code.hpp"
 #include "protocol/event.hpp"
 
 namespace {
 
 using chat::client::decode_server_event;
+using chat::client::session_state;
 namespace protocol = chat::protocol;
 constexpr auto json = protocol::session_mode::json;
 constexpr auto plain = protocol::session_mode::plain;
@@ -21,10 +24,27 @@ std::string without_lf(std::string frame) {
   return frame;
 }
 
-// What chat-client shows for a JSON frame.
-std::string shown(const std::string& frame_with_lf) {
+// A session in `rooms`, the last one current, as the server's answers leave it.
+session_state in_rooms(const std::vector<std::string>& rooms) {
+  session_state where;
+  where.apply(decode_server_event(
+      without_lf(protocol::encode_welcome(json, "alice", rooms.front(), rooms))));
+  for (std::size_t i = 1; i < rooms.size(); ++i) {
+    where.apply(decode_server_event(without_lf(protocol::encode_joined(json, rooms[i], {}, {}))));
+  }
+  return where;
+}
+
+// What chat-client shows for a JSON frame, by default to a session in lobby
+// alone.
+std::string shown(const std::string& frame_with_lf,
+                  const session_state& where = in_rooms({"lobby"})) {
   const std::string frame = without_lf(frame_with_lf);
-  return chat::client::render_event(decode_server_event(frame), frame);
+  return chat::client::render_event(decode_server_event(frame), frame, where);
+}
+
+bool matches(const std::string& line, const char* pattern) {
+  return std::regex_match(line, std::regex(pattern));
 }
 
 }  // namespace
@@ -34,6 +54,8 @@ TEST_CASE("render_event reads like the server's plain sessions", "[render]") {
   // Where the plain form exists, the client shows the same words.
   CHECK(shown(protocol::encode_welcome(json, "alice", "lobby", users)) ==
         without_lf(protocol::encode_welcome(plain, "alice", "lobby", users)));
+  CHECK(shown(protocol::encode_welcome(json, "alice", "lobby", users, "be nice")) ==
+        without_lf(protocol::encode_welcome(plain, "alice", "lobby", users, "be nice")));
   CHECK(shown(protocol::encode_join(json, "lobby", "bob")) ==
         without_lf(protocol::encode_join(plain, "lobby", "bob")));
   CHECK(shown(protocol::encode_leave(json, "lobby", "bob")) ==
@@ -43,12 +65,90 @@ TEST_CASE("render_event reads like the server's plain sessions", "[render]") {
   CHECK(shown(protocol::encode_error(json, protocol::error_code::bad_json, "not JSON")) ==
         without_lf(protocol::encode_error(plain, protocol::error_code::bad_json, "not JSON")));
   CHECK(shown(protocol::encode_shutdown(json)) == without_lf(protocol::encode_shutdown(plain)));
+
+  const auto dev = in_rooms({"lobby", "dev"});
+  CHECK(shown(protocol::encode_joined(json, "dev", users, "rust"), dev) ==
+        without_lf(protocol::encode_joined(plain, "dev", users, "rust")));
+  CHECK(shown(protocol::encode_joined(json, "dev", users, ""), dev) ==
+        without_lf(protocol::encode_joined(plain, "dev", users, "")));
+  CHECK(shown(protocol::encode_topic(json, "dev", "rust", "bob"), dev) ==
+        without_lf(protocol::encode_topic(plain, "dev", "rust", "bob")));
+  CHECK(shown(protocol::encode_topic(json, "dev", "rust", ""), dev) ==
+        without_lf(protocol::encode_topic(plain, "dev", "rust", "")));
+  CHECK(shown(protocol::encode_topic(json, "dev", "", ""), dev) ==
+        without_lf(protocol::encode_topic(plain, "dev", "", "")));
+  CHECK(shown(protocol::encode_nick(json, "alice", "al")) ==
+        without_lf(protocol::encode_nick(plain, "alice", "al")));
+  for (const auto code : {protocol::error_code::not_in_room, protocol::error_code::no_such_user,
+                          protocol::error_code::rate_limited}) {
+    CHECK(shown(protocol::encode_error(json, code, "why")) ==
+          without_lf(protocol::encode_error(plain, code, "why")));
+  }
+}
+
+TEST_CASE("render_event says what changed where the plain form cannot", "[render]") {
+  // Plain sessions see an empty topic set; the client says it was cleared.
+  CHECK(shown(protocol::encode_topic(json, "lobby", "", "bob")) ==
+        "* bob cleared the topic of lobby");
+  // Leaving says which room is current now, as the session applied it.
+  CHECK(shown(protocol::encode_left(json, "dev"), in_rooms({"lobby"})) ==
+        "* you left dev; your current room is lobby");
+  CHECK(shown(protocol::encode_left(json, "lobby"), session_state{}) ==
+        "* you left lobby; you are in no room now (/join one)");
+
+  const std::vector<protocol::room_summary> rooms{{"dev", 2, "rust"}, {"lobby", 1, ""}};
+  CHECK(shown(protocol::encode_rooms(json, rooms)) == "* rooms: dev (2; topic: rust), lobby (1)");
+  CHECK(shown(protocol::encode_rooms(json, {})) == "* rooms: (none)");
 }
 
 TEST_CASE("render_event stamps messages with the local time", "[render]") {
   const std::string line =
       shown(protocol::encode_message(json, 1, 1'700'000'000'000, "lobby", "bob", "hi there"));
-  CHECK(std::regex_match(line, std::regex(R"(\[\d\d:\d\d\] bob: hi there)")));
+  CHECK(matches(line, R"(\[\d\d:\d\d\] bob: hi there)"));
+}
+
+TEST_CASE("render_event names the room of messages not from the current one", "[render]") {
+  const auto dev = in_rooms({"lobby", "dev"});
+  const auto message = [](const char* room) {
+    return protocol::encode_message(json, 1, 1'700'000'000'000, room, "bob", "hi");
+  };
+  CHECK(matches(shown(message("dev"), dev), R"(\[\d\d:\d\d\] bob: hi)"));
+  CHECK(matches(shown(message("DEV"), dev), R"(\[\d\d:\d\d\] bob: hi)"));  // names ignore case
+  CHECK(matches(shown(message("lobby"), dev), R"(\[\d\d:\d\d\] \[lobby\] bob: hi)"));
+  CHECK(matches(shown(message("lobby")), R"(\[\d\d:\d\d\] bob: hi)"));
+}
+
+TEST_CASE("render_event sets direct messages and history apart", "[render]") {
+  const auto dev = in_rooms({"lobby", "dev"});
+  const std::int64_t now_ms = static_cast<std::int64_t>(std::time(nullptr)) * 1000;
+
+  CHECK(matches(shown(protocol::encode_direct(json, 3, now_ms, "bob", "alice", "psst")),
+                R"(\[\d\d:\d\d\] \[dm\] bob: psst)"));
+  CHECK(shown(protocol::encode_direct(json, 3, now_ms, "bob", "alice", "psst"))
+            .ends_with(without_lf(
+                protocol::encode_direct(plain, 3, now_ms, "bob", "alice", "psst"))));
+
+  // History from today shows the time, older history the day too.
+  const auto past = [](std::int64_t ts_ms, const char* room) {
+    return protocol::encode_message(json, {1, ts_ms, room, "bob", "earlier", true, true});
+  };
+  CHECK(matches(shown(past(now_ms, "dev"), dev), R"(\[history\] \[\d\d:\d\d\] bob: earlier)"));
+  CHECK(matches(shown(past(1'700'000'000'000, "dev"), dev),
+                R"(\[history\] \[2023-11-1\d \d\d:\d\d\] bob: earlier)"));
+  CHECK(matches(shown(past(now_ms, "lobby"), dev),
+                R"(\[history\] \[\d\d:\d\d\] \[lobby\] bob: earlier)"));
+
+  const std::vector<protocol::message_view> page{{7, now_ms, "dev", "bob", "one"},
+                                                 {8, now_ms, "dev", "carol", "two\x1b"}};
+  const std::string lines = shown(protocol::encode_history_page("dev", page), dev);
+  CHECK(matches(lines,
+                "\\* history of dev: 2 messages\n"
+                R"(\[history\] \[\d\d:\d\d\] bob: one)"
+                "\n"
+                R"(\[history\] \[\d\d:\d\d\] carol: two\xEF\xBF\xBD)"));
+  CHECK(shown(protocol::encode_history_page("dev", {}), dev) == "* history of dev: no messages");
+  CHECK(shown(protocol::encode_history_page("dev", {page.data(), 1}), dev)
+            .starts_with("* history of dev: 1 message\n"));
 }
 
 TEST_CASE("render_event defuses terminal control sequences", "[render]") {
@@ -59,5 +159,6 @@ TEST_CASE("render_event defuses terminal control sequences", "[render]") {
   CHECK(line.find("\u009b") == std::string::npos);
   CHECK(line.find("\xEF\xBF\xBD[2Jgone\xEF\xBF\xBD\tok\xEF\xBF\xBD") != std::string::npos);
   // Frames of unknown shape are shown as they came, defused too.
-  CHECK(chat::client::render_event(decode_server_event("odd\x1b"), "odd\x1b") == "odd\xEF\xBF\xBD");
+  CHECK(chat::client::render_event(decode_server_event("odd\x1b"), "odd\x1b", session_state{}) ==
+        "odd\xEF\xBF\xBD");
 }

@@ -66,6 +66,84 @@ TEST_CASE("server_event decodes every frame the server sends", "[server_event]")
 
   CHECK(decode(protocol::encode_shutdown(json)).type == kind::shutdown);
   CHECK(decode(protocol::encode_pong()).type == kind::pong);
+  CHECK(decode(protocol::encode_ping()).type == kind::ping);
+}
+
+TEST_CASE("server_event decodes rooms, topics, direct messages, nicks and history",
+          "[server_event]") {
+  const std::vector<std::string> users{"alice", "bob"};
+
+  const auto welcome = decode(protocol::encode_welcome(json, "alice", "lobby", users, "hi all"));
+  CHECK(welcome.type == kind::welcome);
+  CHECK(welcome.topic == "hi all");
+  CHECK(decode(protocol::encode_welcome(json, "alice", "lobby", users)).topic.empty());
+
+  const auto joined = decode(protocol::encode_joined(json, "dev", users, "rust"));
+  CHECK(joined.type == kind::joined);
+  CHECK(joined.room == "dev");
+  CHECK(joined.users == users);
+  CHECK(joined.topic == "rust");
+  CHECK(decode(protocol::encode_joined(json, "dev", users, "")).topic.empty());
+
+  const auto left = decode(protocol::encode_left(json, "dev"));
+  CHECK(left.type == kind::left);
+  CHECK(left.room == "dev");
+
+  const std::vector<protocol::room_summary> summaries{{"dev", 2, "rust"}, {"lobby", 1, ""}};
+  const auto rooms = decode(protocol::encode_rooms(json, summaries));
+  REQUIRE(rooms.type == kind::rooms);
+  REQUIRE(rooms.rooms.size() == 2);
+  CHECK(rooms.rooms[0].room == "dev");
+  CHECK(rooms.rooms[0].users == 2);
+  CHECK(rooms.rooms[0].topic == "rust");
+  CHECK(rooms.rooms[1].room == "lobby");
+  CHECK(rooms.rooms[1].users == 1);
+  CHECK(rooms.rooms[1].topic.empty());
+
+  const auto set = decode(protocol::encode_topic(json, "dev", "rust", "alice"));
+  CHECK(set.type == kind::topic);
+  CHECK(set.room == "dev");
+  CHECK(set.topic == "rust");
+  CHECK(set.by == "alice");
+  const auto asked = decode(protocol::encode_topic(json, "dev", "", ""));
+  CHECK(asked.type == kind::topic);
+  CHECK(asked.topic.empty());
+  CHECK(asked.by.empty());
+
+  const auto direct = decode(protocol::encode_direct(json, 9, 1'700'000'000'000, "bob", "alice", "psst"));
+  CHECK(direct.type == kind::direct);
+  CHECK(direct.id == 9);
+  CHECK(direct.ts_ms == 1'700'000'000'000);
+  CHECK(direct.from == "bob");
+  CHECK(direct.to == "alice");
+  CHECK(direct.text == "psst");
+
+  const auto nick = decode(protocol::encode_nick(json, "alice", "al"));
+  CHECK(nick.type == kind::nick);
+  CHECK(nick.from == "alice");
+  CHECK(nick.to == "al");
+
+  const auto live = decode(protocol::encode_message(json, {5, 10, "dev", "bob", "now"}));
+  CHECK(live.type == kind::message);
+  CHECK_FALSE(live.history);
+  protocol::message_view old{4, 9, "dev", "bob", "before", true, /*history=*/true};
+  const auto past = decode(protocol::encode_message(json, old));
+  CHECK(past.type == kind::message);
+  CHECK(past.history);
+  CHECK(past.text == "before");
+
+  const std::vector<protocol::message_view> page{{1, 100, "dev", "bob", "one"},
+                                                 {2, 200, "dev", "carol", "two"}};
+  const auto history = decode(protocol::encode_history_page("dev", page));
+  REQUIRE(history.type == kind::history);
+  CHECK(history.room == "dev");
+  REQUIRE(history.messages.size() == 2);
+  CHECK(history.messages[0].id == 1);
+  CHECK(history.messages[0].ts_ms == 100);
+  CHECK(history.messages[0].from == "bob");
+  CHECK(history.messages[0].text == "one");
+  CHECK(history.messages[1].from == "carol");
+  CHECK(decode(protocol::encode_history_page("dev", {})).messages.empty());
 }
 
 TEST_CASE("server_event leaves what it cannot trust as other", "[server_event]") {
@@ -76,7 +154,12 @@ TEST_CASE("server_event leaves what it cannot trust as other", "[server_event]")
            R"({"type":"msg","id":1})",                       // missing fields
            R"({"type":"join","room":"lobby","user":7})",     // ill-typed field
            R"({"type":"users","room":"r","users":["a",1]})", // ill-typed element
-           R"({"type":"dm","from":"x"})",                    // a newer server's envelope
+           R"({"type":"dm","from":"x"})",                    // missing fields
+           R"({"type":"reaction","id":1})",                  // a newer server's envelope
+           R"({"type":"joined","room":"dev","users":[],"topic":1})",  // ill-typed optional
+           R"({"type":"msg","id":1,"ts":2,"room":"r","from":"a","text":"t","history":1})",
+           R"({"type":"rooms","rooms":[{"room":"dev"}]})",    // an incomplete entry
+           R"({"type":"history","room":"dev","messages":[{"id":1}]})",
            "USER ",                                          // not exactly the prompt
        }) {
     INFO(frame);

@@ -77,6 +77,18 @@ std::vector<std::string> lines_before_help(line_client& plain_client) {
   }
 }
 
+std::vector<json> frames_before_pong(line_client& json_client) {
+  std::vector<json> frames;
+  for (const std::string& line : lines_before_pong(json_client)) {
+    json frame = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (frame.is_discarded() || !frame.is_object()) {
+      throw std::runtime_error("expected a JSON object, got: " + line);
+    }
+    frames.push_back(std::move(frame));
+  }
+  return frames;
+}
+
 std::string error_code_of(std::string_view line) {
   constexpr std::string_view plain_prefix = "! error ";
   if (line.starts_with(plain_prefix)) {

@@ -39,6 +39,9 @@ std::string frames(std::initializer_list<std::string_view> lines);
 // test that expects nothing gets an empty list, not a wait for silence.
 std::vector<std::string> lines_before_pong(line_client& json_client);
 std::vector<std::string> lines_before_help(line_client& plain_client);
+// lines_before_pong, each line parsed: JSON compares by value, not by the
+// order of an object's members.
+std::vector<json> frames_before_pong(line_client& json_client);
 
 // The code of an error frame in either form (`! error <code>: ...` or
 // {"type":"error","code":...}), or an empty string for any other line.

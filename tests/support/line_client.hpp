@@ -19,7 +19,7 @@ struct line_client_options {
   int receive_buffer = 0;
   // Local IPv4 address to connect from (any 127.x.y.z reaches a loopback
   // server); empty lets the kernel choose. Per-address limits are tested with it.
-  std::string source_address;
+  std::string source_address{};
 };
 
 // A blocking TCP client that speaks lines, for tests. Every read has a

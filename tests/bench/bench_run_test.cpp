@@ -1,0 +1,223 @@
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/options.hpp"
+#include "bench/report.hpp"
+#include "bench/runner.hpp"
+#include "faulty_server.hpp"
+#include "test_server.hpp"
+#ifdef CHAT_BENCH_BINARY
+#include "child_process.hpp"
+#endif
+
+namespace {
+
+using namespace chat::bench;
+using namespace std::chrono_literals;
+
+// The real server with its fair-use limits off, as benchmarks run it.
+chat::server::config bench_config() {
+  chat::server::config config = chat::test::test_config();
+  config.rate_limit = 0;
+  config.max_per_ip = 0;
+  return config;
+}
+
+options small(scenario which, std::uint16_t port) {
+  options o;
+  o.which = which;
+  o.port = port;
+  o.progress = false;
+  o.max_seconds = 20;
+  o.quiet = 2000ms;
+  o.receivers = 5;
+  o.clients = 4;
+  o.messages = 1000;
+  o.window = 64;
+  return o;
+}
+
+std::string explain(const report& r) { return render_table(r) + render_problems(r); }
+
+void check_clean(const report& r, std::uint64_t expected) {
+  INFO(explain(r));
+  CHECK(r.ok());
+  CHECK(r.connections_failed == 0);
+  CHECK(r.logged_in == r.connections);
+  CHECK(r.expected == expected);
+  CHECK(r.received == expected);
+  CHECK(r.lost == 0);
+  CHECK(r.duplicates == 0);
+  CHECK(r.reordered == 0);
+  CHECK(r.echoes == 0);
+  CHECK(r.malformed == 0);
+  CHECK(r.server_errors == 0);
+  CHECK(r.deliveries_per_s > 0);
+  CHECK(r.elapsed_s > 0);
+  CHECK(r.latency_samples > 0);
+}
+
+}  // namespace
+
+TEST_CASE("fanout to the real server: every delivery once, in order", "[bench][server]") {
+  chat::test::test_server server(bench_config());
+  options o = small(scenario::fanout, server.port());
+  SECTION("plain") {}
+  SECTION("json") { o.json = true; }
+  SECTION("plain, two generator threads") { o.threads = 2; }
+  SECTION("json, a window of one message") {
+    o.json = true;
+    o.window = 1;
+    o.messages = 200;
+  }
+  const report r = run(o);
+  check_clean(r, std::uint64_t{o.receivers} * o.messages);
+  CHECK(r.sent == o.messages);
+  server.stop();
+}
+
+TEST_CASE("chatroom on the real server: everyone gets everyone else's", "[bench][server]") {
+  chat::test::test_server server(bench_config());
+  options o = small(scenario::chatroom, server.port());
+  o.messages = 500;
+  SECTION("json, one thread") { o.json = true; }
+  SECTION("plain, two threads") { o.threads = 2; }
+  const report r = run(o);
+  check_clean(r, std::uint64_t{o.clients} * (o.clients - 1) * o.messages);
+  server.stop();
+}
+
+TEST_CASE("latency on the real server: percentiles of every delivery", "[bench][server]") {
+  chat::test::test_server server(bench_config());
+  options o = small(scenario::latency, server.port());
+  o.receivers = 3;
+  o.rate = 2000;
+  o.messages = 200;  // 0.1 s
+  const report r = run(o);
+  check_clean(r, 600);
+  CHECK(r.latency_samples == 600);  // each message is stamped at a fixed rate
+  CHECK(r.p50_ns > 0);
+  CHECK(r.p50_ns <= r.p90_ns);
+  CHECK(r.p90_ns <= r.p99_ns);
+  CHECK(r.p99_ns <= r.p999_ns);
+  CHECK(r.p999_ns <= r.max_ns);
+  // 200 messages at 2000/s cannot take much less than 0.1 s.
+  CHECK(r.elapsed_s >= 0.09);
+  server.stop();
+}
+
+TEST_CASE("connect on the real server: logins counted, memory read", "[bench][server]") {
+  chat::test::test_server server(bench_config());
+  options o = small(scenario::connect, server.port());
+  o.clients = 200;
+  o.concurrency = 50;
+  o.hold = 0ms;
+  o.json = GENERATE(false, true);
+  // The server runs in this process: its RSS is ours.
+  o.server_pid = static_cast<int>(::getpid());
+  const report r = run(o);
+  INFO(explain(r));
+  CHECK(r.ok());
+  CHECK(r.logged_in == 200);
+  CHECK(r.connects_per_s > 0);
+  CHECK(r.setup_s > 0);
+  CHECK(r.rss_before_kib.has_value());
+  CHECK(r.rss_after_kib.has_value());
+  CHECK(r.rss_per_connection_kib.has_value());
+  CHECK(r.server_cpu_s.has_value());
+  server.stop();
+}
+
+TEST_CASE("a run against nothing fails with the reason", "[bench]") {
+  std::uint16_t port = 0;
+  {
+    // A port that was free a moment ago.
+    chat::test::test_server server(bench_config());
+    port = server.port();
+    server.stop();
+  }
+  options o = small(scenario::fanout, port);
+  o.receivers = 1;
+  const report r = run(o);
+  CHECK_FALSE(r.ok());
+  CHECK(r.connections_failed > 0);
+  CHECK(r.first_failure.find("cannot connect") != std::string::npos);
+}
+
+TEST_CASE("against a faulty server the counts are exactly what it did", "[bench][faulty]") {
+  chat::test::faulty_server server(11, 480);
+  options o = small(scenario::fanout, server.port());
+  o.messages = 500;
+  o.quiet = 300ms;  // the dropped messages never come
+  // Each fault hits one login slot in four: with this many clients every
+  // fault has receivers, whichever slot the sender takes.
+  SECTION("fanout, plain") { o.receivers = 8; }
+  SECTION("chatroom, json") {
+    o.which = scenario::chatroom;
+    o.json = true;
+    o.clients = 5;
+  }
+  const report r = run(o);
+  const auto injected = server.injected();
+  INFO(explain(r));
+  REQUIRE(injected.dropped > 0);
+  REQUIRE(injected.duplicated > 0);
+  REQUIRE(injected.reordered > 0);
+  REQUIRE(injected.foreign > 0);
+  CHECK(r.lost == injected.dropped);
+  CHECK(r.duplicates == injected.duplicated);
+  CHECK(r.reordered == injected.reordered);
+  CHECK(r.foreign == injected.foreign);
+  CHECK(r.received + r.lost == r.expected);
+  CHECK(r.connections_failed == 0);
+  CHECK(r.malformed == 0);
+  CHECK_FALSE(r.ok());
+  CHECK_FALSE(r.worst_receivers.empty());
+}
+
+#ifdef CHAT_BENCH_BINARY
+TEST_CASE("chat-bench exits 1 and says so loudly when messages go missing", "[bench][binary]") {
+  chat::test::faulty_server server(11, 180);
+  chat::test::child_process bench(
+      // Eight receivers: whichever login slot the sender takes, every fault
+      // still has a receiver to hit.
+      CHAT_BENCH_BINARY, {"fanout", "--port", std::to_string(server.port()), "--receivers", "8",
+                          "--messages", "200", "--quiet-ms", "300", "--max-seconds", "20"});
+  CHECK(bench.wait(20s) == 1);
+  const std::string& output = bench.output();
+  INFO(output);
+  CHECK(output.find("RUN FAILED") != std::string::npos);
+  CHECK(output.find("LOSS: ") != std::string::npos);
+  CHECK(output.find("DUPLICATES: ") != std::string::npos);
+  CHECK(output.find("REORDERING: ") != std::string::npos);
+  CHECK(output.find("result           FAILED") != std::string::npos);
+}
+
+TEST_CASE("chat-bench --json-report prints one object and exits 0", "[bench][binary]") {
+  chat::test::test_server server(bench_config());
+  chat::test::child_process bench(
+      CHAT_BENCH_BINARY, {"chatroom", "--port", std::to_string(server.port()), "--clients", "3",
+                          "--messages", "300", "--json", "--json-report", "--max-seconds", "20"});
+  CHECK(bench.wait(20s) == 0);
+  const std::string& output = bench.output();
+  INFO(output);
+  // No terminal: no progress line, only the object.
+  const auto json = nlohmann::json::parse(output);
+  CHECK(json["ok"] == true);
+  CHECK(json["mode"] == "json");
+  CHECK(json["received"] == 3 * 2 * 300);
+  server.stop();
+}
+
+TEST_CASE("chat-bench refuses a bad command line with status 2", "[bench][binary]") {
+  chat::test::child_process bench(CHAT_BENCH_BINARY, {"fanout", "--window", "0"});
+  CHECK(bench.wait() == 2);
+  CHECK(bench.output().find("invalid --window '0'") != std::string::npos);
+}
+#endif

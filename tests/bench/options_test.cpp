@@ -1,0 +1,98 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "bench/options.hpp"
+
+namespace {
+
+using namespace chat::bench;
+
+parsed_options parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "chat-bench");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return parse_options(static_cast<int>(argv.size()), argv.data());
+}
+
+options ok(std::vector<std::string> args) {
+  const auto parsed = parse(std::move(args));
+  if (const auto* error = std::get_if<usage_error>(&parsed)) FAIL(error->message);
+  REQUIRE(std::holds_alternative<options>(parsed));
+  return std::get<options>(parsed);
+}
+
+std::string error(std::vector<std::string> args) {
+  const auto parsed = parse(std::move(args));
+  REQUIRE(std::holds_alternative<usage_error>(parsed));
+  return std::get<usage_error>(parsed).message;
+}
+
+}  // namespace
+
+TEST_CASE("each scenario has its defaults", "[options]") {
+  const options fanout = ok({"fanout"});
+  CHECK(fanout.which == scenario::fanout);
+  CHECK(fanout.messages == 100'000);
+  CHECK(fanout.receivers == 10);
+  CHECK(fanout.port == 7777);
+  CHECK_FALSE(fanout.json);
+  CHECK_FALSE(fanout.progress.has_value());
+
+  const options room = ok({"chatroom"});
+  CHECK(room.clients == 20);
+  CHECK(room.messages == 10'000);
+
+  const options latency = ok({"latency", "--rate", "2000", "--duration", "1.5"});
+  CHECK(latency.messages == 3000);
+
+  const options connect = ok({"connect"});
+  CHECK(connect.clients == 1000);
+}
+
+TEST_CASE("flags take values with a space or an equals sign", "[options]") {
+  const options o = ok({"--port=9000", "chatroom", "--clients", "5", "--json", "--payload=128",
+                        "--messages", "7", "--window", "3", "--threads", "2", "--server-pid",
+                        "42", "--max-seconds", "2.5", "--quiet-ms", "300", "--json-report",
+                        "--no-progress", "--hold-ms", "0", "--concurrency", "9"});
+  CHECK(o.which == scenario::chatroom);
+  CHECK(o.port == 9000);
+  CHECK(o.clients == 5);
+  CHECK(o.json);
+  CHECK(o.payload == 128);
+  CHECK(o.messages == 7);
+  CHECK(o.window == 3);
+  CHECK(o.threads == 2);
+  CHECK(o.server_pid == 42);
+  CHECK(o.max_seconds == 2.5);
+  CHECK(o.quiet.count() == 300);
+  CHECK(o.json_report);
+  CHECK(o.progress == false);
+  CHECK(o.hold.count() == 0);
+  CHECK(o.concurrency == 9);
+}
+
+TEST_CASE("bad command lines are refused with a reason", "[options]") {
+  CHECK(error({}).find("no scenario") != std::string::npos);
+  CHECK(error({"party"}).find("unknown scenario 'party'") != std::string::npos);
+  CHECK(error({"fanout", "chatroom"}).find("more than one") != std::string::npos);
+  CHECK(error({"fanout", "--port", "0"}).find("--port '0'") != std::string::npos);
+  CHECK(error({"fanout", "--payload", "63"}).find("--payload") != std::string::npos);
+  CHECK(error({"fanout", "--window", "0"}).find("--window") != std::string::npos);
+  CHECK(error({"fanout", "--rate", "-1"}).find("--rate") != std::string::npos);
+  CHECK(error({"fanout", "--threads", "65"}).find("--threads") != std::string::npos);
+  CHECK(error({"fanout", "--messages"}).find("needs a value") != std::string::npos);
+  CHECK(error({"fanout", "--json=1"}).find("takes no value") != std::string::npos);
+  CHECK(error({"fanout", "--bogus"}).find("unknown option") != std::string::npos);
+  CHECK(error({"chatroom", "--clients", "1"}).find("2 or more") != std::string::npos);
+}
+
+TEST_CASE("help names the fair-use flags to turn off", "[options]") {
+  const auto parsed = parse({"--help"});
+  REQUIRE(std::holds_alternative<usage_text>(parsed));
+  const std::string& text = std::get<usage_text>(parsed).text;
+  CHECK(text.find("--rate-limit 0 --max-per-ip 0") != std::string::npos);
+  CHECK(text.find("fanout|chatroom|latency|connect") != std::string::npos);
+}
