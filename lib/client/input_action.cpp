@@ -144,7 +144,7 @@ std::string help_text() {
          "  /help           show this list\n"
          "  /quit           leave the chat\n"
          "  any other line is a message to your current room. Messages shown without a\n"
-         "  [room] are from it; [dm] marks direct messages, [history] earlier ones.";
+         "  [#room] are from it; [dm] marks direct messages, [history] earlier ones.";
 }
 
 input_action interpret_input(std::string_view line, input_mode mode,

@@ -25,7 +25,7 @@ Input lines: /join ROOM, /leave [ROOM], /rooms, /who [ROOM], /topic [TEXT],
 all) are commands; //text sends /text; any other line is a message to the
 current room: the room joined last (leaving it makes the one joined before it
 current again). Messages from the
-current room are shown unmarked, those from other rooms as [room], direct
+current room are shown unmarked, those from other rooms as [#room], direct
 messages as [dm] and messages from before you joined as [history]. A line
 typed after /join or /leave is sent once the server has answered it. At the
 end of the input the client leaves once the server has taken every line.

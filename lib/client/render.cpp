@@ -58,11 +58,12 @@ std::string clock_prefix(std::int64_t ts_ms, bool dated = false) {
   return text;
 }
 
-// "[dev] " for a room other than the current one: an unmarked line is from
-// where the next line typed will go.
+// "[#dev] " for a room other than the current one: an unmarked line is from
+// where the next line typed will go. "#" is never part of a room name, so a
+// room called dm or history cannot pass for a direct message or history.
 std::string room_marker(std::string_view room, const session_state& where) {
   if (where.is_current(room)) return {};
-  return "[" + std::string(room) + "] ";
+  return "[#" + std::string(room) + "] ";
 }
 
 std::string history_line(std::int64_t ts_ms, std::string_view room, std::string_view from,

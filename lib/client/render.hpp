@@ -12,7 +12,7 @@ namespace chat::client {
 // style of the server's plain sessions: `[12:03] alice: hi`, `* bob joined
 // lobby`, `! error name-taken: ...`. `where` is the session as it stands once
 // the event has been applied to it: messages of the current room go
-// unmarked, those of any other room say which (`[12:03] [dev] bob: hi`).
+// unmarked, those of any other room say which (`[12:03] [#dev] bob: hi`).
 // A history page is a header line and one line per message, joined by LF;
 // every other event is one line. `frame` is what arrived; kinds this client
 // does not know are shown as that.

@@ -78,7 +78,7 @@ TEST_CASE("chat-client sends to its current room, which follows joins and leaves
 
   // Lines from the current room go unmarked, those from others name theirs.
   bob.send_line(R"({"type":"msg","room":"lobby","text":"over here"})");
-  CHECK_THAT(next_line(client), live(R"(\[lobby\] bob: over here)"));
+  CHECK_THAT(next_line(client), live(R"(\[#lobby\] bob: over here)"));
   bob.send_line(R"({"type":"msg","room":"dev","text":"and here"})");
   CHECK_THAT(next_line(client), live("bob: and here"));
 

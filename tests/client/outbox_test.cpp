@@ -96,7 +96,9 @@ TEST_CASE("outbox writes frames from several coroutines whole and in order", "[o
   CHECK(first_results == std::vector<bool>{true, true});
   CHECK(second_results == std::vector<bool>{true});
   REQUIRE(received.size() == 5);
-  CHECK(received[0] == big);
+  // Compared so that a failure does not print megabytes.
+  CHECK(received[0].size() == big.size());
+  CHECK(received[0].find_first_not_of('x') == std::string::npos);
   CHECK(received[1] == "first");
   CHECK(received[2] == "pong");
   CHECK(received[3] == "second");

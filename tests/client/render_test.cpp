@@ -77,6 +77,8 @@ TEST_CASE("render_event reads like the server's plain sessions", "[render]") {
         without_lf(protocol::encode_topic(plain, "dev", "rust", "")));
   CHECK(shown(protocol::encode_topic(json, "dev", "", ""), dev) ==
         without_lf(protocol::encode_topic(plain, "dev", "", "")));
+  CHECK(shown(protocol::encode_topic(json, "dev", "", "bob"), dev) ==
+        without_lf(protocol::encode_topic(plain, "dev", "", "bob")));
   CHECK(shown(protocol::encode_nick(json, "alice", "al")) ==
         without_lf(protocol::encode_nick(plain, "alice", "al")));
   for (const auto code : {protocol::error_code::not_in_room, protocol::error_code::no_such_user,
@@ -87,9 +89,6 @@ TEST_CASE("render_event reads like the server's plain sessions", "[render]") {
 }
 
 TEST_CASE("render_event says what changed where the plain form cannot", "[render]") {
-  // Plain sessions see an empty topic set; the client says it was cleared.
-  CHECK(shown(protocol::encode_topic(json, "lobby", "", "bob")) ==
-        "* bob cleared the topic of lobby");
   // Leaving says which room is current now, as the session applied it.
   CHECK(shown(protocol::encode_left(json, "dev"), in_rooms({"lobby"})) ==
         "* you left dev; your current room is lobby");
@@ -114,8 +113,14 @@ TEST_CASE("render_event names the room of messages not from the current one", "[
   };
   CHECK(matches(shown(message("dev"), dev), R"(\[\d\d:\d\d\] bob: hi)"));
   CHECK(matches(shown(message("DEV"), dev), R"(\[\d\d:\d\d\] bob: hi)"));  // names ignore case
-  CHECK(matches(shown(message("lobby"), dev), R"(\[\d\d:\d\d\] \[lobby\] bob: hi)"));
+  CHECK(matches(shown(message("lobby"), dev), R"(\[\d\d:\d\d\] \[#lobby\] bob: hi)"));
   CHECK(matches(shown(message("lobby")), R"(\[\d\d:\d\d\] bob: hi)"));
+  // A room called dm does not pass for a direct message.
+  CHECK(matches(shown(message("dm"), dev), R"(\[\d\d:\d\d\] \[#dm\] bob: hi)"));
+  // After the time, the words of a plain session that is not in the room's default.
+  CHECK(shown(message("lobby"), dev)
+            .ends_with(without_lf(protocol::encode_message(
+                plain, {1, 1'700'000'000'000, "lobby", "bob", "hi", /*plain_names_room=*/true}))));
 }
 
 TEST_CASE("render_event sets direct messages and history apart", "[render]") {
@@ -136,7 +141,7 @@ TEST_CASE("render_event sets direct messages and history apart", "[render]") {
   CHECK(matches(shown(past(1'700'000'000'000, "dev"), dev),
                 R"(\[history\] \[2023-11-1\d \d\d:\d\d\] bob: earlier)"));
   CHECK(matches(shown(past(now_ms, "lobby"), dev),
-                R"(\[history\] \[\d\d:\d\d\] \[lobby\] bob: earlier)"));
+                R"(\[history\] \[\d\d:\d\d\] \[#lobby\] bob: earlier)"));
 
   const std::vector<protocol::message_view> page{{7, now_ms, "dev", "bob", "one"},
                                                  {8, now_ms, "dev", "carol", "two\x1b"}};

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -117,7 +118,8 @@ TEST_CASE("chat-server limits messages by default, and --rate-limit 0 turns that
 
 TEST_CASE("chat-server refuses a --rate-limit that is not R/B or 0, naming it",
           "[chat-server][fair-use]") {
-  for (const char* value : {"abc", "5", "5/", "/10", "5/10/2", "-1/10", "5/0", "5/x", "x/5", "ten/20"}) {
+  for (const char* value :
+       {"abc", "5", "5/", "/10", "5/10/2", "-1/10", "5/0", "5/x", "x/5", "ten/20"}) {
     INFO("--rate-limit '" << value << "'");
     const auto output = refusal({"--rate-limit", value});
     if (!output) continue;
@@ -131,9 +133,10 @@ TEST_CASE("chat-server refuses numbers that are not numbers: nan for a rate or a
   // from_chars reads "nan" as a double; NaN passes every range check by
   // comparing false. A NaN burst then refuses every message, a NaN
   // duration is converted to an integer (undefined behaviour).
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"--rate-limit", "nan/10"}, {"--rate-limit", "5/nan"},
-        {"--ping-interval", "nan"}, {"--idle-timeout", "nan"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--rate-limit", "nan/10"},
+                                               {"--rate-limit", "5/nan"},
+                                               {"--ping-interval", "nan"},
+                                               {"--idle-timeout", "nan"}}) {
     INFO(args[0] << " '" << args[1] << "'");
     const auto output = refusal(args);
     if (output) CHECK(output->find(args[0]) != std::string::npos);

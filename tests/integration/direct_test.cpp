@@ -36,7 +36,9 @@ std::uint64_t expect_dm(const json& frame, const std::string& from, const std::s
   return frame["id"].get<std::uint64_t>();
 }
 
-json ack(const json& ref, std::uint64_t id) { return json{{"type", "ack"}, {"ref", ref}, {"id", id}}; }
+json ack(const json& ref, std::uint64_t id) {
+  return json{{"type", "ack"}, {"ref", ref}, {"id", id}};
+}
 
 }  // namespace
 
@@ -60,7 +62,8 @@ TEST_CASE("a direct message reaches its recipient only, in its form, and is acke
 
   // Plain to JSON: /msg NAME TEXT, the text kept as typed after the name.
   bob.send_line("/msg carol hi  carol, /not a command");
-  const std::uint64_t second = expect_dm(read_json(carol), "bob", "carol", "hi  carol, /not a command");
+  const std::uint64_t second =
+      expect_dm(read_json(carol), "bob", "carol", "hi  carol, /not a command");
   CHECK(second > first_ack["id"].get<std::uint64_t>());
 
   // The recipient's name matches in any case; the frame spells it as the recipient does.

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -35,7 +36,8 @@ chat::server::config rate_limited(double rate_limit, double rate_burst) {
 // How many of a burst the bucket may let through: all its tokens, plus what
 // trickled in while the burst was being handled (at most `elapsed`).
 int most_accepted(clock_type::duration elapsed) {
-  return static_cast<int>(burst + std::floor(rate * std::chrono::duration<double>(elapsed).count()));
+  return static_cast<int>(burst +
+                          std::floor(rate * std::chrono::duration<double>(elapsed).count()));
 }
 
 // The requests of one burst, all in one write.
@@ -71,13 +73,15 @@ line_client connect_when_admitted(std::uint16_t port, line_client_options option
 
 }  // namespace
 
-TEST_CASE("a burst past the rate limit is answered rate-limited and dropped; the session goes on",
-          "[fair-use]") {
+TEST_CASE(
+    "a burst past the rate limit is answered rate-limited and dropped, and the session goes on",
+    "[fair-use]") {
   const bool json_form = GENERATE(true, false);
   const bool direct = GENERATE(false, true);
   INFO((json_form ? "JSON" : "plain") << (direct ? " direct messages" : " room messages"));
   test_server server(rate_limited(rate, burst));
-  line_client alice = json_form ? join_json(server.port(), "alice") : join_plain(server.port(), "alice");
+  line_client alice =
+      json_form ? join_json(server.port(), "alice") : join_plain(server.port(), "alice");
   line_client bob = join_json(server.port(), "bob");
   json_form ? lines_before_pong(alice) : lines_before_help(alice);
 
@@ -134,8 +138,9 @@ TEST_CASE("a burst past the rate limit is answered rate-limited and dropped; the
   }
 
   // Buckets are per client: bob's is full.
-  bob.send_raw(frames({R"({"type":"msg","text":"b1","ref":1})", R"({"type":"msg","text":"b2","ref":2})",
-                       R"({"type":"msg","text":"b3","ref":3})"}));
+  bob.send_raw(
+      frames({R"({"type":"msg","text":"b1","ref":1})", R"({"type":"msg","text":"b2","ref":2})",
+              R"({"type":"msg","text":"b3","ref":3})"}));
   for (int i = 1; i <= 3; ++i) CHECK(read_json(bob)["type"] == "ack");
   json_form ? lines_before_pong(alice) : lines_before_help(alice);
 
@@ -195,9 +200,7 @@ TEST_CASE("past max_clients a connection gets server-full and is closed, until a
   alice.send_line(R"({"type":"msg","text":"still here"})");
   CHECK(bob.read_line() == "alice: still here");
 
-  SECTION("an unnamed connection closing frees its slot") {
-    unnamed.close();
-  }
+  SECTION("an unnamed connection closing frees its slot") { unnamed.close(); }
   SECTION("a member leaving frees its slot") {
     bob.close();
     CHECK(read_json(alice) == json{{"type", "leave"}, {"room", "lobby"}, {"user", "bob"}});
@@ -235,6 +238,16 @@ TEST_CASE("past max_per_ip a connection from that address gets too-many-connecti
   line_client again = connect_when_admitted(server.port());
   again.send_line(R"({"type":"hello","user":"again"})");
   CHECK(read_json(again)["type"] == "welcome");
+}
+
+TEST_CASE("a connection past both caps is told server-full", "[fair-use]") {
+  auto config = test_config();
+  config.max_clients = 1;
+  config.max_per_ip = 1;
+  test_server server(config);
+  line_client alice = join_json(server.port(), "alice");
+  line_client extra = server.connect();
+  CHECK(error_code_of(extra.read_line()) == "server-full");
 }
 
 TEST_CASE("max_per_ip 0 sets no limit per address", "[fair-use]") {

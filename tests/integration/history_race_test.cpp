@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -87,8 +88,7 @@ std::optional<std::string> poll_line(line_client& client, std::chrono::milliseco
 
 // Turns a line of a joiner's stream into a message; nothing for membership
 // events, which may come at any time; throws for anything else.
-std::optional<seen_message> parse_line(const std::string& line, bool json_form,
-                                       const scenario& s) {
+std::optional<seen_message> parse_line(const std::string& line, bool json_form, const scenario& s) {
   seen_message m;
   std::string from, text;
   if (json_form) {
@@ -160,7 +160,8 @@ void check_stream(const std::vector<seen_message>& stream, bool json_form, const
     }
     next->second = m.seq + 1;
     if (json_form && i > 0 && m.id != stream[i - 1].id + 1) {
-      log.add(where + ": id " + std::to_string(m.id) + " after " + std::to_string(stream[i - 1].id));
+      log.add(where + ": id " + std::to_string(m.id) + " after " +
+              std::to_string(stream[i - 1].id));
     }
   }
   if (history_count > s.history_limit) {
@@ -316,10 +317,10 @@ int send_until(line_client& client, bool json_form, const std::atomic<int>& join
 
 TEST_CASE("joining while others talk gives history then live messages with no gap and no repeat",
           "[history][race]") {
-  const scenario s = GENERATE(scenario{true, 100'000}, scenario{false, 100'000},
-                              scenario{true, 64}, scenario{false, 64});
-  INFO((s.at_login ? "joining at login" : "joining a room") << ", history ring "
-                                                            << s.history_limit);
+  const scenario s = GENERATE(scenario{true, 100'000}, scenario{false, 100'000}, scenario{true, 64},
+                              scenario{false, 64});
+  INFO((s.at_login ? "joining at login" : "joining a room")
+       << ", history ring " << s.history_limit);
   auto config = test_config();
   config.history = s.history_limit;
   test_server server(config);

@@ -51,7 +51,8 @@ std::vector<std::uint64_t> ids_of(const json& page) {
 
 std::vector<std::uint64_t> slice(const std::vector<std::uint64_t>& ids, std::size_t from,
                                  std::size_t to) {
-  return {ids.begin() + static_cast<std::ptrdiff_t>(from), ids.begin() + static_cast<std::ptrdiff_t>(to)};
+  return {ids.begin() + static_cast<std::ptrdiff_t>(from),
+          ids.begin() + static_cast<std::ptrdiff_t>(to)};
 }
 
 // The member already there was told of bob's joins, and of nothing else.
@@ -74,8 +75,7 @@ TEST_CASE("joining a room shows its history, marked, before anything live, in bo
   SECTION("a JSON member") {
     line_client bob = join_json(server.port(), "bob");
     bob.send_line(R"({"type":"join","room":"dev"})");
-    CHECK(read_json(bob) ==
-          json{{"type", "joined"}, {"room", "dev"}, {"users", {"alice", "bob"}}});
+    CHECK(read_json(bob) == json{{"type", "joined"}, {"room", "dev"}, {"users", {"alice", "bob"}}});
     for (int i = 0; i < 3; ++i) {
       json frame = read_json(bob);
       INFO("frame " << frame.dump());
@@ -208,7 +208,7 @@ TEST_CASE("a history request out of bounds or for a room not joined is refused",
   CHECK(bob.read_line().starts_with("! error unknown-command: "));
 }
 
-TEST_CASE("each room keeps its last --history messages; 0 keeps none", "[history]") {
+TEST_CASE("each room keeps its last --history messages, and 0 keeps none", "[history]") {
   SECTION("a ring of 5") {
     test_server server(history_of(5));
     line_client alice = join_json(server.port(), "alice");

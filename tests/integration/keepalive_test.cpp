@@ -3,8 +3,11 @@
 // intervals keep the test fast; the checks on time are lower bounds only,
 // since a loaded machine may always be late but the server must never be early.
 
+#include <poll.h>
+
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -126,7 +129,8 @@ TEST_CASE("a client silent for idle_timeout gets error timeout and is closed, pl
   REQUIRE_FALSE(alice_words.empty());
   CHECK(alice_words.size() <= 2);
   if (alice_words.size() == 2) {
-    CHECK(json::parse(alice_words[0]) == json{{"type", "leave"}, {"room", "lobby"}, {"user", "dave"}});
+    CHECK(json::parse(alice_words[0]) ==
+          json{{"type", "leave"}, {"room", "lobby"}, {"user", "dave"}});
   }
   CHECK(error_code_of(alice_words.back()) == "timeout");
   CHECK(json::parse(alice_words.back())["type"] == "error");
@@ -150,6 +154,20 @@ TEST_CASE("anything a client sends restarts its idle clock, even an empty line",
   }
   dave.send_line("/who");
   CHECK(dave.read_line() == "* users in lobby: dave");
+}
+
+TEST_CASE("before the handshake only the handshake timeout applies", "[keepalive]") {
+  auto config = test_config();
+  config.ping_interval = 100ms;
+  config.idle_timeout = 100ms;
+  test_server server(config);
+  line_client newcomer = server.connect();
+  expect_prompt(newcomer);
+  // Several idle timeouts of silence: nothing comes, the connection stays.
+  pollfd entry{newcomer.fd(), POLLIN, 0};
+  CHECK(::poll(&entry, 1, 500) == 0);
+  newcomer.send_line("newcomer");
+  CHECK(newcomer.read_line().starts_with("* welcome newcomer, "));
 }
 
 TEST_CASE("an empty line answers a ping as well as a pong", "[keepalive]") {

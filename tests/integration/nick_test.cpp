@@ -19,7 +19,9 @@ json nick_event(const std::string& old_name, const std::string& new_name) {
   return json{{"type", "nick"}, {"old", old_name}, {"new", new_name}};
 }
 
-std::string hello(const std::string& name) { return json{{"type", "hello"}, {"user", name}}.dump(); }
+std::string hello(const std::string& name) {
+  return json{{"type", "hello"}, {"user", name}}.dump();
+}
 
 }  // namespace
 
@@ -88,6 +90,8 @@ TEST_CASE("after a nick change the old name is free at once and the new one is t
   line_client alice = join_json(server.port(), "alice");
   line_client bob = join_plain(server.port(), "bob");
   lines_before_pong(alice);
+  alice.send_line(R"({"type":"msg","text":"said as alice"})");
+  CHECK(bob.read_line() == "alice: said as alice");
 
   alice.send_line(R"({"type":"nick","user":"al"})");
   CHECK(read_json(alice) == nick_event("alice", "al"));
@@ -105,6 +109,10 @@ TEST_CASE("after a nick change the old name is free at once and the new one is t
   // The old one can be had at once.
   newcomer.send_line(hello("alice"));
   CHECK(read_json(newcomer)["type"] == "welcome");
+  // History keeps the name a message was sent under.
+  json history = read_json(newcomer);
+  CHECK(history["from"] == "alice");
+  CHECK(history["text"] == "said as alice");
   CHECK(read_json(alice) == json{{"type", "join"}, {"room", "lobby"}, {"user", "alice"}});
   CHECK(bob.read_line() == "* alice joined lobby");
 
@@ -114,6 +122,10 @@ TEST_CASE("after a nick change the old name is free at once and the new one is t
   bob.send_line("/msg alice to the newcomer");
   CHECK(read_json(newcomer)["text"] == "to the newcomer");
   CHECK(lines_before_pong(alice).empty());
+
+  // And leaves are told under the new name.
+  alice.close();
+  CHECK(bob.read_line() == "* al left lobby");
 }
 
 TEST_CASE("a nick must follow the name rules and not be someone else's", "[nick]") {
@@ -132,8 +144,8 @@ TEST_CASE("a nick must follow the name rules and not be someone else's", "[nick]
   CHECK(bob.read_line().starts_with("! error name-taken: "));
 
   const std::string too_long(33, 'n');
-  for (const std::string& name : {std::string("two words"), std::string("caf\xC3\xA9"),
-                                  std::string("a!"), too_long}) {
+  for (const std::string& name :
+       {std::string("two words"), std::string("caf\xC3\xA9"), std::string("a!"), too_long}) {
     INFO("name '" << name << "'");
     alice.send_line(json{{"type", "nick"}, {"user", name}}.dump());
     CHECK(read_json(alice)["code"] == "bad-name");

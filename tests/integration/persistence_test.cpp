@@ -185,8 +185,7 @@ TEST_CASE("with a data dir, history pages back past the in-memory ring", "[persi
   test_server server(persistent(dir, 5));
   line_client bob = join_json(server.port(), "bob");
   // Joining shows the ring's worth...
-  CHECK(ids_of(history_sent(bob, "lobby")) ==
-        std::vector<std::uint64_t>(ids.end() - 5, ids.end()));
+  CHECK(ids_of(history_sent(bob, "lobby")) == std::vector<std::uint64_t>(ids.end() - 5, ids.end()));
   // ...and paging reaches back to the first message.
   CHECK(page_ids(bob, {{"type", "history"}, {"limit", 200}}) == ids);
   CHECK(page_ids(bob, {{"type", "history"}, {"before", ids[10]}, {"limit", 4}}) ==
@@ -223,9 +222,7 @@ TEST_CASE("a database file that is not a sound SQLite database stops the server 
   data_dir dir;
   const auto file = dir.path() / "history.sqlite3";
 
-  SECTION("not a database at all") {
-    write_file(file, std::string(8192, 'x'));
-  }
+  SECTION("not a database at all") { write_file(file, std::string(8192, 'x')); }
   SECTION("a database with damaged pages") {
     {
       test_server server(persistent(dir));
@@ -250,8 +247,7 @@ TEST_CASE("a database file that is not a sound SQLite database stops the server 
          message.find("not a SQLite database") != std::string::npos));
 }
 
-TEST_CASE("a data dir that cannot be made or written stops the server at start",
-          "[persistence]") {
+TEST_CASE("a data dir that cannot be made or written stops the server at start", "[persistence]") {
   data_dir dir;
   // Tests may run as root, whom permissions do not stop: a path through a
   // regular file cannot be a directory for anyone.

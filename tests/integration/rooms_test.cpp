@@ -160,8 +160,8 @@ TEST_CASE("rooms lists every room with its member count, and an emptied room dis
   CHECK(read_json(alice) == room_event("join", "dev", "bob"));
 
   // Sorted by byte order; the first spelling of a name is the room's name.
-  CHECK(rooms_of(alice) == json{room_entry("Zeta", 1), room_entry("dev", 2),
-                                room_entry("lobby", 2), room_entry("ops", 1)});
+  CHECK(rooms_of(alice) == json{room_entry("Zeta", 1), room_entry("dev", 2), room_entry("lobby", 2),
+                                room_entry("ops", 1)});
   bob.send_line("/rooms");
   CHECK(bob.read_line() == "* rooms: Zeta (1), dev (2), lobby (2), ops (1)");
 
@@ -196,8 +196,8 @@ TEST_CASE("rooms shows a room's topic once one is set", "[rooms][topic]") {
   join_json_room(alice, "dev", {"alice"});
   alice.send_line(R"({"type":"topic","text":"release planning"})");
   CHECK(read_json(alice)["type"] == "topic");
-  CHECK(rooms_of(alice) ==
-        json{{{"room", "dev"}, {"users", 1}, {"topic", "release planning"}}, room_entry("lobby", 1)});
+  CHECK(rooms_of(alice) == json{{{"room", "dev"}, {"users", 1}, {"topic", "release planning"}},
+                                room_entry("lobby", 1)});
 }
 
 namespace {
@@ -383,7 +383,8 @@ TEST_CASE("asking about or sending to a room one is not in gets not-in-room", "[
   CHECK(frames_before_pong(owner) == json_frames{room_event("leave", "lobby", "bob")});
   CHECK(frames_before_pong(alice) == json_frames{room_event("leave", "lobby", "bob")});
   alice.send_line(R"({"type":"who"})");
-  CHECK(read_json(alice) == json{{"type", "users"}, {"room", "lobby"}, {"users", {"alice", "owner"}}});
+  CHECK(read_json(alice) ==
+        json{{"type", "users"}, {"room", "lobby"}, {"users", {"alice", "owner"}}});
 }
 
 TEST_CASE("a room name that breaks the rules is refused with bad-request", "[rooms]") {
@@ -393,17 +394,17 @@ TEST_CASE("a room name that breaks the rules is refused with bad-request", "[roo
   lines_before_pong(alice);
 
   const std::string longest(64, 'r');
-  for (const std::string& room : {std::string("#"), std::string("caf\xC3\xA9"),
-                                  std::string("a/b"), std::string("a:b"), longest + "r"}) {
+  for (const std::string& room : {std::string("#"), std::string("caf\xC3\xA9"), std::string("a/b"),
+                                  std::string("a:b"), longest + "r"}) {
     INFO("room '" << room << "'");
     alice.send_line(json{{"type", "join"}, {"room", room}}.dump());
     CHECK(read_json(alice)["code"] == "bad-request");
     bob.send_line("/join " + room);
     CHECK(bob.read_line().starts_with("! error bad-request: "));
   }
-  for (const char* request : {R"({"type":"join"})", R"({"type":"join","room":5})",
-                              R"({"type":"join","room":""})", R"({"type":"join","room":"a b"})",
-                              R"({"type":"msg","room":"a b","text":"x"})"}) {
+  for (const char* request :
+       {R"({"type":"join"})", R"({"type":"join","room":5})", R"({"type":"join","room":""})",
+        R"({"type":"join","room":"a b"})", R"({"type":"msg","room":"a b","text":"x"})"}) {
     INFO("request " << request);
     alice.send_line(request);
     CHECK(read_json(alice)["code"] == "bad-request");

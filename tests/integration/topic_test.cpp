@@ -117,8 +117,7 @@ TEST_CASE("a newcomer finds the topic in its welcome or joined reply", "[topic]"
   CHECK(carol.read_line() == "* you joined dev with: alice, bob, carol; topic: code only");
 }
 
-TEST_CASE("an empty topic clears it, and a room that disappears takes its topic along",
-          "[topic]") {
+TEST_CASE("an empty topic clears it, and a room that disappears takes its topic along", "[topic]") {
   test_server server;
   line_client alice = join_json(server.port(), "alice");
   alice.send_line(R"({"type":"join","room":"dev"})");
@@ -160,9 +159,9 @@ TEST_CASE("a topic with control characters or of the wrong type is refused", "[t
   line_client bob = join_plain(server.port(), "bob");
   lines_before_pong(alice);
 
-  for (const char* request : {R"({"type":"topic","text":"a\u001b[2Jb"})",
-                              R"({"type":"topic","text":"two\nlines"})", R"({"type":"topic","text":7})",
-                              R"({"type":"topic","room":7})"}) {
+  for (const char* request :
+       {R"({"type":"topic","text":"a\u001b[2Jb"})", R"({"type":"topic","text":"two\nlines"})",
+        R"({"type":"topic","text":7})", R"({"type":"topic","room":7})"}) {
     INFO("request " << request);
     alice.send_line(request);
     CHECK(read_json(alice)["code"] == "bad-request");
