@@ -8,15 +8,17 @@ namespace chat::bench {
 
 namespace {
 
-struct cursor {
-  const char* at;
-  const char* end;
-};
+// The helpers below take the position and the end and return the new
+// position, or nullptr when the frame is not JSON: positions stay in
+// registers, where a cursor passed by reference would be written back to
+// memory at every byte.
 
 bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-void skip_space(cursor& c) noexcept {
-  while (c.at < c.end && is_space(*c.at)) ++c.at;
+const char* skip_space(const char* at, const char* end) noexcept {
+  // Servers rarely put spaces between tokens: one comparison settles most.
+  while (at < end && static_cast<unsigned char>(*at) <= ' ' && is_space(*at)) ++at;
+  return at;
 }
 
 // The first '"' in [at, end), or end. Eight bytes at a time: a message
@@ -48,17 +50,17 @@ const char* find_quote(const char* at, const char* end) noexcept {
 
 // From just after an opening quote to just after the closing one: the first
 // quote not escaped by an odd run of backslashes before it.
-bool scan_string(cursor& c, std::string_view& raw) noexcept {
-  const char* const start = c.at;
+const char* scan_string(const char* at, const char* end, std::string_view& raw) noexcept {
+  const char* const start = at;
   for (;;) {
-    const char* const quote = find_quote(c.at, c.end);
-    if (quote == c.end) return false;
+    const char* const quote = find_quote(at, end);
+    if (quote == end) return nullptr;
     const char* run = quote;
     while (run > start && run[-1] == '\\') --run;
-    c.at = quote + 1;
+    at = quote + 1;
     if ((quote - run) % 2 == 0) {
       raw = {start, static_cast<std::size_t>(quote - start)};
-      return true;
+      return at;
     }
   }
 }
@@ -68,27 +70,30 @@ bool has_escape(std::string_view raw) noexcept {
 }
 
 // A nested object or array, from its opening bracket to past its close.
-bool skip_nested(cursor& c) noexcept {
+const char* skip_nested(const char* at, const char* end) noexcept {
   int depth = 0;
-  while (c.at < c.end) {
-    const char ch = *c.at++;
+  while (at < end) {
+    const char ch = *at++;
     if (ch == '"') {
       std::string_view ignored;
-      if (!scan_string(c, ignored)) return false;
+      at = scan_string(at, end, ignored);
+      if (at == nullptr) return nullptr;
     } else if (ch == '{' || ch == '[') {
       ++depth;
     } else if (ch == '}' || ch == ']') {
-      if (--depth == 0) return true;
+      if (--depth == 0) return at;
     }
   }
-  return false;
+  return nullptr;
 }
 
-// A number, true, false or null: up to the next delimiter.
-bool skip_scalar(cursor& c) noexcept {
-  const char* const start = c.at;
-  while (c.at < c.end && *c.at != ',' && *c.at != '}' && *c.at != ']' && !is_space(*c.at)) ++c.at;
-  return c.at != start;
+// A number, true, false or null: up to the next delimiter. Digits first, in
+// a loop of their own: ids and timestamps are most of what is skipped.
+const char* skip_scalar(const char* at, const char* end) noexcept {
+  const char* const start = at;
+  while (at < end && static_cast<unsigned char>(*at - '0') < 10) ++at;
+  while (at < end && *at != ',' && *at != '}' && *at != ']' && !is_space(*at)) ++at;
+  return at == start ? nullptr : at;
 }
 
 enum class field { other, type, text };
@@ -185,13 +190,19 @@ bool unescape_json_string(std::string_view raw, std::string& out) {
   return true;
 }
 
-std::string_view envelope_type(std::string_view frame) {
+std::string_view leading_type(std::string_view frame) noexcept {
   constexpr std::string_view prefix = R"({"type":")";
-  if (frame.starts_with(prefix)) {
-    const std::string_view rest = frame.substr(prefix.size());
-    const std::size_t end = rest.find_first_of("\"\\");
-    if (end != std::string_view::npos && rest[end] == '"') return rest.substr(0, end);
-  }
+  if (!frame.starts_with(prefix)) return {};
+  const char* const start = frame.data() + prefix.size();
+  const char* const end = frame.data() + frame.size();
+  const char* at = start;
+  while (at < end && *at != '"' && *at != '\\') ++at;
+  if (at == end || *at != '"') return {};
+  return {start, static_cast<std::size_t>(at - start)};
+}
+
+std::string_view envelope_type(std::string_view frame) {
+  if (const std::string_view type = leading_type(frame); !type.empty()) return type;
   json_fields fields;
   if (!scan_json_fields(frame, fields) || !fields.has_type || fields.type_escaped) return {};
   return fields.type;
@@ -199,29 +210,28 @@ std::string_view envelope_type(std::string_view frame) {
 
 bool scan_json_fields(std::string_view frame, json_fields& out) {
   out = json_fields{};
-  cursor c{frame.data(), frame.data() + frame.size()};
-  skip_space(c);
-  if (c.at == c.end || *c.at != '{') return false;
-  ++c.at;
-  skip_space(c);
-  if (c.at < c.end && *c.at == '}') {
-    ++c.at;
+  const char* at = frame.data();
+  const char* const end = at + frame.size();
+  at = skip_space(at, end);
+  if (at == end || *at != '{') return false;
+  at = skip_space(at + 1, end);
+  if (at < end && *at == '}') {
+    ++at;
   } else {
     for (;;) {
-      if (c.at == c.end || *c.at != '"') return false;
-      ++c.at;
+      if (at == end || *at != '"') return false;
       std::string_view key;
-      if (!scan_string(c, key)) return false;
-      skip_space(c);
-      if (c.at == c.end || *c.at != ':') return false;
-      ++c.at;
-      skip_space(c);
-      if (c.at == c.end) return false;
+      at = scan_string(at + 1, end, key);
+      if (at == nullptr) return false;
+      at = skip_space(at, end);
+      if (at == end || *at != ':') return false;
+      at = skip_space(at + 1, end);
+      if (at == end) return false;
       const field which = name_of(key);
-      if (*c.at == '"') {
-        ++c.at;
+      if (*at == '"') {
         std::string_view value;
-        if (!scan_string(c, value)) return false;
+        at = scan_string(at + 1, end, value);
+        if (at == nullptr) return false;
         // A repeated key: the last one wins, as with most JSON parsers.
         if (which == field::type) {
           out.type = value, out.type_escaped = has_escape(value), out.has_type = true;
@@ -229,26 +239,24 @@ bool scan_json_fields(std::string_view frame, json_fields& out) {
           out.text = value, out.text_escaped = has_escape(value), out.has_text = true;
         }
       } else {
-        const bool skipped = (*c.at == '{' || *c.at == '[') ? skip_nested(c) : skip_scalar(c);
-        if (!skipped) return false;
+        at = (*at == '{' || *at == '[') ? skip_nested(at, end) : skip_scalar(at, end);
+        if (at == nullptr) return false;
         // A key of ours bound to a non-string is no string field at all.
         if (which == field::type) out.has_type = false;
         if (which == field::text) out.has_text = false;
       }
-      skip_space(c);
-      if (c.at == c.end) return false;
-      if (*c.at == ',') {
-        ++c.at;
-        skip_space(c);
+      at = skip_space(at, end);
+      if (at == end) return false;
+      if (*at == ',') {
+        at = skip_space(at + 1, end);
         continue;
       }
-      if (*c.at != '}') return false;
-      ++c.at;
+      if (*at != '}') return false;
+      ++at;
       break;
     }
   }
-  skip_space(c);
-  return c.at == c.end;
+  return skip_space(at, end) == end;
 }
 
 }  // namespace chat::bench

@@ -24,9 +24,13 @@ struct json_fields {
 bool scan_json_fields(std::string_view frame, json_fields& out);
 
 // The type of an envelope that starts `{"type":"` with a type free of
-// escapes, as every server frame does, found without scanning the rest; a
-// frame of another shape is scanned. Envelopes have unique keys, so the first
-// "type" is the type. Empty when there is none.
+// escapes, as every frame of our server does, read without looking further;
+// empty for a frame of another shape. Envelopes have unique keys, so the
+// first "type" is the type.
+std::string_view leading_type(std::string_view frame) noexcept;
+
+// The same, falling back to a scan of the whole frame; empty when there is
+// no plain string type.
 std::string_view envelope_type(std::string_view frame);
 
 // Decodes the contents of a JSON string (without its quotes) into `out`,

@@ -118,6 +118,11 @@ TEST_CASE("the envelope type is read from the front, or found by a scan", "[json
   CHECK(envelope_type(R"({"type":5})").empty());
   CHECK(envelope_type(R"({"type":"join)").empty());
   CHECK(envelope_type("USER").empty());
+  // The front alone: what every frame of our server looks like.
+  CHECK(leading_type(R"({"type":"join","room":"lobby","user":"a"})") == "join");
+  CHECK(leading_type(R"({"room":"lobby","type":"leave"})").empty());
+  CHECK(leading_type(R"({"type":"m\u0073g"})").empty());
+  CHECK(leading_type(R"({"type":"msg)").empty());
   std::string scratch;
   CHECK(classify_json_frame(R"({"type":"m\u0073g","text":"x"})", scratch).kind ==
         frame_kind::message);
@@ -157,5 +162,33 @@ TEST_CASE("the JSON scan agrees with a full parser on awkward texts", "[json_fie
     REQUIRE(seen.kind == frame_kind::message);
     REQUIRE(std::string(seen.text) == expected);
     REQUIRE(expected == text);
+  }
+}
+
+TEST_CASE("message frames of other layouts are read as well", "[frame_text]") {
+  std::string scratch;
+  for (const char* frame : {
+           R"({"type":"msg","id":1,"ts":2,"room":"lobby","from":"a","text":"~x"})",
+           R"({"type":"msg","id":1,"ts":-2,"room":"lobby","from":"a","text":"~x"})",
+           R"({"type":"msg","id":1,"ts":2,"room":"lobby","from":"a","text":"~x","history":true})",
+           R"({"id":1,"type":"msg","ts":2,"room":"lobby","from":"a","text":"~x"})",
+           R"({ "type": "msg", "id": 1, "ts": 2, "room": "lobby", "from": "a", "text": "~x" })",
+           R"({"type":"msg","id":1,"ts":2,"room":"lo\"bby","from":"a","text":"~x"})",
+           R"({"type":"msg","id":1,"ts":2,"room":"lobby","from":"a","text":"~x","ref":{"text":"no"}})",
+       }) {
+    INFO(frame);
+    const classified_frame seen = classify_json_frame(frame, scratch);
+    CHECK(seen.kind == frame_kind::message);
+    CHECK(seen.text == "~x");
+  }
+  // Close to the server's layout, but not JSON, or not a message text.
+  for (const char* frame : {
+           R"({"type":"msg","id":1,"ts":2,"room":"lobby","from":"a","text":"~x"}})",
+           R"({"type":"msg","id":1,"ts":2,"room":"lobby","from":"a","text":"~x")",
+           R"({"type":"msg","id":,"ts":2,"room":"lobby","from":"a","text":"~x"})",
+           R"({"type":"msg","id":1,"ts":2,"room":"lobby","from":"a","text":5})",
+       }) {
+    INFO(frame);
+    CHECK(classify_json_frame(frame, scratch).kind == frame_kind::malformed);
   }
 }
