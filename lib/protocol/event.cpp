@@ -32,6 +32,26 @@ void append_plain_topic(std::string& out, std::string_view topic) {
   if (!topic.empty()) out.append("; topic: ").append(topic);
 }
 
+// What welcome and joined tell of a room: `"room":..,"users":[..],"topic":..}`
+// and the end of the frame.
+void append_json_room_view(std::string& out, std::string_view room,
+                           std::span<const std::string> users, std::string_view topic) {
+  out.append(R"("room":)");
+  append_json_string(out, room);
+  out.append(R"(,"users":)");
+  append_json_name_array(out, users);
+  append_json_topic(out, topic);
+  out.append("}\n");
+}
+
+// The same in plain words: "ROOM with: a, b; topic: T".
+void append_plain_room_view(std::string& out, std::string_view room,
+                            std::span<const std::string> users, std::string_view topic) {
+  out.append(room).append(" with: ");
+  append_name_list(out, users);
+  append_plain_topic(out, topic);
+}
+
 // {"type":"<type>","room":<room>,"user":<user>}
 std::string encode_membership(std::string_view type, std::string_view room,
                               std::string_view user) {
@@ -63,16 +83,11 @@ std::string encode_welcome(session_mode mode, std::string_view user, std::string
   if (mode == session_mode::json) {
     out.append(R"({"type":"welcome","user":)");
     append_json_string(out, user);
-    out.append(R"(,"room":)");
-    append_json_string(out, room);
-    out.append(R"(,"users":)");
-    append_json_name_array(out, users);
-    append_json_topic(out, topic);
-    out.append("}\n");
+    out.append(",");
+    append_json_room_view(out, room, users, topic);
   } else {
-    out.append("* welcome ").append(user).append(", you are in ").append(room).append(" with: ");
-    append_name_list(out, users);
-    append_plain_topic(out, topic);
+    out.append("* welcome ").append(user).append(", you are in ");
+    append_plain_room_view(out, room, users, topic);
     out.append(" (/help lists commands)\n");
   }
   return out;
@@ -169,16 +184,11 @@ std::string encode_joined(session_mode mode, std::string_view room,
                           std::span<const std::string> users, std::string_view topic) {
   std::string out;
   if (mode == session_mode::json) {
-    out.append(R"({"type":"joined","room":)");
-    append_json_string(out, room);
-    out.append(R"(,"users":)");
-    append_json_name_array(out, users);
-    append_json_topic(out, topic);
-    out.append("}\n");
+    out.append(R"({"type":"joined",)");
+    append_json_room_view(out, room, users, topic);
   } else {
-    out.append("* you joined ").append(room).append(" with: ");
-    append_name_list(out, users);
-    append_plain_topic(out, topic);
+    out.append("* you joined ");
+    append_plain_room_view(out, room, users, topic);
     out.push_back('\n');
   }
   return out;
