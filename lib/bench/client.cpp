@@ -1,7 +1,3 @@
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -351,9 +347,11 @@ asio::awaitable<void> send_windowed(client& c) {
         std::min({opts.window - in_flight, per_write, opts.messages - sent});
     fill_batch(c, sent + 1, count, c.run.now_ns(), 16);
     sent += count;
+    // Counted before the write: receivers may see the batch before the
+    // write completes, and must never seem to get more than was sent.
+    c.sent.store(sent, std::memory_order_relaxed);
     const bool written = co_await write_batch(c);
     if (!written) break;
-    c.sent.store(sent, std::memory_order_relaxed);
   }
   c.sending_done.store(true, std::memory_order_release);
 }
@@ -373,12 +371,13 @@ asio::awaitable<void> send_at_rate(client& c) {
     if (due > sent) {
       fill_batch(c, sent + 1, due - sent, c.run.now_ns(), 1);
       sent = due;
+      c.sent.store(sent, std::memory_order_relaxed);
       const bool written = co_await write_batch(c);
       if (!written) break;
-      c.sent.store(sent, std::memory_order_relaxed);
     }
-    c.wake.expires_at(start + std::chrono::nanoseconds(
-                                  static_cast<std::int64_t>(static_cast<double>(sent) * period_ns)));
+    const auto next_due = std::chrono::nanoseconds(
+        static_cast<std::int64_t>(static_cast<double>(sent) * period_ns));
+    c.wake.expires_at(start + next_due);
     co_await c.wake.async_wait(use_tuple);
   }
   c.sending_done.store(true, std::memory_order_release);

@@ -79,18 +79,23 @@ struct run_state {
 
   const options& opts;
   const run_id run;
+  // Send stamps and delivery times count from here.
   const std::chrono::steady_clock::time_point origin;
+  // Resolved once: a lookup per connection would be measured as connect time.
   asio::ip::tcp::endpoint endpoint;
   std::vector<std::unique_ptr<shard>> shards;
   std::vector<std::unique_ptr<client>> clients;
-  std::uint32_t senders = 0;  // sender slots
+  std::uint32_t senders = 0;
+  // Sequence numbers past this are damage, not deliveries.
   std::uint64_t max_seq = 0;
 
+  // Set before the sockets are closed: what fails after it is no failure.
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> logged_in{0};
   std::atomic<std::uint64_t> failed{0};
+  // When the last client logged in: the end of the connect measurement.
   std::atomic<std::uint64_t> last_login_ns{0};
-  std::mutex failure_mutex;
+  std::mutex failure_mutex;  // guards first_failure
   std::string first_failure;
 };
 
@@ -101,7 +106,7 @@ struct client {
          std::optional<std::uint32_t> sender_slot);
 
   run_state& run;
-  shard& home;
+  shard& home;  // every operation of the client runs on its thread
   const std::size_t index;
   const std::string name;
   asio::ip::tcp::socket socket;
@@ -116,14 +121,15 @@ struct client {
   // Handshake state.
   bool hello_sent = false;
   bool logged_in = false;
-  bool done = false;  // failed or stopped: nothing more is counted
+  bool done = false;  // failed: nothing more is read or counted
   std::string reply;  // a handshake frame to send once the chunk is parsed
-  std::string last_error;
+  std::string last_error;  // why a name was refused, for the failure message
 
   // An unfinished frame, kept between reads.
   std::string carry;
   // The sender's batch of frames, reused from write to write.
   std::string batch;
+  // Frames that are no message, for the report.
   std::uint64_t control_frames = 0;
   std::uint64_t malformed_frames = 0;
   std::uint64_t server_errors = 0;
@@ -133,7 +139,7 @@ struct client {
   std::atomic<std::uint64_t> received_published{0};
   std::atomic<std::uint64_t> probe_seen{0};
   std::atomic<bool> warmed_up{false};
-  // Published by the sender after each write.
+  // Published by the sender with each write.
   std::atomic<std::uint64_t> sent{0};
   std::atomic<bool> sending_done{false};
   // The sender waits here for its window (or its next tick); a probe cancels

@@ -173,6 +173,8 @@ std::string_view to_string(scenario which) noexcept {
   return "?";
 }
 
+bool sends_messages(scenario which) noexcept { return which != scenario::connect; }
+
 parsed_options parse_options(int argc, const char* const* argv) {
   options result;
   bool scenario_given = false;
@@ -216,7 +218,9 @@ parsed_options parse_options(int argc, const char* const* argv) {
     if (flag == "--clients") clients_given = true;
     if (auto error = apply(result, flag, value, messages_given)) return *error;
   }
-  if (!scenario_given) return usage_error{"no scenario given: fanout, chatroom, latency or connect"};
+  if (!scenario_given) {
+    return usage_error{"no scenario given: fanout, chatroom, latency or connect"};
+  }
 
   switch (result.which) {
     case scenario::fanout:

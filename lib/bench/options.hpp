@@ -19,6 +19,9 @@ enum class scenario {
 
 std::string_view to_string(scenario which) noexcept;
 
+// fanout, chatroom and latency send messages; connect only logs in.
+bool sends_messages(scenario which) noexcept;
+
 // chat-bench's command line, with each scenario's defaults already applied.
 struct options {
   scenario which = scenario::fanout;

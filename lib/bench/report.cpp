@@ -1,9 +1,12 @@
 #include "bench/report.hpp"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
+
+#include "protocol/error_code.hpp"
 
 namespace chat::bench {
 
@@ -12,7 +15,8 @@ namespace {
 std::string format(const char* pattern, auto... values) {
   char buffer[256];
   const int size = std::snprintf(buffer, sizeof buffer, pattern, values...);
-  return std::string(buffer, static_cast<std::size_t>(std::max(0, std::min<int>(size, sizeof buffer - 1))));
+  const int kept = std::clamp(size, 0, static_cast<int>(sizeof buffer) - 1);
+  return std::string(buffer, static_cast<std::size_t>(kept));
 }
 
 std::string count(std::uint64_t value) { return std::to_string(value); }
@@ -25,6 +29,51 @@ bool is_traffic(const report& r) { return r.scenario != "connect"; }
 
 void row(std::string& out, const char* label, const std::string& value) {
   out += format("  %-16s %s\n", label, value.c_str());
+}
+
+// The problems of traffic: what the receivers counted.
+void judge_traffic(report& r) {
+  auto& p = r.problems;
+  if (!r.all_sent) p.push_back("the senders did not send every message");
+  if (r.lost != 0) {
+    const double share =
+        r.expected ? 100.0 * static_cast<double>(r.lost) / static_cast<double>(r.expected) : 0.0;
+    p.push_back(format("LOSS: %" PRIu64 " of %" PRIu64
+                       " expected deliveries never arrived (%.4f%%)",
+                       r.lost, r.expected, share));
+  }
+  if (r.duplicates != 0) {
+    p.push_back("DUPLICATES: " + count(r.duplicates) + " messages arrived twice or more");
+  }
+  if (r.reordered != 0) {
+    p.push_back("REORDERING: " + count(r.reordered) +
+                " messages arrived after a later one of their sender");
+  }
+  if (r.echoes != 0) {
+    p.push_back("ECHOES: " + count(r.echoes) + " messages came back to their sender");
+  }
+  if (r.malformed != 0) {
+    p.push_back("MALFORMED: " + count(r.malformed) +
+                " frames were damaged or not of the protocol");
+  }
+  if (r.server_errors != 0) {
+    p.push_back("SERVER ERRORS: " + count(r.server_errors) + " (first: " +
+                r.first_server_error + ")");
+  }
+}
+
+// A benchmark that ran into the server's fair-use limits measured the limits.
+bool hit_fair_use_limits(const report& r) {
+  using protocol::error_code;
+  for (const error_code limit :
+       {error_code::rate_limited, error_code::too_many_connections, error_code::server_full}) {
+    const std::string_view code = protocol::to_string(limit);
+    if (r.first_server_error.find(code) != std::string::npos ||
+        r.first_failure.find(code) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -47,20 +96,10 @@ void judge(report& r) {
                 " clients logged in");
   }
   if (r.time_limit) p.push_back("the run hit --max-seconds before it finished");
-  if (!is_traffic(r)) return;
-  if (!r.all_sent) p.push_back("the senders did not send every message");
-  if (r.lost != 0) {
-    p.push_back(format("LOSS: %" PRIu64 " of %" PRIu64 " expected deliveries never arrived (%.4f%%)",
-                       r.lost, r.expected,
-                       r.expected ? 100.0 * static_cast<double>(r.lost) / static_cast<double>(r.expected)
-                                  : 0.0));
-  }
-  if (r.duplicates != 0) p.push_back("DUPLICATES: " + count(r.duplicates) + " messages arrived twice or more");
-  if (r.reordered != 0) p.push_back("REORDERING: " + count(r.reordered) + " messages arrived after a later one of their sender");
-  if (r.echoes != 0) p.push_back("ECHOES: " + count(r.echoes) + " messages came back to their sender");
-  if (r.malformed != 0) p.push_back("MALFORMED: " + count(r.malformed) + " frames were damaged or not of the protocol");
-  if (r.server_errors != 0) {
-    p.push_back("SERVER ERRORS: " + count(r.server_errors) + " (first: " + r.first_server_error + ")");
+  if (is_traffic(r)) judge_traffic(r);
+  if (hit_fair_use_limits(r)) {
+    p.push_back("the server's fair-use limits are on: run it with --rate-limit 0 --max-per-ip 0"
+                " and --max-clients above the client count");
   }
 }
 
@@ -94,9 +133,9 @@ std::string render_table(const report& r) {
   }
   out += format(", %u generator thread%s\n\n", r.threads, r.threads == 1 ? "" : "s");
 
-  row(out, "connections", count(r.logged_in) + " logged in of " + count(r.connections) +
-                              (r.connections_failed ? ", " + count(r.connections_failed) + " failed" : "") +
-                              format(" in %.3f s", r.setup_s));
+  std::string connections = count(r.logged_in) + " logged in of " + count(r.connections);
+  if (r.connections_failed) connections += ", " + count(r.connections_failed) + " failed";
+  row(out, "connections", connections + format(" in %.3f s", r.setup_s));
   if (is_traffic(r)) {
     row(out, "sent", count(r.sent) + " messages");
     row(out, "delivered", count(r.received) + " of " + count(r.expected) + " expected");
@@ -175,6 +214,7 @@ std::string render_json(const report& r) {
     out["foreign"] = r.foreign;
     out["malformed"] = r.malformed;
     out["server_errors"] = r.server_errors;
+    out["control_frames"] = r.control_frames;
     out["elapsed_s"] = r.elapsed_s;
     out["deliveries_per_s"] = r.deliveries_per_s;
     out["messages_per_s"] = r.messages_per_s;

@@ -41,6 +41,7 @@ struct report {
   std::uint64_t malformed = 0;  // this run's, damaged; or frames the protocol lacks
   std::uint64_t server_errors = 0;
   std::string first_server_error;
+  std::uint64_t control_frames = 0;  // welcome, join, leave...: not counted as anything
   double elapsed_s = 0;  // first send to last delivery
   double deliveries_per_s = 0;
   double messages_per_s = 0;

@@ -5,11 +5,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
+#include "bench/controller.hpp"
 #include "bench/engine.hpp"
 #include "bench/proc_stats.hpp"
 #include "client/connection.hpp"
@@ -19,61 +17,11 @@ namespace chat::bench {
 namespace {
 
 using namespace detail;
-using std::chrono::milliseconds;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Large reads are what keep the generator from being the bottleneck.
 constexpr std::size_t read_size = 256 * 1024;
 // The longest frame a reader holds: a welcome lists every user in the room.
 constexpr std::size_t max_frame = 4 << 20;
-
-constexpr milliseconds tick{10};
-constexpr milliseconds progress_every{250};
-constexpr milliseconds warm_up_resend{200};
-// The input must be still this long before the clock starts: join
-// notifications of the last logins are still arriving.
-constexpr milliseconds settle_quiet{100};
-constexpr milliseconds settle_limit{3000};
-
-bool is_traffic(scenario which) { return which != scenario::connect; }
-
-std::uint64_t sum_bytes_in(const run_state& s) {
-  std::uint64_t total = 0;
-  for (const auto& sh : s.shards) total += sh->bytes_in.load(std::memory_order_relaxed);
-  return total;
-}
-
-std::uint64_t sum_received(const run_state& s) {
-  std::uint64_t total = 0;
-  for (const auto& c : s.clients) {
-    if (c->receiver) total += c->received_published.load(std::memory_order_relaxed);
-  }
-  return total;
-}
-
-std::uint64_t sum_sent(const run_state& s) {
-  std::uint64_t total = 0;
-  for (const auto& c : s.clients) {
-    if (c->slot) total += c->sent.load(std::memory_order_relaxed);
-  }
-  return total;
-}
-
-bool all_senders_done(const run_state& s) {
-  return std::all_of(s.clients.begin(), s.clients.end(), [](const auto& c) {
-    return !c->slot || c->sending_done.load(std::memory_order_acquire);
-  });
-}
-
-// The measured messages owed to all receivers if every sender sends all.
-std::uint64_t full_expectation(const run_state& s) {
-  std::uint64_t per_receiver_senders = 0;
-  for (const auto& c : s.clients) {
-    if (!c->receiver) continue;
-    per_receiver_senders += s.senders - (c->slot ? 1 : 0);
-  }
-  return per_receiver_senders * s.opts.messages;
-}
 
 // Lays out the clients and their roles for the scenario.
 void cast(run_state& s) {
@@ -107,7 +55,7 @@ void cast(run_state& s) {
     else if (i == 0 && o.which != scenario::connect) slot = 0;
     shard& home = *s.shards[i % s.shards.size()];
     auto c = std::make_unique<client>(s, home, i, prefix + std::to_string(i), slot);
-    c->receiver = o.which == scenario::chatroom || (is_traffic(o.which) && i != 0);
+    c->receiver = o.which == scenario::chatroom || (sends_messages(o.which) && i != 0);
     home.members.push_back(c.get());
     s.clients.push_back(std::move(c));
   }
@@ -136,226 +84,6 @@ asio::ip::tcp::endpoint resolve(const options& o) {
   return results.begin()->endpoint();
 }
 
-// The run's controller, on the calling thread's shard: moves the run through
-// its phases, watches the bounds, and stops everything at the end.
-class controller {
-public:
-  // CPU time and wall clock at the start and end of what a scenario measures.
-  struct mark {
-    std::uint64_t at_ns = 0;
-    std::optional<double> server_cpu_s;
-    double generator_cpu_s = 0;
-  };
-
-  // Construct right before the clients start connecting.
-  controller(run_state& s, report& r, const std::function<void(const progress&)>& on_progress)
-      : s_(s), r_(r), on_progress_(on_progress), timer_(s.shards.front()->io) {
-    connect_start_ = take_mark();
-  }
-
-  // What the scenario measured: connecting and logging in (connect), or the
-  // traffic from the first send (the others). Unset when it never got there.
-  std::optional<std::pair<mark, mark>> measured;
-
-  // Whatever happens, ends with stop_all(): the threads run until then.
-  asio::awaitable<void> operator()() {
-    try {
-      co_await phases();
-      show("done", true);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    stop_all();
-  }
-
-  // What the controller threw, to be rethrown once the threads are done.
-  std::exception_ptr error;
-
-private:
-  asio::awaitable<void> phases() {
-    deadline_ = s_.origin + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                std::chrono::duration<double>(s_.opts.max_seconds));
-    // No co_await inside conditions: g++ 12 has miscompiled them.
-    const bool logged_in = co_await log_in_all();
-    if (!logged_in) co_return;
-    if (s_.opts.which == scenario::connect) {
-      co_await hold();
-      co_return;
-    }
-    const bool warm = co_await warm_up();
-    if (warm) co_await measure();
-  }
-
-  bool failed() const { return s_.failed.load(std::memory_order_acquire) != 0; }
-
-  mark take_mark() const {
-    mark m;
-    m.at_ns = s_.now_ns();
-    if (s_.opts.server_pid) m.server_cpu_s = cpu_seconds(*s_.opts.server_pid);
-    m.generator_cpu_s = own_cpu_seconds();
-    return m;
-  }
-
-  bool past_deadline() {
-    if (std::chrono::steady_clock::now() < deadline_) return false;
-    r_.time_limit = true;
-    return true;
-  }
-
-  asio::awaitable<void> sleep(milliseconds d) {
-    timer_.expires_after(d);
-    co_await timer_.async_wait(use_tuple);
-  }
-
-  // `last`: the final state, shown whenever it comes.
-  void show(const std::string& phase, bool last = false) {
-    if (!on_progress_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (!last && now - last_shown_ < progress_every) return;
-    progress p;
-    p.phase = phase;
-    p.elapsed_s = std::chrono::duration<double>(now - s_.origin).count();
-    p.connections = s_.clients.size();
-    p.logged_in = s_.logged_in.load(std::memory_order_relaxed);
-    if (phase == "sending" || (last && is_traffic(s_.opts.which))) {
-      p.sent = sum_sent(s_);
-      p.to_send = std::uint64_t{s_.senders} * s_.opts.messages;
-      p.received = sum_received(s_);
-      p.expected = full_expectation(s_);
-      const double dt = std::chrono::duration<double>(now - last_shown_).count();
-      if (last_shown_received_ <= p.received && dt > 0 && dt < 10) {
-        p.deliveries_per_s = static_cast<double>(p.received - last_shown_received_) / dt;
-      }
-      last_shown_received_ = p.received;
-    }
-    last_shown_ = now;
-    on_progress_(p);
-  }
-
-  asio::awaitable<bool> log_in_all() {
-    const std::uint64_t total = s_.clients.size();
-    for (;;) {
-      if (s_.logged_in.load(std::memory_order_acquire) == total) break;
-      if (failed() || past_deadline()) co_return false;
-      show("connecting");
-      co_await sleep(tick);
-    }
-    mark end = take_mark();
-    end.at_ns = s_.last_login_ns.load();
-    r_.setup_s = static_cast<double>(end.at_ns - connect_start_.at_ns) / 1e9;
-    if (s_.opts.which == scenario::connect) measured.emplace(connect_start_, end);
-    co_return true;
-  }
-
-  // Waits until no byte has arrived for `quiet`, within `limit`.
-  asio::awaitable<void> settle(milliseconds quiet, milliseconds limit, const std::string& phase) {
-    const auto give_up = std::chrono::steady_clock::now() + limit;
-    std::uint64_t last = sum_bytes_in(s_);
-    auto still_since = std::chrono::steady_clock::now();
-    while (!failed() && !past_deadline()) {
-      co_await sleep(tick);
-      show(phase);
-      const auto now = std::chrono::steady_clock::now();
-      const std::uint64_t in = sum_bytes_in(s_);
-      if (in != last) {
-        last = in;
-        still_since = now;
-      } else if (now - still_since >= quiet) {
-        break;
-      }
-      if (now >= give_up) break;
-    }
-  }
-
-  asio::awaitable<void> hold() {
-    // Join notifications of the last logins are still queued in the server;
-    // its RSS counts them until they are out.
-    co_await settle(milliseconds(200), milliseconds(10'000), "settling");
-    const auto until = std::chrono::steady_clock::now() + s_.opts.hold;
-    while (std::chrono::steady_clock::now() < until && !failed() && !past_deadline()) {
-      show("holding");
-      co_await sleep(tick);
-    }
-    if (s_.opts.server_pid) r_.rss_after_kib = resident_kib(*s_.opts.server_pid);
-  }
-
-  // A warm-up message from the first sender until every receiver has one:
-  // then each is surely in the room and past its join backlog.
-  asio::awaitable<bool> warm_up() {
-    client& first = *s_.clients.front();
-    auto last_sent = std::chrono::steady_clock::time_point{};
-    for (;;) {
-      const bool all = std::all_of(s_.clients.begin(), s_.clients.end(), [&](const auto& c) {
-        return !c->receiver || c.get() == &first || c->warmed_up.load(std::memory_order_relaxed);
-      });
-      if (all) break;
-      if (failed() || past_deadline()) co_return false;
-      if (std::chrono::steady_clock::now() - last_sent >= warm_up_resend) {
-        last_sent = std::chrono::steady_clock::now();
-        const bool sent = co_await send_warm_up(first);
-        if (!sent) co_return false;
-      }
-      show("warming up");
-      co_await sleep(tick);
-    }
-    co_await settle(settle_quiet, settle_limit, "warming up");
-    co_return !failed() && !r_.time_limit;
-  }
-
-  asio::awaitable<void> measure() {
-    const options& o = s_.opts;
-    const std::uint64_t expected = full_expectation(s_);
-    const mark start = take_mark();
-    for (const auto& c : s_.clients) {
-      if (!c->slot) continue;
-      client* sender = c.get();
-      asio::co_spawn(sender->home.io,
-                     o.which == scenario::latency ? send_at_rate(*sender) : send_windowed(*sender),
-                     log_exception);
-    }
-    std::uint64_t last_received = 0;
-    auto last_progress = std::chrono::steady_clock::now();
-    for (;;) {
-      co_await sleep(tick);
-      show("sending");
-      const auto now = std::chrono::steady_clock::now();
-      const std::uint64_t received = sum_received(s_);
-      if (received >= expected) break;
-      if (received != last_received) {
-        last_received = received;
-        last_progress = now;
-      }
-      // At a fixed rate deliveries pause between messages; only once all is
-      // sent does silence mean loss.
-      const bool may_be_quiet = o.which != scenario::latency || all_senders_done(s_);
-      if (may_be_quiet && now - last_progress >= o.quiet) break;
-      if (failed() || past_deadline()) break;
-    }
-    measured.emplace(start, take_mark());
-  }
-
-  void stop_all() {
-    s_.stopping.store(true);
-    for (const auto& sh : s_.shards) {
-      shard* target = sh.get();
-      asio::post(target->io, [target] {
-        for (client* c : target->members) close_client(*c);
-        target->login_slot_freed.cancel();
-        target->keep_running.reset();
-      });
-    }
-  }
-
-  run_state& s_;
-  report& r_;
-  const std::function<void(const progress&)>& on_progress_;
-  asio::steady_timer timer_;
-  std::chrono::steady_clock::time_point deadline_;
-  std::chrono::steady_clock::time_point last_shown_{};
-  std::uint64_t last_shown_received_ = 0;
-  mark connect_start_;
-};
-
 void describe_request(const options& o, const run_state& s, report& r) {
   r.scenario = std::string(to_string(o.which));
   r.json = o.json;
@@ -363,7 +91,7 @@ void describe_request(const options& o, const run_state& s, report& r) {
   r.run_id = std::string(s.run.view());
   r.receivers = (o.which == scenario::fanout || o.which == scenario::latency) ? o.receivers : 0;
   r.clients = (o.which == scenario::chatroom || o.which == scenario::connect) ? o.clients : 0;
-  r.messages = is_traffic(o.which) ? o.messages : 0;
+  r.messages = sends_messages(o.which) ? o.messages : 0;
   r.payload = o.payload;
   r.window = o.which == scenario::latency ? 0 : o.window;
   r.rate = o.which == scenario::latency ? o.rate : 0;
@@ -408,6 +136,7 @@ void count_up(const run_state& s, const controller& ctl, report& r) {
     r.foreign += t.foreign();
     r.malformed += t.malformed() + c->malformed_frames;
     r.server_errors += c->server_errors;
+    r.control_frames += c->control_frames;
     if (r.first_server_error.empty()) r.first_server_error = c->first_server_error;
     if (!c->receiver) continue;
     std::uint64_t owed = 0;
@@ -436,7 +165,7 @@ void count_up(const run_state& s, const controller& ctl, report& r) {
     if (start.server_cpu_s && end.server_cpu_s) {
       r.server_cpu_s = *end.server_cpu_s - *start.server_cpu_s;
     }
-    if (is_traffic(s.opts.which)) {
+    if (sends_messages(s.opts.which)) {
       // deliveries/s runs from the first send to the last delivery.
       const std::uint64_t last = last_delivery_ns > start.at_ns ? last_delivery_ns : end.at_ns;
       r.elapsed_s = static_cast<double>(last - start.at_ns) / 1e9;

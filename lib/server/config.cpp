@@ -67,6 +67,10 @@ std::optional<std::string> read_seconds(std::string_view flag, std::string_view 
            "': expected seconds, 0 or more";
   }
   out = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+  if (seconds > 0 && out.count() == 0) {
+    return "invalid " + std::string(flag) + " '" + std::string(text) +
+           "': below a millisecond (0 turns it off)";
+  }
   return std::nullopt;
 }
 

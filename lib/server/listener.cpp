@@ -43,7 +43,10 @@ asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor, hub& hub,
   constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
   const auto executor = co_await asio::this_coro::executor;
   while (acceptor.is_open()) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(executor), use_tuple);
+    // A strand of the io_context's own, not of this coroutine's executor,
+    // which is the server's control strand: sessions run in parallel.
+    auto [ec, socket] =
+        co_await acceptor.async_accept(asio::make_strand(acceptor.get_executor()), use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
     if (ec) {
       // Out of descriptors (EMFILE) and the like pass: back off instead of

@@ -7,7 +7,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -58,7 +60,9 @@ struct server::impl {
   asio::signal_set signals;
   hub hub_;
   session_registry registry;
-  // Touched only from handlers posted to io, which serialises them.
+  // The listener, stop() and the signal wait all run here: they share the
+  // acceptor and `stopping`, and io may have several threads.
+  asio::strand<asio::io_context::executor_type> control{asio::make_strand(io)};
   bool stopping = false;
 };
 
@@ -91,20 +95,21 @@ std::uint16_t server::port() const { return impl_->acceptor.local_endpoint().por
 void server::stop_on_signals() {
   impl_->signals.add(SIGINT);
   impl_->signals.add(SIGTERM);
-  impl_->signals.async_wait([this](boost::system::error_code ec, int signal) {
+  auto on_signal = [this](boost::system::error_code ec, int signal) {
     if (ec) return;
     log(log_level::info, "signal ", signal, " received");
     impl_->begin_stop();
-  });
+  };
+  impl_->signals.async_wait(asio::bind_executor(impl_->control, on_signal));
 }
 
 void server::stop() {
-  asio::post(impl_->io, [this] { impl_->begin_stop(); });
+  asio::post(impl_->control, [this] { impl_->begin_stop(); });
 }
 
 void server::run() {
   auto& state = *impl_;
-  asio::co_spawn(state.io, listen(state.acceptor, state.hub_, state.registry, state.cfg),
+  asio::co_spawn(state.control, listen(state.acceptor, state.hub_, state.registry, state.cfg),
                  [](std::exception_ptr error) {
                    if (!error) return;
                    try {

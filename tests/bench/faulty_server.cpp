@@ -148,7 +148,8 @@ struct faulty_server::state {
         std::sort(names.begin(), names.end());
         send(m, protocol::encode_welcome(m->mode, m->name, room, names));
         for (const auto& other : members) {
-          if (other != m && other->joined) send(other, protocol::encode_join(other->mode, room, m->name));
+          if (other == m || !other->joined) continue;
+          send(other, protocol::encode_join(other->mode, room, m->name));
         }
         continue;
       }

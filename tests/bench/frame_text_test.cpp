@@ -174,7 +174,8 @@ TEST_CASE("message frames of other layouts are read as well", "[frame_text]") {
            R"({"id":1,"type":"msg","ts":2,"room":"lobby","from":"a","text":"~x"})",
            R"({ "type": "msg", "id": 1, "ts": 2, "room": "lobby", "from": "a", "text": "~x" })",
            R"({"type":"msg","id":1,"ts":2,"room":"lo\"bby","from":"a","text":"~x"})",
-           R"({"type":"msg","id":1,"ts":2,"room":"lobby","from":"a","text":"~x","ref":{"text":"no"}})",
+           R"({"type":"msg","id":1,"ts":2,"room":"lobby","from":"a","text":"~x",)"
+           R"("ref":{"text":"no"}})",
        }) {
     INFO(frame);
     const classified_frame seen = classify_json_frame(frame, scratch);

@@ -68,6 +68,12 @@ TEST_CASE("loss, duplicates, reordering and failures are problems", "[report]") 
   CHECK(loud.find("RUN FAILED") != std::string::npos);
   CHECK(loud.find("receiver cb-3: lost 10, duplicates 2, reordered 3") != std::string::npos);
 
+  report limited = clean_fanout();
+  limited.server_errors = 3;
+  limited.first_server_error = "! error rate-limited: slow down";
+  judge(limited);
+  CHECK(mentions(limited, "--rate-limit 0 --max-per-ip 0"));
+
   report timed_out = clean_fanout();
   timed_out.time_limit = true;
   judge(timed_out);

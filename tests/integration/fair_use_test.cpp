@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -260,4 +261,34 @@ TEST_CASE("max_per_ip 0 sets no limit per address", "[fair-use]") {
     clients.push_back(server.connect());
     expect_prompt(clients.back());
   }
+}
+
+TEST_CASE("the server stops cleanly while refusing a stream of connections", "[fair-use]") {
+  auto config = test_config();
+  config.max_clients = 1;
+  test_server server(config);
+  line_client alice = join_json(server.port(), "alice");
+
+  // Refusals come one after another while the server is told to stop: the
+  // listener is between two accepts when stop() closes it.
+  std::atomic<bool> stopping{false};
+  std::atomic<int> refused{0};
+  std::thread knocker([&] {
+    while (!stopping) {
+      try {
+        line_client extra(server.port());
+        if (error_code_of(extra.read_line()) == "server-full") ++refused;
+      } catch (const std::exception&) {
+        // Refused at the door once the server is closing: expected.
+      }
+    }
+  });
+  const auto deadline = clock_type::now() + default_timeout;
+  while (refused < 20 && clock_type::now() < deadline) std::this_thread::yield();
+  const bool refusing = refused >= 20;
+  if (refusing) server.stop();
+  stopping = true;
+  knocker.join();
+  REQUIRE(refusing);
+  CHECK(alice.read_until_eof() == std::vector<std::string>{R"({"type":"shutdown"})"});
 }
