@@ -291,8 +291,9 @@ void log_exception(std::exception_ptr error) {
   }
 }
 
-shard::shard(std::size_t read_size_, std::size_t max_frame_)
-    : keep_running(asio::make_work_guard(io)),
+shard::shard(std::size_t read_size_, std::size_t max_frame_, bool alone)
+    : io(alone ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE : BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
+      keep_running(asio::make_work_guard(io)),
       read_buffer(max_frame_ + read_size_),
       read_size(read_size_),
       max_frame(max_frame_) {}

@@ -36,9 +36,13 @@ struct run_state;
 // One generator thread's share of the clients, with everything its readers
 // touch on the hot path, so that threads share nothing there.
 struct shard {
-  explicit shard(std::size_t read_size, std::size_t max_frame);
+  // `alone`: the only shard, so nothing reaches it from another thread.
+  shard(std::size_t read_size, std::size_t max_frame, bool alone);
 
-  asio::io_context io{1};
+  // Every socket and timer of a shard is used on its own thread only, so the
+  // reactor needs no locks; the scheduler keeps its lock only when other
+  // shards post to it (window wake-ups, the start and the stop).
+  asio::io_context io;
   // Keeps run() going while a shard has nothing to do yet (or any more),
   // until the run stops.
   asio::executor_work_guard<asio::io_context::executor_type> keep_running;

@@ -44,7 +44,7 @@ void cast(run_state& s) {
   }
   s.max_seq = o.messages;
   for (unsigned i = 0; i < o.threads; ++i) {
-    auto sh = std::make_unique<shard>(read_size, max_frame);
+    auto sh = std::make_unique<shard>(read_size, max_frame, o.threads == 1);
     sh->max_logins_in_flight = std::max(1u, o.concurrency / o.threads);
     s.shards.push_back(std::move(sh));
   }
