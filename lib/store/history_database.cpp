@@ -10,8 +10,7 @@
 #include <system_error>
 #include <thread>
 
-#include <sys/resource.h>
-#include <unistd.h>
+#include <sched.h>
 #include <utility>
 
 #include <unistd.h>
@@ -131,11 +130,13 @@ void history_database::impl::report(std::string_view line) noexcept {
 }
 
 void history_database::impl::run_writer() noexcept {
-  // The lowest CPU priority: where the writer shares a core with the threads
-  // that deliver messages, it takes what they leave. Under a load that uses
-  // the whole core, history falls behind (and, past max_queued, drops its
-  // oldest unwritten messages, reported) instead of delivery slowing down.
-  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+  // Idle priority: where the writer shares a core with the threads that
+  // deliver messages, it runs only when they have nothing to do, and is
+  // preempted the moment they do. Under a load that uses the whole core,
+  // history falls behind (and, past max_queued, drops its oldest unwritten
+  // messages, reported) instead of delivery slowing down.
+  const sched_param idle{};
+  sched_setscheduler(0, SCHED_IDLE, &idle);
   while (auto batch = queue_.take()) {
     count_dropped(batch->dropped, false);
     write(batch->messages);
