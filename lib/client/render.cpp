@@ -72,6 +72,15 @@ std::string history_line(std::int64_t ts_ms, std::string_view room, std::string_
          std::string(from) + ": " + std::string(text);
 }
 
+// "ROOM with: a, b", or for a large room "ROOM with 5000 members (/who lists them)".
+std::string room_members(const server_event& event) {
+  if (event.users.empty() && event.member_count != 0) {
+    return event.room + " with " + std::to_string(event.member_count) +
+           " members (/who lists them)";
+  }
+  return event.room + " with: " + join_names(event.users);
+}
+
 std::string topic_suffix(std::string_view topic) {
   if (topic.empty()) return {};
   return "; topic: " + std::string(topic);
@@ -127,8 +136,8 @@ std::string describe(const server_event& event, std::string_view frame,
   using kind = server_event::kind;
   switch (event.type) {
     case kind::welcome:
-      return "* welcome " + event.user + ", you are in " + event.room + " with: " +
-             join_names(event.users) + topic_suffix(event.topic) + " (/help lists commands)";
+      return "* welcome " + event.user + ", you are in " + room_members(event) +
+             topic_suffix(event.topic) + " (/help lists commands)";
     case kind::join:
       return "* " + event.user + " joined " + event.room;
     case kind::leave:
@@ -150,8 +159,7 @@ std::string describe(const server_event& event, std::string_view frame,
     case kind::ping:
       return "* ping";
     case kind::joined:
-      return "* you joined " + event.room + " with: " + join_names(event.users) +
-             topic_suffix(event.topic);
+      return "* you joined " + room_members(event) + topic_suffix(event.topic);
     case kind::left:
       return describe_left(event, where);
     case kind::rooms:

@@ -56,6 +56,13 @@ bool read_optional_flag(const json& object, const char* key, bool& out) {
   return true;
 }
 
+// Who is in a room, as welcome and joined tell it: the names, or in a large
+// room how many.
+bool read_members(const json& object, server_event& event) {
+  if (object.contains("users")) return read_names(object, "users", event.users);
+  return read_number(object, "count", event.member_count);
+}
+
 bool read_rooms(const json& object, std::vector<room_entry>& out) {
   const auto it = object.find("rooms");
   if (it == object.end() || !it->is_array()) return false;
@@ -91,7 +98,7 @@ bool decode_fields(const json& object, const std::string& type, server_event& ev
   if (type == "welcome") {
     event.type = kind::welcome;
     return read_string(object, "user", event.user) && read_string(object, "room", event.room) &&
-           read_names(object, "users", event.users) &&
+           read_members(object, event) &&
            read_optional_string(object, "topic", event.topic);
   }
   if (type == "join" || type == "leave") {
@@ -131,7 +138,7 @@ bool decode_fields(const json& object, const std::string& type, server_event& ev
   }
   if (type == "joined") {
     event.type = kind::joined;
-    return read_string(object, "room", event.room) && read_names(object, "users", event.users) &&
+    return read_string(object, "room", event.room) && read_members(object, event) &&
            read_optional_string(object, "topic", event.topic);
   }
   if (type == "left") {

@@ -27,7 +27,7 @@ struct past_message {
 struct server_event {
   enum class kind {
     prompt,    // USER: the server wants a name
-    welcome,   // user, room, users, topic
+    welcome,   // user, room, users or member_count, topic
     join,      // room, user
     leave,     // room, user
     message,   // id, ts_ms, room, from, text, history
@@ -36,7 +36,7 @@ struct server_event {
     error,     // code, text
     shutdown,
     pong,
-    joined,    // room, users, topic: this client joined the room
+    joined,    // room, users or member_count, topic: this client joined the room
     left,      // room: this client left it
     rooms,     // rooms
     topic,     // room, topic, by (empty when it answers a question)
@@ -60,6 +60,9 @@ struct server_event {
   std::string topic;
   std::string by;
   std::vector<std::string> users;
+  // A large room's welcome or joined counts its members instead of listing
+  // them in `users`; 0 when they are listed.
+  std::uint64_t member_count = 0;
   std::vector<room_entry> rooms;
   std::vector<past_message> messages;
   std::uint64_t id = 0;

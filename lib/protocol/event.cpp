@@ -32,24 +32,75 @@ void append_plain_topic(std::string& out, std::string_view topic) {
   if (!topic.empty()) out.append("; topic: ").append(topic);
 }
 
+// Who is in a room as welcome and joined tell it: every name, or in a large
+// room only how many.
+struct roster {
+  std::span<const std::string> names;
+  std::size_t count;
+  bool listed;
+};
+
 // What welcome and joined tell of a room: `"room":..,"users":[..],"topic":..}`
-// and the end of the frame.
-void append_json_room_view(std::string& out, std::string_view room,
-                           std::span<const std::string> users, std::string_view topic) {
+// (`"count":N` in place of `"users"` in a large room) and the end of the frame.
+void append_json_room_view(std::string& out, std::string_view room, const roster& members,
+                           std::string_view topic) {
   out.append(R"("room":)");
   append_json_string(out, room);
-  out.append(R"(,"users":)");
-  append_json_name_array(out, users);
+  if (members.listed) {
+    out.append(R"(,"users":)");
+    append_json_name_array(out, members.names);
+  } else {
+    out.append(R"(,"count":)").append(std::to_string(members.count));
+  }
   append_json_topic(out, topic);
   out.append("}\n");
 }
 
-// The same in plain words: "ROOM with: a, b; topic: T".
-void append_plain_room_view(std::string& out, std::string_view room,
-                            std::span<const std::string> users, std::string_view topic) {
-  out.append(room).append(" with: ");
-  append_name_list(out, users);
+// The same in plain words: "ROOM with: a, b; topic: T", or "ROOM with 5000
+// members (/who lists them)".
+void append_plain_room_view(std::string& out, std::string_view room, const roster& members,
+                            std::string_view topic) {
+  out.append(room);
+  if (members.listed) {
+    out.append(" with: ");
+    append_name_list(out, members.names);
+  } else {
+    out.append(" with ").append(std::to_string(members.count)).append(" members (/who lists them)");
+  }
   append_plain_topic(out, topic);
+}
+
+roster listed(std::span<const std::string> names) { return {names, names.size(), true}; }
+roster counted(std::size_t count) { return {{}, count, false}; }
+
+std::string welcome(session_mode mode, std::string_view user, std::string_view room,
+                    const roster& members, std::string_view topic) {
+  std::string out;
+  if (mode == session_mode::json) {
+    out.append(R"({"type":"welcome","user":)");
+    append_json_string(out, user);
+    out.append(",");
+    append_json_room_view(out, room, members, topic);
+  } else {
+    out.append("* welcome ").append(user).append(", you are in ");
+    append_plain_room_view(out, room, members, topic);
+    out.append(" (/help lists commands)\n");
+  }
+  return out;
+}
+
+std::string joined(session_mode mode, std::string_view room, const roster& members,
+                   std::string_view topic) {
+  std::string out;
+  if (mode == session_mode::json) {
+    out.append(R"({"type":"joined",)");
+    append_json_room_view(out, room, members, topic);
+  } else {
+    out.append("* you joined ");
+    append_plain_room_view(out, room, members, topic);
+    out.push_back('\n');
+  }
+  return out;
 }
 
 // {"type":"<type>","room":<room>,"user":<user>}
@@ -79,18 +130,12 @@ std::string encode_prompt() { return "USER\n"; }
 
 std::string encode_welcome(session_mode mode, std::string_view user, std::string_view room,
                            std::span<const std::string> users, std::string_view topic) {
-  std::string out;
-  if (mode == session_mode::json) {
-    out.append(R"({"type":"welcome","user":)");
-    append_json_string(out, user);
-    out.append(",");
-    append_json_room_view(out, room, users, topic);
-  } else {
-    out.append("* welcome ").append(user).append(", you are in ");
-    append_plain_room_view(out, room, users, topic);
-    out.append(" (/help lists commands)\n");
-  }
-  return out;
+  return welcome(mode, user, room, listed(users), topic);
+}
+
+std::string encode_welcome(session_mode mode, std::string_view user, std::string_view room,
+                           member_count members, std::string_view topic) {
+  return welcome(mode, user, room, counted(members.value), topic);
 }
 
 std::string encode_join(session_mode mode, std::string_view room, std::string_view user) {
@@ -182,16 +227,12 @@ std::string encode_ping() { return "{\"type\":\"ping\"}\n"; }
 
 std::string encode_joined(session_mode mode, std::string_view room,
                           std::span<const std::string> users, std::string_view topic) {
-  std::string out;
-  if (mode == session_mode::json) {
-    out.append(R"({"type":"joined",)");
-    append_json_room_view(out, room, users, topic);
-  } else {
-    out.append("* you joined ");
-    append_plain_room_view(out, room, users, topic);
-    out.push_back('\n');
-  }
-  return out;
+  return joined(mode, room, listed(users), topic);
+}
+
+std::string encode_joined(session_mode mode, std::string_view room, member_count members,
+                          std::string_view topic) {
+  return joined(mode, room, counted(members.value), topic);
 }
 
 std::string encode_left(session_mode mode, std::string_view room) {

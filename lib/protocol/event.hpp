@@ -18,6 +18,13 @@ enum class session_mode { plain, json };
 std::string encode_prompt();
 std::string encode_welcome(session_mode mode, std::string_view user, std::string_view room,
                            std::span<const std::string> users, std::string_view topic = {});
+// A large room's welcome says how many are in it rather than who: listing
+// thousands of names to every newcomer would make each login cost O(members).
+struct member_count {
+  std::size_t value;
+};
+std::string encode_welcome(session_mode mode, std::string_view user, std::string_view room,
+                           member_count members, std::string_view topic = {});
 std::string encode_join(session_mode mode, std::string_view room, std::string_view user);
 std::string encode_leave(session_mode mode, std::string_view room, std::string_view user);
 
@@ -45,6 +52,9 @@ std::string encode_help();
 // To the member who joined: the room, who is in it and its topic.
 std::string encode_joined(session_mode mode, std::string_view room,
                           std::span<const std::string> users, std::string_view topic);
+// The same for a large room: how many are in it rather than who.
+std::string encode_joined(session_mode mode, std::string_view room, member_count members,
+                          std::string_view topic);
 // To the member who left.
 std::string encode_left(session_mode mode, std::string_view room);
 struct room_summary {

@@ -24,6 +24,9 @@ constexpr std::string_view usage = R"(usage: chat-server [options]
                              as a slow consumer (default 1048576)
   --handshake-timeout SECS   time a new client has to pick a name (default 30)
   --default-room NAME        room every client joins at login (default lobby)
+  --presence-limit N         in rooms of more than N members, joins and leaves are
+                             not announced and join replies give the member count
+                             instead of the names (default 100; 0: no limit)
   --history N                messages each room keeps for newcomers (default 100; 0 keeps none)
   --data-dir DIR             keep history in DIR/history.sqlite3 across restarts
                              (default: in memory only)
@@ -132,6 +135,7 @@ parsed_args parse_args(int argc, const char* const* argv) {
          cfg.default_room = std::move(*room);
          return std::nullopt;
        }},
+      {"--presence-limit", number_into(cfg.presence_limit, 0, 10'000'000)},
       {"--history", number_into(cfg.history, 0, 1'000'000)},
       {"--data-dir",
        [&](std::string_view, std::string_view value) -> std::optional<std::string> {

@@ -24,6 +24,9 @@ struct config {
   std::chrono::milliseconds linger{2'000};
   log_level level = log_level::info;
   std::string default_room = "lobby";
+  // Rooms over this many members do not announce joins and leaves, and join
+  // replies count their members instead of listing them; 0: no limit.
+  std::size_t presence_limit = 100;
   // Messages each room keeps for those who join later; 0 keeps none.
   std::size_t history = 100;
   // Where history survives restarts (SQLite); empty keeps it in memory only.

@@ -62,6 +62,21 @@ std::vector<std::string> hub::sorted_names(const room& r) const {
   return names;
 }
 
+bool hub::is_large(const room& r) const {
+  return options_.presence_limit != 0 && r.members.size() > options_.presence_limit;
+}
+
+frame hub::join_reply(const room& r, const member& who, bool at_login) const {
+  if (is_large(r)) {
+    const protocol::member_count count{r.members.size()};
+    return make_frame(at_login ? protocol::encode_welcome(who.mode(), who.name(), r.name, count, r.topic)
+                               : protocol::encode_joined(who.mode(), r.name, count, r.topic));
+  }
+  const auto names = sorted_names(r);
+  return make_frame(at_login ? protocol::encode_welcome(who.mode(), who.name(), r.name, names, r.topic)
+                             : protocol::encode_joined(who.mode(), r.name, names, r.topic));
+}
+
 template <class Encode>
 void hub::broadcast(const room& r, const member* except, Encode&& encode) {
   frame plain, json;
@@ -77,23 +92,23 @@ void hub::enter(room& r, user& u, bool at_login) {
   member& who = *u.who;
   r.members.push_back(u.who);
   u.rooms.push_back(&r);
-  const auto names = sorted_names(r);
-  who.deliver(make_frame(at_login
-                             ? protocol::encode_welcome(who.mode(), who.name(), r.name, names, r.topic)
-                             : protocol::encode_joined(who.mode(), r.name, names, r.topic)));
+  who.deliver(join_reply(r, who, at_login));
   const bool names_room = r.name != options_.default_room;
   for (const stored& s : r.history) {
     who.deliver(make_frame(protocol::encode_message(
         who.mode(), {s.id, s.ts_ms, r.name, s.from, s.text, names_room, /*history=*/true})));
   }
+  if (is_large(r)) return;
   broadcast(r, &who, [&](session_mode mode) {
     return protocol::encode_join(mode, r.name, who.name());
   });
 }
 
 void hub::exit(room& r, const member& who) {
+  // Judged with the leaver still counted, as its arrival was.
+  const bool announce = !closed_ && !is_large(r);
   std::erase_if(r.members, [&](const auto& m) { return m.get() == &who; });
-  if (!closed_) {
+  if (announce) {
     broadcast(r, nullptr, [&](session_mode mode) {
       return protocol::encode_leave(mode, r.name, who.name());
     });
@@ -127,7 +142,7 @@ std::string hub::join(const std::shared_ptr<member>& who, std::string_view name)
   if (u == nullptr) return r.name;
   if (contains(r, *who)) {
     // Joining again only refreshes the view; it becomes the current room.
-    who->deliver(make_frame(protocol::encode_joined(who->mode(), r.name, sorted_names(r), r.topic)));
+    who->deliver(join_reply(r, *who, /*at_login=*/false));
     std::erase(u->rooms, &r);
     u->rooms.push_back(&r);
     return r.name;

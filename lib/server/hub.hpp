@@ -30,6 +30,11 @@ public:
     std::string default_room = "lobby";
     // Messages each room keeps for those who join later.
     std::size_t history_limit = 100;
+    // Rooms with more members than this are large: joins and leaves in them
+    // are not announced, and a join reply counts the members instead of
+    // naming them. Presence costs O(members) frames per arrival, so a login
+    // storm into a big room would cost O(members^2). 0: no room is large.
+    std::size_t presence_limit = 100;
     // Where history outlives the process; null keeps it in memory only.
     store::history_database* database = nullptr;
   };
@@ -104,6 +109,9 @@ private:
   user* find_user(const member& who);
   static bool contains(const room& r, const member& who);
   std::vector<std::string> sorted_names(const room& r) const;
+  bool is_large(const room& r) const;
+  // The join reply: welcome at login, else joined.
+  frame join_reply(const room& r, const member& who, bool at_login) const;
   // Joins `who` to `r`: reply and history to it, a join to the others.
   void enter(room& r, user& u, bool at_login);
   // Removes `who` from `r`, announces it, drops the room if empty.

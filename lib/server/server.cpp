@@ -30,7 +30,10 @@ struct server::impl {
         database(open_database(cfg)),
         acceptor(io),
         signals(io),
-        hub_({cfg.default_room, cfg.history, database.get()}),
+        hub_({.default_room = cfg.default_room,
+              .history_limit = cfg.history,
+              .presence_limit = cfg.presence_limit,
+              .database = database.get()}),
         registry(cfg.max_clients, cfg.max_per_ip) {}
 
   static std::unique_ptr<store::history_database> open_database(const config& cfg) {

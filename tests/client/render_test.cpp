@@ -30,7 +30,7 @@ session_state in_rooms(const std::vector<std::string>& rooms) {
   where.apply(decode_server_event(
       without_lf(protocol::encode_welcome(json, "alice", rooms.front(), rooms))));
   for (std::size_t i = 1; i < rooms.size(); ++i) {
-    where.apply(decode_server_event(without_lf(protocol::encode_joined(json, rooms[i], {}, {}))));
+    where.apply(decode_server_event(without_lf(protocol::encode_joined(json, rooms[i], std::span<const std::string>{}, {}))));
   }
   return where;
 }
@@ -71,6 +71,12 @@ TEST_CASE("render_event reads like the server's plain sessions", "[render]") {
         without_lf(protocol::encode_joined(plain, "dev", users, "rust")));
   CHECK(shown(protocol::encode_joined(json, "dev", users, ""), dev) ==
         without_lf(protocol::encode_joined(plain, "dev", users, "")));
+  // A large room is counted, not listed.
+  const protocol::member_count crowd{5000};
+  CHECK(shown(protocol::encode_welcome(json, "alice", "lobby", crowd, "be nice")) ==
+        without_lf(protocol::encode_welcome(plain, "alice", "lobby", crowd, "be nice")));
+  CHECK(shown(protocol::encode_joined(json, "dev", crowd, ""), dev) ==
+        without_lf(protocol::encode_joined(plain, "dev", crowd, "")));
   CHECK(shown(protocol::encode_topic(json, "dev", "rust", "bob"), dev) ==
         without_lf(protocol::encode_topic(plain, "dev", "rust", "bob")));
   CHECK(shown(protocol::encode_topic(json, "dev", "rust", ""), dev) ==

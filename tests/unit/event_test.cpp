@@ -50,8 +50,17 @@ TEST_CASE("JSON server frames parse and carry exactly the documented fields", "[
   SECTION("welcome") {
     CHECK(parse_frame(protocol::encode_welcome(json_mode, "bob", "lobby", users)) ==
           json{{"type", "welcome"}, {"user", "bob"}, {"room", "lobby"}, {"users", users}});
-    CHECK(parse_frame(protocol::encode_welcome(json_mode, "solo", "lobby", {}))["users"] ==
+    const std::span<const std::string> nobody;
+    CHECK(parse_frame(protocol::encode_welcome(json_mode, "solo", "lobby", nobody))["users"] ==
           json::array());
+  }
+  SECTION("welcome and joined of a large room count instead of listing") {
+    CHECK(parse_frame(protocol::encode_welcome(json_mode, "bob", "lobby",
+                                               protocol::member_count{5000}, "hi")) ==
+          json{{"type", "welcome"}, {"user", "bob"}, {"room", "lobby"}, {"count", 5000},
+               {"topic", "hi"}});
+    CHECK(parse_frame(protocol::encode_joined(json_mode, "dev", protocol::member_count{101}, "")) ==
+          json{{"type", "joined"}, {"room", "dev"}, {"count", 101}});
   }
   SECTION("join and leave") {
     CHECK(parse_frame(protocol::encode_join(json_mode, "lobby", "alice")) ==
@@ -137,6 +146,11 @@ TEST_CASE("plain server frames are the documented readable lines", "[event]") {
   const auto plain = session_mode::plain;
   CHECK(protocol::encode_welcome(plain, "bob", "lobby", users) ==
         "* welcome bob, you are in lobby with: Alice, bob, carol.x (/help lists commands)\n");
+  CHECK(protocol::encode_welcome(plain, "bob", "lobby", protocol::member_count{5000}) ==
+        "* welcome bob, you are in lobby with 5000 members (/who lists them) (/help lists "
+        "commands)\n");
+  CHECK(protocol::encode_joined(plain, "dev", protocol::member_count{101}, "rust") ==
+        "* you joined dev with 101 members (/who lists them); topic: rust\n");
   CHECK(protocol::encode_join(plain, "lobby", "alice") == "* alice joined lobby\n");
   CHECK(protocol::encode_leave(plain, "lobby", "alice") == "* alice left lobby\n");
   CHECK(protocol::encode_message(plain, 9, 10, "lobby", "alice", "hi \"you\"") ==
