@@ -173,7 +173,7 @@ void hub::remember(room& r, std::uint64_t id, std::int64_t ts_ms, const member& 
   if (r.history.size() == options_.history_limit) r.history.pop_front();
   r.history.push_back({id, ts_ms, from.name(), std::string(text)});
   if (options_.database != nullptr) {
-    options_.database->append({id, ts_ms, r.key, from.name(), std::string(text)});
+    options_.database->append({id, ts_ms, r.key, from.name(), text});
   }
 }
 

@@ -80,7 +80,7 @@ struct history_database::impl {
   void report(std::string_view line) noexcept;
   void run_writer() noexcept;
   void count_dropped(std::uint64_t dropped, bool last);
-  void write(const std::deque<stored_message>& batch);
+  void write(const detail::packed_messages& batch);
 
   const std::filesystem::path file_;
   const error_handler on_error_;
@@ -164,7 +164,7 @@ void history_database::impl::count_dropped(std::uint64_t dropped, bool last) {
   last_drop_report_ = now;
 }
 
-void history_database::impl::write(const std::deque<stored_message>& batch) {
+void history_database::impl::write(const detail::packed_messages& batch) {
   try {
     const std::size_t skipped = writer_.write(batch);
     if (failing_) {
@@ -181,11 +181,11 @@ void history_database::impl::write(const std::deque<stored_message>& batch) {
     // The messages were delivered and stay in the rooms' memory; only their
     // copy on disk is lost, and the next batch tries again.
     if (!failing_) {
-      report("cannot save " + std::to_string(batch.size()) + " messages to " + quoted(file_) +
+      report("cannot save " + std::to_string(batch.count) + " messages to " + quoted(file_) +
              ": " + e.what() + "; history is kept in memory only until writes work again");
       failing_ = true;
     }
-    lost_while_failing_ += batch.size();
+    lost_while_failing_ += batch.count;
   }
 }
 
@@ -201,7 +201,9 @@ history_database::~history_database() {
   impl_->writer_thread_.join();
 }
 
-void history_database::append(stored_message message) { impl_->queue_.push(std::move(message)); }
+void history_database::append(const stored_message_view& message) {
+  impl_->queue_.push(message);
+}
 
 void history_database::flush() { impl_->queue_.wait_finished(); }
 

@@ -60,8 +60,10 @@ public:
   // Queues the message for the writer and returns at once: it never waits for
   // the disk. Past history_options::max_queued the oldest unwritten messages
   // are dropped; the writer reports how many, at once and then at most every
-  // ten seconds while the overload lasts.
-  void append(stored_message message);
+  // ten seconds while the overload lasts. A room's messages must come in
+  // increasing id order (the hub stamps and appends under one lock); a
+  // message with an empty room keeps only its id, for last_id().
+  void append(const stored_message_view& message);
 
   // Blocks until everything appended before the call has been committed, or
   // its write has failed and been reported.

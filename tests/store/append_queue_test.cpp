@@ -4,7 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <thread>
 #include <vector>
 
@@ -19,8 +18,18 @@ using chat::store::test::ids_of;
 using chat::store::test::sample_message;
 using namespace std::chrono_literals;
 
-std::vector<std::uint64_t> ids_of(const std::deque<stored_message>& messages) {
-  return ids_of(std::vector<stored_message>(messages.begin(), messages.end()));
+using chat::store::detail::packed_messages;
+using chat::store::detail::routed_record;
+
+// The ids of a batch, checking on the way that each message comes back whole.
+std::vector<std::uint64_t> ids_of(const packed_messages& batch) {
+  std::vector<std::uint64_t> ids;
+  batch.for_each([&](const routed_record& record) {
+    CHECK(chat::store::detail::unpack_routed(record) == sample_message(record.id));
+    ids.push_back(record.id);
+  });
+  CHECK(ids.size() == batch.count);
+  return ids;
 }
 
 std::vector<std::uint64_t> sorted_ids(const std::vector<stored_message>& messages) {
@@ -106,7 +115,7 @@ TEST_CASE("append_queue: wait_finished ends the batch wait and returns once writ
   std::atomic<std::size_t> written{0};
   std::thread writer([&] {
     while (auto batch = queue.take()) {
-      written += batch->messages.size();
+      written += batch->messages.count;
       queue.finish();
     }
   });

@@ -7,18 +7,42 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "store/detail/chunk.hpp"
 #include "store/stored_message.hpp"
 
 namespace chat::store::detail {
 
+// Messages packed back to back as routed records (chunk.hpp): a batch costs
+// a buffer, not an allocation per message.
+struct packed_messages {
+  std::string bytes;
+  // Where the oldest message still held begins: dropping the oldest only
+  // moves it.
+  std::size_t start = 0;
+  std::size_t count = 0;
+
+  // Calls `visit(routed_record)` for each message, oldest first.
+  template <class Visit>
+  void for_each(Visit&& visit) const {
+    for (std::size_t at = start; at < bytes.size();) {
+      const routed_record record = read_routed(bytes, at);
+      visit(record);
+      at = record.end;
+    }
+  }
+};
+
 // The hand-off between the threads that append messages and the one thread
-// that writes them. Appending never waits for the writer: the queue is
-// bounded in messages and drops its oldest past the bound. The writer takes
-// batches; until it says a batch is finished, the batch stays visible to
-// unwritten(), so a reader never misses a message that is half-way to disk.
+// that writes them. Appending never waits for the writer and, once the
+// buffers have grown, never allocates: it is one copy under a short lock.
+// The queue is bounded in messages and drops its oldest past the bound. The
+// writer takes batches; until it says a batch is finished, the batch stays
+// visible to unwritten(), so a reader never misses a message that is
+// half-way to disk.
 class append_queue {
 public:
   append_queue(std::size_t max_queued, std::size_t max_batch,
@@ -27,11 +51,11 @@ public:
   append_queue(const append_queue&) = delete;
   append_queue& operator=(const append_queue&) = delete;
 
-  void push(stored_message message);
+  void push(const stored_message_view& message);
 
   struct batch {
     // Valid and unchanged until finish().
-    const std::deque<stored_message>& messages;
+    const packed_messages& messages;
     // Messages dropped because the queue was full since the previous batch.
     std::uint64_t dropped;
     // The queue was closed: this is part of the final drain.
@@ -66,6 +90,10 @@ public:
   std::uint64_t highest_id() const;
 
 private:
+  void drop_oldest();
+  // An empty batch, reusing a finished one's buffer when there is one.
+  packed_messages fresh_batch();
+
   const std::size_t max_queued_;
   const std::size_t max_batch_;
   const std::chrono::milliseconds batch_interval_;
@@ -76,9 +104,13 @@ private:
   // Wakes flushers when a batch is finished.
   std::condition_variable batch_finished_;
 
-  std::deque<stored_message> queued_;
+  // Oldest first, each of at most max_batch_ messages; pushes fill the last.
+  std::deque<packed_messages> queued_;
+  std::size_t queued_count_ = 0;
   // The batch being written, kept here so that readers can still see it.
-  std::deque<stored_message> writing_;
+  packed_messages writing_;
+  // Buffers of finished batches, kept for the next ones.
+  std::vector<std::string> spare_;
 
   // Sequence numbers count pushes: message n is the n-th pushed. Everything
   // up to finished_through_ is written or given up on.
@@ -94,3 +126,4 @@ private:
 };
 
 }  // namespace chat::store::detail
+

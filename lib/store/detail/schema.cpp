@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "store/detail/chunk.hpp"
 #include "store/detail/quoted.hpp"
 #include "store/store_error.hpp"
 
@@ -12,20 +13,71 @@ namespace chat::store::detail {
 namespace {
 
 // Stored in PRAGMA user_version; raise it with every change to the tables.
-constexpr std::int64_t schema_version = 1;
+// 1: a row per message. 2: a chunk per room per written batch (chunk.hpp).
+constexpr std::int64_t schema_version = 2;
 
-// `id` is the rowid alias, so the table is ordered by id and the index on
-// (room, id) serves "the last N of a room before X" as one range scan.
+// A room's chunks do not overlap, so the index on (room, first_id) serves
+// "the last N of a room before X" as one backwards range scan. `sequence`
+// holds one row: the highest id handed out, kept even for messages whose
+// text is not (direct messages, --history 0).
 constexpr const char* create_schema = R"sql(
-CREATE TABLE IF NOT EXISTS messages(
-  id INTEGER PRIMARY KEY,
-  ts INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS chunks(
   room TEXT NOT NULL,
-  sender TEXT NOT NULL,
-  text TEXT NOT NULL
+  first_id INTEGER NOT NULL,
+  last_id INTEGER NOT NULL,
+  data BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS messages_by_room ON messages(room, id);
+CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_room ON chunks(room, first_id);
+CREATE TABLE IF NOT EXISTS sequence(highest_id INTEGER NOT NULL);
+INSERT INTO sequence(highest_id) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM sequence);
 )sql";
+
+// Version 1 kept a row per message in `messages`; each room's rows become
+// chunks of this many.
+constexpr std::size_t migrated_chunk_size = 1'000;
+
+void migrate_from_version_1(connection& db) {
+  // Version 1 also kept id-only rows with an empty room: the sequence has them.
+  statement select(db, "SELECT id, ts, room, sender, text FROM messages WHERE room <> '' "
+                       "ORDER BY room, id");
+  statement insert(db, "INSERT INTO chunks(room, first_id, last_id, data) VALUES (?1, ?2, ?3, ?4)");
+  std::string room;
+  std::string bytes;
+  std::int64_t first_id = 0;
+  std::int64_t last_id = 0;
+  std::size_t count = 0;
+  const auto store_chunk = [&] {
+    if (count == 0) return;
+    reset_on_exit reset(insert);
+    insert.bind(1, room);
+    insert.bind(2, first_id);
+    insert.bind(3, last_id);
+    insert.bind_blob(4, bytes);
+    insert.step();
+    bytes.clear();
+    count = 0;
+  };
+  {
+    reset_on_exit reset(select);
+    while (select.step()) {
+      stored_message m{.id = static_cast<std::uint64_t>(select.column_int(0)),
+                       .ts_ms = select.column_int(1),
+                       .room = select.column_text(2),
+                       .from = select.column_text(3),
+                       .text = select.column_text(4)};
+      if (m.room != room || count == migrated_chunk_size) {
+        store_chunk();
+        room = m.room;
+      }
+      if (count++ == 0) first_id = static_cast<std::int64_t>(m.id);
+      last_id = static_cast<std::int64_t>(m.id);
+      append_to_chunk(bytes, m);
+    }
+    store_chunk();
+  }
+  db.execute("UPDATE sequence SET highest_id = (SELECT coalesce(max(id), 0) FROM messages)");
+  db.execute("DROP TABLE messages");
+}
 
 void check_integrity(connection& db, const std::filesystem::path& file) {
   statement check(db, "PRAGMA quick_check(3)");
@@ -43,15 +95,33 @@ void check_integrity(connection& db, const std::filesystem::path& file) {
                     "); move it away or restore it from a backup");
 }
 
-void check_version(connection& db, const std::filesystem::path& file) {
-  statement version(db, "PRAGMA user_version");
-  reset_on_exit reset(version);
-  version.step();
-  if (const std::int64_t found = version.column_int(0); found > schema_version) {
+// The file's schema version, refusing one this code cannot use.
+std::int64_t check_version(connection& db, const std::filesystem::path& file) {
+  std::int64_t found = 0;
+  {
+    statement version(db, "PRAGMA user_version");
+    reset_on_exit reset(version);
+    version.step();
+    found = version.column_int(0);
+  }
+  if (found > schema_version) {
     throw store_error("history database " + quoted(file) + " has schema version " +
                       std::to_string(found) + ", newer than this server knows (" +
                       std::to_string(schema_version) + ")");
   }
+  if (found == 0) {
+    // Version 0 is a file this server never set up: fine when empty, not
+    // when another program keeps its own tables in it.
+    statement tables(db, "SELECT count(*) FROM sqlite_schema");
+    reset_on_exit reset(tables);
+    tables.step();
+    if (tables.column_int(0) != 0) {
+      throw store_error("history database " + quoted(file) +
+                        " holds tables this server did not create; move it away or use "
+                        "another directory");
+    }
+  }
+  return found;
 }
 
 void use_wal(connection& db, const std::filesystem::path& file) {
@@ -85,13 +155,14 @@ connection open_for_writing(const std::filesystem::path& file,
   set_busy_timeout(db, busy_timeout);
   // The first read: a file that is not a database fails here with SQLITE_NOTADB.
   check_integrity(db, file);
-  check_version(db, file);
+  const std::int64_t version = check_version(db, file);
   use_wal(db, file);
   // In WAL mode NORMAL syncs at checkpoints only: a power cut may lose the
   // last commits but never corrupts the file.
   db.execute("PRAGMA synchronous = NORMAL");
   db.execute("BEGIN IMMEDIATE");
   db.execute(create_schema);
+  if (version == 1) migrate_from_version_1(db);
   db.execute(("PRAGMA user_version = " + std::to_string(schema_version)).c_str());
   db.execute("COMMIT");
   return db;

@@ -8,8 +8,8 @@
 namespace chat::store::detail {
 
 // Opens (creating if missing) the history file for the writer: checks it
-// with PRAGMA quick_check, switches it to WAL with synchronous=NORMAL and
-// creates the messages table. Throws sqlite_error for what SQLite refuses
+// with PRAGMA quick_check, switches it to WAL with synchronous=NORMAL,
+// creates the tables and brings a file of an older schema up to date. Throws sqlite_error for what SQLite refuses
 // and store_error for what it accepts but this code cannot use (corrupt,
 // read-only, a newer schema).
 connection open_for_writing(const std::filesystem::path& file,

@@ -70,6 +70,12 @@ void statement::bind(int index, std::string_view text) {
   db_.check(sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_STATIC, SQLITE_UTF8));
 }
 
+void statement::bind_blob(int index, std::string_view bytes) {
+  // Like text: a null pointer would bind NULL rather than an empty blob.
+  const char* data = bytes.empty() ? "" : bytes.data();
+  db_.check(sqlite3_bind_blob64(stmt_, index, data, bytes.size(), SQLITE_STATIC));
+}
+
 bool statement::step() {
   const int rc = sqlite3_step(stmt_);
   db_.check(rc);
@@ -85,6 +91,12 @@ std::string statement::column_text(int index) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
   const auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index));
   return text ? std::string(text, size) : std::string();
+}
+
+std::string_view statement::column_blob(int index) const {
+  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_, index));
+  const auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index));
+  return bytes ? std::string_view(bytes, size) : std::string_view();
 }
 
 void statement::reset() noexcept {

@@ -65,12 +65,15 @@ public:
   // it must outlive the next reset().
   void bind(int index, std::int64_t value);
   void bind(int index, std::string_view text);
+  void bind_blob(int index, std::string_view bytes);
 
   // True for a row, false when done; throws sqlite_error on failure.
   bool step();
 
   std::int64_t column_int(int index) const;
   std::string column_text(int index) const;
+  // Valid until the next step() or reset().
+  std::string_view column_blob(int index) const;
 
   // Ready for the next use: also ends the read it held open, which would
   // otherwise keep the WAL from being checkpointed.
