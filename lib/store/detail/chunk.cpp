@@ -1,5 +1,8 @@
 #include "store/detail/chunk.hpp"
 
+#include <algorithm>
+#include <bit>
+#include <cstring>
 #include <stdexcept>
 
 namespace chat::store::detail {
@@ -10,12 +13,22 @@ constexpr std::size_t record_header_size = 8 + 8 + 4 + 4;
 constexpr std::size_t route_header_size = 4;
 
 // Fixed little-endian, so that a file moved between machines reads the same.
+// Appending is on the delivering thread's path: on a little-endian machine
+// this is one store.
 void put_le(char* out, std::uint64_t value, int bytes) {
-  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(out, &value, static_cast<std::size_t>(bytes));
+  } else {
+    for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+  }
 }
 
 std::uint64_t get_le(std::string_view in, std::size_t at, int bytes) {
   std::uint64_t value = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&value, in.data() + at, static_cast<std::size_t>(bytes));
+    return value;
+  }
   for (int i = 0; i < bytes; ++i) {
     value |= std::uint64_t{static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)])}
              << (8 * i);
@@ -48,13 +61,37 @@ stored_message to_message(std::string_view bytes, std::size_t body, const record
 
 }  // namespace
 
+namespace {
+
+// Writes the record at `out`, which has room for record_size(message).
+void write_record(char* out, const stored_message_view& message) {
+  put_le(out, message.id, 8);
+  put_le(out + 8, static_cast<std::uint64_t>(message.ts_ms), 8);
+  put_le(out + 16, message.from.size(), 4);
+  put_le(out + 20, message.text.size(), 4);
+  out += record_header_size;
+  if (!message.from.empty()) std::memcpy(out, message.from.data(), message.from.size());
+  out += message.from.size();
+  if (!message.text.empty()) std::memcpy(out, message.text.data(), message.text.size());
+}
+
+std::size_t record_size(const stored_message_view& message) {
+  return record_header_size + message.from.size() + message.text.size();
+}
+
+// Grows `out` by `size` bytes and returns where they begin. The growth is
+// amortised as for append.
+char* extend(std::string& out, std::size_t size) {
+  const std::size_t at = out.size();
+  if (out.capacity() < at + size) out.reserve(std::max(at + size, 2 * out.capacity()));
+  out.resize(at + size);
+  return out.data() + at;
+}
+
+}  // namespace
+
 void append_to_chunk(std::string& chunk, const stored_message_view& message) {
-  char header[record_header_size];
-  put_le(header, message.id, 8);
-  put_le(header + 8, static_cast<std::uint64_t>(message.ts_ms), 8);
-  put_le(header + 16, message.from.size(), 4);
-  put_le(header + 20, message.text.size(), 4);
-  chunk.append(header, sizeof header).append(message.from).append(message.text);
+  write_record(extend(chunk, record_size(message)), message);
 }
 
 std::vector<stored_message> unpack_chunk(std::string_view chunk, std::string_view room) {
@@ -76,10 +113,11 @@ std::vector<stored_message> unpack_chunk(std::string_view chunk, std::string_vie
 }
 
 void append_routed(std::string& out, const stored_message_view& message) {
-  char header[route_header_size];
-  put_le(header, message.room.size(), 4);
-  out.append(header, sizeof header).append(message.room);
-  append_to_chunk(out, message);
+  char* at = extend(out, route_header_size + message.room.size() + record_size(message));
+  put_le(at, message.room.size(), 4);
+  at += route_header_size;
+  if (!message.room.empty()) std::memcpy(at, message.room.data(), message.room.size());
+  write_record(at + message.room.size(), message);
 }
 
 routed_record read_routed(std::string_view buffer, std::size_t at) {
