@@ -1,7 +1,6 @@
 #include "bench/options.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -71,20 +70,11 @@ Exit status: 0 when every expected message arrived exactly once and in order;
 or a run cut short by --max-seconds; 2 for a bad command line.
 )";
 
-template <class Number>
-std::optional<Number> parse_integer(std::string_view text, Number low, Number high) {
-  Number value{};
-  const char* const end = text.data() + text.size();
-  const auto [stop, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc{} || stop != end || value < low || value > high) return std::nullopt;
-  return value;
-}
+using cli::parse_number;
 
 std::optional<double> parse_positive(std::string_view text) {
-  double value = 0;
-  const char* const end = text.data() + text.size();
-  const auto [stop, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc{} || stop != end || !std::isfinite(value) || value <= 0) return std::nullopt;
+  const auto value = cli::parse_decimal(text);
+  if (!value || *value <= 0) return std::nullopt;
   return value;
 }
 
@@ -96,20 +86,10 @@ std::optional<scenario> parse_scenario(std::string_view name) {
   return std::nullopt;
 }
 
-bool takes_value(std::string_view flag) {
-  for (const std::string_view known :
-       {"--host", "--port", "--payload", "--messages", "--window", "--receivers", "--clients",
-        "--rate", "--duration", "--concurrency", "--hold-ms", "--server-pid", "--threads",
-        "--max-seconds", "--quiet-ms"}) {
-    if (flag == known) return true;
-  }
-  return false;
-}
-
-usage_error bad_value(std::string_view flag, std::string_view value, std::string_view range) {
-  return usage_error{"invalid " + std::string(flag) + " '" + std::string(value) + "' (" +
-                     std::string(range) + ")"};
-}
+constexpr std::string_view value_flags[] = {
+    "--host",        "--port",     "--payload",    "--messages", "--window",
+    "--receivers",   "--clients",  "--rate",       "--duration", "--concurrency",
+    "--hold-ms",     "--server-pid", "--threads",  "--max-seconds", "--quiet-ms"};
 
 // Applies one flag and its value; an error message when the value is bad.
 std::optional<usage_error> apply(options& out, std::string_view flag, std::string_view value,
@@ -119,43 +99,43 @@ std::optional<usage_error> apply(options& out, std::string_view flag, std::strin
   if (flag == "--host") {
     out.host = value;
   } else if (flag == "--port") {
-    const auto port = parse_integer<unsigned>(value, 1, 65535);
-    if (!port) return bad_value(flag, value, "1 to 65535");
+    const auto port = parse_number<unsigned>(value, 1, 65535);
+    if (!port) return cli::invalid_value(flag, value, "1 to 65535");
     out.port = static_cast<std::uint16_t>(*port);
   } else if (flag == "--payload") {
-    const auto size = parse_integer<std::size_t>(value, min_payload, max_payload);
-    if (!size) return bad_value(flag, value, "64 to 1048576");
+    const auto size = parse_number<std::size_t>(value, min_payload, max_payload);
+    if (!size) return cli::invalid_value(flag, value, "64 to 1048576");
     out.payload = *size;
   } else if (flag == "--messages") {
-    const auto count = parse_integer<std::uint64_t>(value, 1, u32_max);
-    if (!count) return bad_value(flag, value, "1 to 4294967295");
+    const auto count = parse_number<std::uint64_t>(value, 1, u32_max);
+    if (!count) return cli::invalid_value(flag, value, "1 to 4294967295");
     out.messages = *count;
     messages_given = true;
   } else if (flag == "--window") {
-    const auto count = parse_integer<std::uint64_t>(value, 1, u64_max);
-    if (!count) return bad_value(flag, value, "a positive number");
+    const auto count = parse_number<std::uint64_t>(value, 1, u64_max);
+    if (!count) return cli::invalid_value(flag, value, "a positive number");
     out.window = *count;
   } else if (flag == "--receivers" || flag == "--clients" || flag == "--concurrency") {
-    const auto count = parse_integer<unsigned>(value, 1, 1'000'000);
-    if (!count) return bad_value(flag, value, "1 to 1000000");
+    const auto count = parse_number<unsigned>(value, 1, 1'000'000);
+    if (!count) return cli::invalid_value(flag, value, "1 to 1000000");
     (flag == "--receivers" ? out.receivers
                            : flag == "--clients" ? out.clients : out.concurrency) = *count;
   } else if (flag == "--rate" || flag == "--duration" || flag == "--max-seconds") {
     const auto number = parse_positive(value);
-    if (!number) return bad_value(flag, value, "a positive number");
+    if (!number) return cli::invalid_value(flag, value, "a positive number");
     (flag == "--rate" ? out.rate : flag == "--duration" ? out.duration_s : out.max_seconds) =
         *number;
   } else if (flag == "--hold-ms" || flag == "--quiet-ms") {
-    const auto ms = parse_integer<unsigned>(value, flag == "--quiet-ms" ? 1 : 0, 3'600'000);
-    if (!ms) return bad_value(flag, value, "milliseconds, up to 3600000");
+    const auto ms = parse_number<unsigned>(value, flag == "--quiet-ms" ? 1 : 0, 3'600'000);
+    if (!ms) return cli::invalid_value(flag, value, "milliseconds, up to 3600000");
     (flag == "--hold-ms" ? out.hold : out.quiet) = std::chrono::milliseconds(*ms);
   } else if (flag == "--server-pid") {
-    const auto pid = parse_integer<int>(value, 1, std::numeric_limits<int>::max());
-    if (!pid) return bad_value(flag, value, "a process id");
+    const auto pid = parse_number<int>(value, 1, std::numeric_limits<int>::max());
+    if (!pid) return cli::invalid_value(flag, value, "a process id");
     out.server_pid = *pid;
   } else if (flag == "--threads") {
-    const auto count = parse_integer<unsigned>(value, 1, 64);
-    if (!count) return bad_value(flag, value, "1 to 64");
+    const auto count = parse_number<unsigned>(value, 1, 64);
+    if (!count) return cli::invalid_value(flag, value, "1 to 64");
     out.threads = *count;
   }
   return std::nullopt;
@@ -180,43 +160,32 @@ parsed_options parse_options(int argc, const char* const* argv) {
   bool scenario_given = false;
   bool messages_given = false;
   bool clients_given = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view flag = argv[i];
-    if (!flag.starts_with("-")) {
-      const auto which = parse_scenario(flag);
-      if (!which) return usage_error{"unknown scenario '" + std::string(flag) + "'"};
+  auto split = cli::split(argc, argv, value_flags);
+  if (auto* error = std::get_if<usage_error>(&split)) return std::move(*error);
+  for (const cli::argument& arg : std::get<std::vector<cli::argument>>(split)) {
+    if (arg.positional()) {
+      const auto which = parse_scenario(arg.value);
+      if (!which) return usage_error{"unknown scenario '" + std::string(arg.value) + "'"};
       if (scenario_given) return usage_error{"more than one scenario given"};
       result.which = *which;
       scenario_given = true;
-      continue;
-    }
-    // Both `--port 7777` and `--port=7777`.
-    std::optional<std::string_view> attached;
-    if (const auto eq = flag.find('='); flag.starts_with("--") && eq != std::string_view::npos) {
-      attached = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    }
-    if (flag == "--help" || flag == "-h") return usage_text{std::string(usage)};
-    if (!takes_value(flag)) {
-      if (attached) return usage_error{std::string(flag) + " takes no value"};
-      if (flag == "--json") result.json = true;
-      else if (flag == "--json-report") result.json_report = true;
-      else if (flag == "--progress") result.progress = true;
-      else if (flag == "--no-progress") result.progress = false;
-      else return usage_error{"unknown option '" + std::string(argv[i]) + "'"};
-      continue;
-    }
-    std::string_view value;
-    if (attached) {
-      value = *attached;
-    } else if (i + 1 < argc) {
-      value = argv[++i];
+    } else if (arg.flag == "--help" || arg.flag == "-h") {
+      return usage_text{std::string(usage)};
+    } else if (arg.flag == "--json") {
+      result.json = true;
+    } else if (arg.flag == "--json-report") {
+      result.json_report = true;
+    } else if (arg.flag == "--progress") {
+      result.progress = true;
+    } else if (arg.flag == "--no-progress") {
+      result.progress = false;
+    } else if (std::find(std::begin(value_flags), std::end(value_flags), arg.flag) !=
+               std::end(value_flags)) {
+      if (arg.flag == "--clients") clients_given = true;
+      if (auto error = apply(result, arg.flag, arg.value, messages_given)) return *error;
     } else {
-      return usage_error{std::string(flag) + " needs a value"};
+      return cli::unknown_option(arg.flag);
     }
-    if (value.empty()) return usage_error{std::string(flag) + " needs a non-empty value"};
-    if (flag == "--clients") clients_given = true;
-    if (auto error = apply(result, flag, value, messages_given)) return *error;
   }
   if (!scenario_given) {
     return usage_error{"no scenario given: fanout, chatroom, latency or connect"};

@@ -1,6 +1,5 @@
 #include "client/options.hpp"
 
-#include <charconv>
 #include <string_view>
 
 namespace chat::client {
@@ -39,56 +38,28 @@ server cannot be reached, refuses the name or is lost; 2 for a bad command line;
 128+N when stopped by signal N.
 )";
 
-std::optional<std::uint16_t> parse_port(std::string_view text) {
-  unsigned long value = 0;
-  const char* const end = text.data() + text.size();
-  const auto [stop, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc{} || stop != end || value < 1 || value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
-}
+constexpr std::string_view value_flags[] = {"--host", "--port", "--user"};
 
 }  // namespace
 
 parsed_options parse_options(int argc, const char* const* argv) {
   options result;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view flag = argv[i];
-    // Both `--port 7777` and `--port=7777`.
-    std::optional<std::string_view> attached;
-    if (const auto eq = flag.find('='); flag.starts_with("--") && eq != std::string_view::npos) {
-      attached = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    }
-    const bool takes_value = flag == "--host" || flag == "--port" || flag == "--user";
-    if (!takes_value && attached) {
-      return usage_error{std::string(flag) + " takes no value"};
-    }
-    if (flag == "--help" || flag == "-h") return usage_text{std::string(usage)};
-    if (flag == "--json") {
+  auto split = cli::split(argc, argv, value_flags);
+  if (auto* error = std::get_if<usage_error>(&split)) return std::move(*error);
+  for (const cli::argument& arg : std::get<std::vector<cli::argument>>(split)) {
+    if (arg.flag == "--help" || arg.flag == "-h") return usage_text{std::string(usage)};
+    if (arg.flag == "--json") {
       result.json = true;
-      continue;
-    }
-    if (!takes_value) return usage_error{"unknown option '" + std::string(argv[i]) + "'"};
-
-    std::string_view value;
-    if (attached) {
-      value = *attached;
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return usage_error{std::string(flag) + " needs a value"};
-    }
-    if (value.empty()) return usage_error{std::string(flag) + " needs a non-empty value"};
-
-    if (flag == "--host") {
-      result.host = value;
-    } else if (flag == "--user") {
-      result.user = std::string(value);
-    } else if (const auto port = parse_port(value)) {
+    } else if (arg.flag == "--host") {
+      result.host = arg.value;
+    } else if (arg.flag == "--user") {
+      result.user = std::string(arg.value);
+    } else if (arg.flag == "--port") {
+      const auto port = cli::parse_number<std::uint16_t>(arg.value, 1, 65535);
+      if (!port) return cli::invalid_value(arg.flag, arg.value, "a number from 1 to 65535");
       result.port = *port;
     } else {
-      return usage_error{"invalid --port '" + std::string(value) +
-                         "': expected a number from 1 to 65535"};
+      return cli::unknown_option(arg.positional() ? arg.value : arg.flag);
     }
   }
   return result;

@@ -5,6 +5,8 @@
 #include <string>
 #include <variant>
 
+#include "cli/command_line.hpp"
+
 namespace chat::client {
 
 // chat-client's command line.
@@ -19,12 +21,8 @@ struct options {
 
 // The outcome of reading the command line: options to run with, text to
 // print before exiting 0 (--help), or an error to print before exiting 2.
-struct usage_text {
-  std::string text;
-};
-struct usage_error {
-  std::string message;
-};
+using cli::usage_error;
+using cli::usage_text;
 using parsed_options = std::variant<options, usage_text, usage_error>;
 
 parsed_options parse_options(int argc, const char* const* argv);

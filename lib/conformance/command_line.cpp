@@ -1,6 +1,5 @@
 #include "conformance/command_line.hpp"
 
-#include <charconv>
 #include <optional>
 #include <string_view>
 
@@ -27,50 +26,34 @@ options:
   -h, --help      print this help
 )";
 
-std::optional<std::uint64_t> parse_number(std::string_view text) {
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
+constexpr std::string_view value_flags[] = {"--host", "--port", "--timeout", "--quiet"};
 
 }  // namespace
 
 parsed_args parse_args(int argc, const char* const* argv) {
   settings result;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "-h" || arg == "--help") return usage_text{std::string(help)};
-    if (arg == "-v" || arg == "--verbose") {
+  auto split = cli::split(argc, argv, value_flags);
+  if (auto* error = std::get_if<usage_error>(&split)) return std::move(*error);
+  for (const cli::argument& arg : std::get<std::vector<cli::argument>>(split)) {
+    if (arg.positional()) {
+      result.files.emplace_back(arg.value);
+    } else if (arg.flag == "-h" || arg.flag == "--help") {
+      return usage_text{std::string(help)};
+    } else if (arg.flag == "-v" || arg.flag == "--verbose") {
       result.verbose = true;
-      continue;
-    }
-    if (!arg.starts_with('-')) {
-      result.files.emplace_back(arg);
-      continue;
-    }
-    if (arg != "--host" && arg != "--port" && arg != "--timeout" && arg != "--quiet") {
-      return usage_error{"unknown option " + std::string(arg)};
-    }
-    if (i + 1 == argc) return usage_error{std::string(arg) + " needs a value"};
-    const std::string_view value = argv[++i];
-    if (arg == "--host") {
-      result.host = std::string(value);
-      continue;
-    }
-    const auto number = parse_number(value);
-    if (arg == "--port") {
-      if (!number || *number < 1 || *number > 65535) {
-        return usage_error{"--port " + std::string(value) + " is not a port (1..65535)"};
-      }
-      result.port = static_cast<std::uint16_t>(*number);
+    } else if (arg.flag == "--host") {
+      result.host = std::string(arg.value);
+    } else if (arg.flag == "--port") {
+      const auto port = cli::parse_number<std::uint16_t>(arg.value, 1, 65535);
+      if (!port) return cli::invalid_value(arg.flag, arg.value, "a port, 1..65535");
+      result.port = *port;
+    } else if (arg.flag == "--timeout" || arg.flag == "--quiet") {
+      const auto ms = cli::parse_number<unsigned>(arg.value, 1, 3'600'000);
+      if (!ms) return cli::invalid_value(arg.flag, arg.value, "milliseconds, 1..3600000");
+      (arg.flag == "--timeout" ? result.options.timeout : result.options.quiet) =
+          std::chrono::milliseconds(*ms);
     } else {
-      if (!number || *number < 1 || *number > 3'600'000) {
-        return usage_error{std::string(arg) + " " + std::string(value) +
-                           " is not a number of milliseconds (1..3600000)"};
-      }
-      auto& target = arg == "--timeout" ? result.options.timeout : result.options.quiet;
-      target = std::chrono::milliseconds(*number);
+      return cli::unknown_option(arg.flag);
     }
   }
   if (result.files.empty()) return usage_error{"no transcript given"};

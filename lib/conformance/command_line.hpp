@@ -5,6 +5,7 @@
 #include <variant>
 #include <vector>
 
+#include "cli/command_line.hpp"
 #include "conformance/runner.hpp"
 
 namespace chat::conformance {
@@ -20,12 +21,8 @@ struct settings {
 
 // The outcome of reading the command line: settings to run, text to print
 // and exit 0 (--help), or an error to print and exit non-zero.
-struct usage_text {
-  std::string text;
-};
-struct usage_error {
-  std::string message;
-};
+using cli::usage_error;
+using cli::usage_text;
 using parsed_args = std::variant<settings, usage_text, usage_error>;
 
 parsed_args parse_args(int argc, const char* const* argv);

@@ -2,13 +2,13 @@
 
 #include "protocol/names.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <map>
 #include <string_view>
+#include <vector>
 
 namespace chat::server {
 
@@ -43,32 +43,27 @@ constexpr std::string_view usage = R"(usage: chat-server [options]
 
 constexpr std::string_view room_rule = "expected 1 to 64 of A-Z a-z 0-9 _ . -";
 
-template <class Number>
-bool parse_number(std::string_view text, Number& out) {
-  const char* end = text.data() + text.size();
-  auto [stop, ec] = std::from_chars(text.data(), end, out);
-  return ec == std::errc{} && stop == end;
-}
-
 // Reads an unsigned number within [low, high] or explains what is wrong with it.
 std::optional<std::string> read_bounded(std::string_view flag, std::string_view text,
                                         unsigned long long low, unsigned long long high,
                                         unsigned long long& out) {
-  if (!parse_number(text, out) || out < low || out > high) {
-    return "invalid " + std::string(flag) + " '" + std::string(text) + "': expected a number in " +
-           std::to_string(low) + ".." + std::to_string(high);
+  const auto number = cli::parse_number(text, low, high);
+  if (!number) {
+    return cli::invalid_value(flag, text,
+                              "a number in " + std::to_string(low) + ".." + std::to_string(high))
+        .message;
   }
+  out = *number;
   return std::nullopt;
 }
 
 std::optional<std::string> read_seconds(std::string_view flag, std::string_view text,
                                         std::chrono::milliseconds& out) {
-  double seconds = 0;
-  if (!parse_number(text, seconds) || !std::isfinite(seconds) || seconds < 0 ||
-      seconds > 86'400 * 365) {
-    return "invalid " + std::string(flag) + " '" + std::string(text) +
-           "': expected seconds, 0 or more";
+  const auto parsed = cli::parse_decimal(text);
+  if (!parsed || *parsed < 0 || *parsed > 86'400 * 365) {
+    return cli::invalid_value(flag, text, "seconds, 0 or more").message;
   }
+  const double seconds = *parsed;
   out = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
   if (seconds > 0 && out.count() == 0) {
     return "invalid " + std::string(flag) + " '" + std::string(text) +
@@ -86,11 +81,12 @@ std::optional<std::string> read_rate(std::string_view text, double& rate, double
     return std::nullopt;
   }
   const auto slash = text.find('/');
-  if (slash == std::string_view::npos || !parse_number(text.substr(0, slash), rate) ||
-      !parse_number(text.substr(slash + 1), burst) || !std::isfinite(rate) ||
-      !std::isfinite(burst) || rate < 0 || burst < 1) {
-    return error;
-  }
+  if (slash == std::string_view::npos) return error;
+  const auto parsed_rate = cli::parse_decimal(text.substr(0, slash));
+  const auto parsed_burst = cli::parse_decimal(text.substr(slash + 1));
+  if (!parsed_rate || !parsed_burst || *parsed_rate < 0 || *parsed_burst < 1) return error;
+  rate = *parsed_rate;
+  burst = *parsed_burst;
   return std::nullopt;
 }
 
@@ -115,13 +111,14 @@ parsed_args parse_args(int argc, const char* const* argv) {
          return std::nullopt;
        }},
       {"--port",
-       [&](std::string_view, std::string_view value) -> std::optional<std::string> {
-         unsigned long long port = 0;
-         if (!parse_number(value, port) || port > 65535) {
-           return "invalid --port '" + std::string(value) +
-                  "': expected a TCP port in 1..65535 (or 0 for any free port)";
+       [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
+         const auto port = cli::parse_number<std::uint16_t>(value, 0, 65535);
+         if (!port) {
+           return cli::invalid_value(flag, value,
+                                     "a TCP port in 1..65535 (or 0 for any free port)")
+               .message;
          }
-         cfg.port = static_cast<std::uint16_t>(port);
+         cfg.port = *port;
          return std::nullopt;
        }},
       {"--threads", number_into(cfg.threads, 1, 1024)},
@@ -165,25 +162,15 @@ parsed_args parse_args(int argc, const char* const* argv) {
        }},
   };
 
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") return usage_text{std::string(usage)};
-    std::string_view value;
-    bool inline_value = false;
-    if (const auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      inline_value = true;
-    }
-    const auto flag = flags.find(arg);
-    if (flag == flags.end()) {
-      return usage_error{"unknown option '" + std::string(arg) + "' (see --help)"};
-    }
-    if (!inline_value) {
-      if (i + 1 >= argc) return usage_error{std::string(arg) + " needs a value"};
-      value = argv[++i];
-    }
-    if (auto error = flag->second(arg, value)) return usage_error{std::move(*error)};
+  std::vector<std::string_view> value_flags;
+  for (const auto& [flag, set] : flags) value_flags.push_back(flag);
+  auto split = cli::split(argc, argv, value_flags);
+  if (auto* error = std::get_if<usage_error>(&split)) return std::move(*error);
+  for (const cli::argument& arg : std::get<std::vector<cli::argument>>(split)) {
+    if (arg.flag == "--help" || arg.flag == "-h") return usage_text{std::string(usage)};
+    const auto flag = flags.find(arg.flag);
+    if (flag == flags.end()) return cli::unknown_option(arg.positional() ? arg.value : arg.flag);
+    if (auto error = flag->second(arg.flag, arg.value)) return usage_error{std::move(*error)};
   }
   cfg.handshake_timeout = std::chrono::seconds(handshake_seconds);
   return cfg;

@@ -7,6 +7,7 @@
 #include <string>
 #include <variant>
 
+#include "cli/command_line.hpp"
 #include "server/log.hpp"
 
 namespace chat::server {
@@ -46,12 +47,8 @@ struct config {
 
 // The outcome of reading the command line: a config to run, text to print
 // and exit 0 (--help), or an error to print and exit non-zero.
-struct usage_text {
-  std::string text;
-};
-struct usage_error {
-  std::string message;
-};
+using cli::usage_error;
+using cli::usage_text;
 using parsed_args = std::variant<config, usage_text, usage_error>;
 
 parsed_args parse_args(int argc, const char* const* argv);

@@ -40,12 +40,14 @@ TEST_CASE("chat-conformance defaults to the server's defaults", "[command-line]"
 
 TEST_CASE("chat-conformance rejects bad arguments with a reason", "[command-line]") {
   CHECK(error_of({}) == "no transcript given");
-  CHECK(error_of({"--port", "77777", "a.chat"}) == "--port 77777 is not a port (1..65535)");
-  CHECK(error_of({"--port", "0", "a.chat"}) == "--port 0 is not a port (1..65535)");
-  CHECK(error_of({"--port", "x", "a.chat"}) == "--port x is not a port (1..65535)");
+  CHECK(error_of({"--port", "77777", "a.chat"}) ==
+        "invalid --port '77777': expected a port, 1..65535");
+  CHECK(error_of({"--port", "0", "a.chat"}) == "invalid --port '0': expected a port, 1..65535");
+  CHECK(error_of({"--port=x", "a.chat"}) == "invalid --port 'x': expected a port, 1..65535");
   CHECK(error_of({"--timeout", "-5", "a.chat"}) ==
-        "--timeout -5 is not a number of milliseconds (1..3600000)");
+        "invalid --timeout '-5': expected milliseconds, 1..3600000");
   CHECK(error_of({"a.chat", "--host"}) == "--host needs a value");
-  CHECK(error_of({"--color", "a.chat"}) == "unknown option --color");
+  CHECK(error_of({"--verbose=yes", "a.chat"}) == "--verbose takes no value");
+  CHECK(error_of({"--color", "a.chat"}) == "unknown option '--color' (see --help)");
   CHECK(std::holds_alternative<conf::usage_text>(parse({"a.chat", "--help"})));
 }
