@@ -1,5 +1,8 @@
 #include "protocol/event.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include "protocol/json_text.hpp"
 
 namespace chat::protocol {
@@ -148,6 +151,126 @@ std::string encode_leave(session_mode mode, std::string_view room, std::string_v
   return plain_line("* ", user, " left ", room);
 }
 
+namespace {
+
+using namespace std::string_view_literals;
+
+// The decimal digits of an integer, kept on the stack and written two at a
+// time from a table: std::to_chars first counts the digits, which costs as
+// much again, and every message carries two such numbers.
+class decimal {
+ public:
+  explicit decimal(std::uint64_t value) noexcept : begin_(write(value)) {}
+  explicit decimal(std::int64_t value) noexcept
+      : begin_(write(value < 0 ? 0 - static_cast<std::uint64_t>(value)
+                               : static_cast<std::uint64_t>(value))) {
+    if (value < 0) *--begin_ = '-';
+  }
+  decimal(const decimal&) = delete;  // begin_ points into this very object
+  decimal& operator=(const decimal&) = delete;
+
+  std::string_view view() const noexcept {
+    return {begin_, static_cast<std::size_t>(digits_ + sizeof digits_ - begin_)};
+  }
+
+ private:
+  char* write(std::uint64_t value) noexcept {
+    static constexpr char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    char* at = digits_ + sizeof digits_;
+    while (value >= 100) {
+      at -= 2;
+      std::memcpy(at, pairs + 2 * (value % 100), 2);
+      value /= 100;
+    }
+    if (value >= 10) {
+      at -= 2;
+      std::memcpy(at, pairs + 2 * value, 2);
+    } else {
+      *--at = static_cast<char>('0' + value);
+    }
+    return at;
+  }
+
+  char digits_[24];  // 20 digits and a sign at most
+  char* begin_;
+};
+
+// Copies `bytes` to `at`; returns the end of the copy. (std::copy rather
+// than memcpy: an empty view may hold a null pointer.)
+char* put(char* at, std::string_view bytes) noexcept {
+  return std::copy(bytes.begin(), bytes.end(), at);
+}
+
+// The JSON form of a message whose room, sender and text need no escape, as
+// nearly all do: written straight into a string of its exact size, where
+// appending piece by piece would cost a call and a capacity check per piece.
+std::string encode_unescaped_json_message(const message_view& message) {
+  constexpr std::string_view head = R"({"type":"msg","id":)";
+  constexpr std::string_view ts_key = R"(,"ts":)";
+  constexpr std::string_view room_key = R"(,"room":")";
+  constexpr std::string_view from_key = R"(","from":")";
+  constexpr std::string_view text_key = R"(","text":")";
+  constexpr std::string_view text_end = R"(")";
+  constexpr std::string_view history = R"(,"history":true)";
+  constexpr std::string_view tail = "}\n";
+  const decimal id(message.id);
+  const decimal ts(message.ts_ms);
+  const std::size_t size = head.size() + id.view().size() + ts_key.size() + ts.view().size() +
+                           room_key.size() + message.room.size() + from_key.size() +
+                           message.from.size() + text_key.size() + message.text.size() +
+                           text_end.size() + (message.history ? history.size() : 0) +
+                           tail.size();
+  std::string out(size, '\0');
+  char* at = put(out.data(), head);
+  at = put(at, id.view());
+  at = put(at, ts_key);
+  at = put(at, ts.view());
+  at = put(at, room_key);
+  at = put(at, message.room);
+  at = put(at, from_key);
+  at = put(at, message.from);
+  at = put(at, text_key);
+  at = put(at, message.text);
+  at = put(at, text_end);
+  if (message.history) at = put(at, history);
+  put(at, tail);
+  return out;
+}
+
+bool needs_no_escape(std::string_view text) noexcept {
+  return find_json_special(text) == text.size();
+}
+
+// Kept out of encode_message, so that the plain form compiles as tightly as
+// it did before the JSON one had a fast way of its own.
+[[gnu::noinline]] std::string encode_json_message(const message_view& message) {
+  if (needs_no_escape(message.text) && needs_no_escape(message.from) &&
+      needs_no_escape(message.room)) {
+    return encode_unescaped_json_message(message);
+  }
+  std::string out;
+  // Room for every fixed part at its longest; only escapes can outgrow it.
+  out.reserve(112 + message.room.size() + message.from.size() + message.text.size());
+  out.append(R"({"type":"msg","id":)"sv);
+  out.append(decimal(message.id).view());
+  out.append(R"(,"ts":)"sv);
+  out.append(decimal(message.ts_ms).view());
+  out.append(R"(,"room":)"sv);
+  append_json_string(out, message.room);
+  out.append(R"(,"from":)"sv);
+  append_json_string(out, message.from);
+  out.append(R"(,"text":)"sv);
+  append_json_string(out, message.text);
+  if (message.history) out.append(R"(,"history":true)"sv);
+  out.append("}\n"sv);
+  return out;
+}
+
+}  // namespace
+
 std::string encode_message(session_mode mode, const message_view& message) {
   std::string out;
   if (mode == session_mode::plain) {
@@ -158,18 +281,7 @@ std::string encode_message(session_mode mode, const message_view& message) {
     out.append(message.from).append(": ").append(message.text).push_back('\n');
     return out;
   }
-  out.reserve(96 + message.room.size() + message.from.size() + message.text.size());
-  out.append(R"({"type":"msg","id":)").append(std::to_string(message.id));
-  out.append(R"(,"ts":)").append(std::to_string(message.ts_ms));
-  out.append(R"(,"room":)");
-  append_json_string(out, message.room);
-  out.append(R"(,"from":)");
-  append_json_string(out, message.from);
-  out.append(R"(,"text":)");
-  append_json_string(out, message.text);
-  if (message.history) out.append(R"(,"history":true)");
-  out.append("}\n");
-  return out;
+  return encode_json_message(message);
 }
 
 std::string encode_message(session_mode mode, std::uint64_t id, std::int64_t ts_ms,
@@ -216,8 +328,11 @@ std::string encode_help() {
 
 std::string encode_ack(std::string_view ref_json, std::uint64_t id) {
   std::string out;
-  out.append(R"({"type":"ack","ref":)").append(ref_json);
-  out.append(R"(,"id":)").append(std::to_string(id)).append("}\n");
+  out.reserve(52 + ref_json.size());
+  out.append(R"({"type":"ack","ref":)"sv).append(ref_json);
+  out.append(R"(,"id":)"sv);
+  out.append(decimal(id).view());
+  out.append("}\n"sv);
   return out;
 }
 
@@ -289,15 +404,19 @@ std::string encode_topic(session_mode mode, std::string_view room, std::string_v
 std::string encode_direct(session_mode mode, std::uint64_t id, std::int64_t ts_ms,
                           std::string_view from, std::string_view to, std::string_view text) {
   if (mode == session_mode::plain) return plain_line("[dm] ", from, ": ", text);
-  std::string out(R"({"type":"dm","id":)");
-  out.append(std::to_string(id)).append(R"(,"ts":)").append(std::to_string(ts_ms));
-  out.append(R"(,"from":)");
+  std::string out;
+  out.reserve(96 + from.size() + to.size() + text.size());
+  out.append(R"({"type":"dm","id":)"sv);
+  out.append(decimal(id).view());
+  out.append(R"(,"ts":)"sv);
+  out.append(decimal(ts_ms).view());
+  out.append(R"(,"from":)"sv);
   append_json_string(out, from);
-  out.append(R"(,"to":)");
+  out.append(R"(,"to":)"sv);
   append_json_string(out, to);
-  out.append(R"(,"text":)");
+  out.append(R"(,"text":)"sv);
   append_json_string(out, text);
-  out.append("}\n");
+  out.append("}\n"sv);
   return out;
 }
 

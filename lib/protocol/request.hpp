@@ -80,6 +80,10 @@ using decoded = std::variant<T, decode_error>;
 // The frame must already be valid UTF-8 with its LF removed.
 decoded<hello> decode_hello(std::string_view frame);
 decoded<any_request> decode_json_request(std::string_view frame);
+// The same through a full JSON parser alone, which decode_json_request uses
+// only for the frames its own reading does not take; for tests that compare
+// the two.
+decoded<any_request> decode_json_request_with_dom(std::string_view frame);
 decoded<any_request> decode_plain_request(std::string_view frame);
 
 }  // namespace chat::protocol

@@ -196,3 +196,79 @@ TEST_CASE("client requests encode to frames the server's decoders accept", "[eve
     }
   }
 }
+
+TEST_CASE("message, dm and ack frames are byte for byte what clients have always seen",
+          "[event]") {
+  // Clients may match these bytes (the order of fields, no spaces), so a
+  // faster encoder must not change a single one.
+  const auto json_mode = session_mode::json;
+  CHECK(protocol::encode_message(json_mode, 7, 1700000000123, "lobby", "alice", "hi \"you\"") ==
+        "{\"type\":\"msg\",\"id\":7,\"ts\":1700000000123,\"room\":\"lobby\",\"from\":\"alice\","
+        "\"text\":\"hi \\\"you\\\"\"}\n");
+  // Text with nothing to escape takes a shorter way; the frame is the same.
+  CHECK(protocol::encode_message(json_mode, 7, 1700000000123, "lobby", "alice", "hi you") ==
+        "{\"type\":\"msg\",\"id\":7,\"ts\":1700000000123,\"room\":\"lobby\",\"from\":\"alice\","
+        "\"text\":\"hi you\"}\n");
+  CHECK(protocol::encode_message(json_mode, 0, 0, "", "", "") ==
+        "{\"type\":\"msg\",\"id\":0,\"ts\":0,\"room\":\"\",\"from\":\"\",\"text\":\"\"}\n");
+  protocol::message_view old{18446744073709551615ULL, -1, "dev", "bob", "back\\slash"};
+  old.history = true;
+  CHECK(protocol::encode_message(json_mode, old) ==
+        "{\"type\":\"msg\",\"id\":18446744073709551615,\"ts\":-1,\"room\":\"dev\",\"from\":"
+        "\"bob\",\"text\":\"back\\\\slash\",\"history\":true}\n");
+  old.text = "caf\xC3\xA9";
+  old.ts_ms = -9223372036854775807LL - 1;
+  CHECK(protocol::encode_message(json_mode, old) ==
+        "{\"type\":\"msg\",\"id\":18446744073709551615,\"ts\":-9223372036854775808,\"room\":"
+        "\"dev\",\"from\":\"bob\",\"text\":\"caf\xC3\xA9\",\"history\":true}\n");
+  CHECK(protocol::encode_direct(json_mode, 0, 9223372036854775807LL, "a", "b", "x\ty") ==
+        "{\"type\":\"dm\",\"id\":0,\"ts\":9223372036854775807,\"from\":\"a\",\"to\":\"b\","
+        "\"text\":\"x\\ty\"}\n");
+  CHECK(protocol::encode_ack(R"({"k":[1, 2]})", 18446744073709551615ULL) ==
+        "{\"type\":\"ack\",\"ref\":{\"k\":[1, 2]},\"id\":18446744073709551615}\n");
+  CHECK(protocol::encode_ack("-0.5", 1) == "{\"type\":\"ack\",\"ref\":-0.5,\"id\":1}\n");
+}
+
+TEST_CASE("a long message with escapes anywhere encodes to the text it was", "[event]") {
+  // ASCII up to every place an escape goes, so no character is cut in two.
+  const std::string filler =
+      "the quick brown fox jumps over the lazy dog \xC3\xA9\xF0\x9F\x99\x82 ";
+  for (std::size_t at = 0; at < 40; ++at) {
+    std::string text = filler + filler;
+    text.insert(at, tricky);
+    INFO("escapes at " << at);
+    const json frame =
+        parse_frame(protocol::encode_message(session_mode::json, 1, 2, "lobby", "a", text));
+    CHECK(frame["text"] == text);
+    CHECK(parse_frame(protocol::encode_direct(session_mode::json, 1, 2, "a", "b", text))["text"] ==
+          text);
+  }
+}
+
+TEST_CASE("ids and timestamps are written exactly, whatever their number of digits", "[event]") {
+  std::vector<std::uint64_t> ids = {0, UINT64_MAX, UINT64_MAX - 1};
+  for (std::uint64_t power = 1; power <= UINT64_MAX / 10; power *= 10) {
+    for (const std::uint64_t near : {power - 1, power, power + 1, power * 5, power * 10 - 1}) {
+      ids.push_back(near);
+    }
+  }
+  for (const std::uint64_t id : ids) {
+    const auto ts = static_cast<std::int64_t>(id);  // negative past INT64_MAX
+    const std::string expected_head = "{\"type\":\"msg\",\"id\":" + std::to_string(id) +
+                                      ",\"ts\":" + std::to_string(ts) + ",\"room\":";
+    INFO("id " << id << ", ts " << ts);
+    CHECK(protocol::encode_message(session_mode::json, id, ts, "r", "f", "t")
+              .starts_with(expected_head));
+    const std::int64_t negated = ts == INT64_MIN ? ts : -ts;
+    CHECK(protocol::encode_message(session_mode::json, id, negated, "r", "f", "t\"")
+              .starts_with("{\"type\":\"msg\",\"id\":" + std::to_string(id) +
+                           ",\"ts\":" + std::to_string(negated) + ",\"room\":"));
+    CHECK(protocol::encode_direct(session_mode::json, id, ts, "a", "b", "t")
+              .starts_with("{\"type\":\"dm\",\"id\":" + std::to_string(id) +
+                           ",\"ts\":" + std::to_string(ts) + ",\"from\":"));
+    CHECK(protocol::encode_ack("1", id) ==
+          "{\"type\":\"ack\",\"ref\":1,\"id\":" + std::to_string(id) + "}\n");
+  }
+  CHECK(protocol::encode_message(session_mode::json, 1, INT64_MIN, "r", "f", "t")
+            .starts_with("{\"type\":\"msg\",\"id\":1,\"ts\":-9223372036854775808,"));
+}

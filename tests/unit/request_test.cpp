@@ -1,15 +1,21 @@
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
+#include <vector>
 
+#include "protocol/json_text.hpp"
 #include "protocol/request.hpp"
+#include "protocol/utf8.hpp"
 
 namespace {
 
 using nlohmann::json;
+using namespace std::string_literals;
 namespace protocol = chat::protocol;
 namespace request = protocol::request;
 using protocol::error_code;
@@ -213,6 +219,37 @@ TEST_CASE("message text may not hold control characters other than tab", "[reque
   CHECK(expect_plain_request<request::message>("a\tb").text == "a\tb");
 }
 
+TEST_CASE("a control character is found anywhere in long message text", "[request]") {
+  // Tabs, and UTF-8 bytes that differ from a control character or DEL only
+  // in their high bit (0x80, 0x89, 0x9B, 0x9F, 0xBF), are all allowed.
+  const std::string allowed = "\t\xC2\x80\xC2\x89\xC3\x9B\xC2\x9F\xC3\xBF~ ";
+  const std::string controls[] = {std::string("\0", 1), "\x01", "\x08", "\x0a", "\x1b", "\x1f",
+                                  "\r", "\x7f"};
+  for (std::size_t length = 0; length <= 40; ++length) {
+    std::string base;
+    while (base.size() < length) base += allowed;
+    base.resize(length);
+    // Cut at a character boundary: drop a lead byte left without its follower.
+    if (!base.empty() && (static_cast<unsigned char>(base.back()) & 0xC0) == 0xC0) base.pop_back();
+    if (!base.empty()) {
+      INFO("text of " << base.size() << " bytes without controls");
+      CHECK(expect_plain_request<request::message>(base).text == base);
+      CHECK(expect_json_request<request::message>(json{{"type", "msg"}, {"text", base}}.dump())
+                .text == base);
+    }
+    for (std::size_t at = 0; at <= base.size(); ++at) {
+      if (at < base.size() && (static_cast<unsigned char>(base[at]) & 0xC0) == 0x80) continue;
+      for (const std::string& control : controls) {
+        std::string text = base;
+        text.insert(at, control);
+        INFO("control " << static_cast<int>(control[0]) << " at " << at << " of " << text.size());
+        expect_error(protocol::decode_plain_request(text), error_code::bad_request);
+        expect_json_error(json{{"type", "msg"}, {"text", text}}.dump(), error_code::bad_request);
+      }
+    }
+  }
+}
+
 TEST_CASE("decode_json_request: the bare requests", "[request][json]") {
   expect_json_request<request::ping>(R"({"type":"ping"})");
   expect_json_request<request::who>(R"({"type":"who"})");
@@ -278,4 +315,278 @@ TEST_CASE("decode_plain_request: an unknown command is unknown-command", "[reque
         std::string_view(frame).substr(0, std::string_view(frame).find(' '));
     CHECK(error.message.find(command) != std::string::npos);
   }
+}
+
+namespace {
+
+// Everything a decoded JSON request says, as text, so two decodings can be
+// compared (and shown when they differ).
+std::string canonical(const protocol::decoded<protocol::any_request>& result) {
+  if (const auto* error = std::get_if<protocol::decode_error>(&result)) {
+    return "error " + std::string(protocol::to_string(error->code)) + ": " + error->message;
+  }
+  struct describe_request {
+    std::string operator()(const request::message& r) const {
+      return "msg text=[" + r.text + "] ref=[" + r.ref_json + "] room=[" + r.room + "]";
+    }
+    std::string operator()(const request::direct& r) const {
+      return "dm to=[" + r.to + "] text=[" + r.text + "] ref=[" + r.ref_json + "]";
+    }
+    std::string operator()(const request::join& r) const { return "join room=[" + r.room + "]"; }
+    std::string operator()(const request::leave& r) const { return "leave room=[" + r.room + "]"; }
+    std::string operator()(const request::who& r) const { return "who room=[" + r.room + "]"; }
+    std::string operator()(const request::topic& r) const {
+      return "topic room=[" + r.room + "] text=" + (r.text ? "[" + *r.text + "]" : "absent");
+    }
+    std::string operator()(const request::nick& r) const { return "nick user=[" + r.user + "]"; }
+    std::string operator()(const request::history& r) const {
+      return "history room=[" + r.room + "] before=" + std::to_string(r.before) +
+             " limit=" + std::to_string(r.limit);
+    }
+    std::string operator()(const request::rooms&) const { return "rooms"; }
+    std::string operator()(const request::ping&) const { return "ping"; }
+    std::string operator()(const request::pong&) const { return "pong"; }
+    std::string operator()(const request::quit&) const { return "quit"; }
+    std::string operator()(const request::help&) const { return "help"; }
+  };
+  return std::visit(describe_request{}, std::get<protocol::any_request>(result));
+}
+
+// Decodes `frame` both ways; true when the shortcut took it.
+bool check_both_decodings_agree(const std::string& frame) {
+  INFO("frame: " << frame);
+  const std::string with_dom = canonical(protocol::decode_json_request_with_dom(frame));
+  const std::string either = canonical(protocol::decode_json_request(frame));
+  CHECK(either == with_dom);
+  protocol::flat_json_object flat;
+  return flat.read(frame);
+}
+
+// JSON values of every kind, well and ill formed, each as written.
+const std::vector<std::string> sample_values = {
+    // strings: plain, escaped, unicode escapes, raw UTF-8, and broken ones
+    R"("")", R"("hi")", R"("lobby")", R"("#lobby")", R"("#")", R"("bob")", R"("a b")",
+    R"("dev.team-1_x")", R"("ping")", "\"caf\xC3\xA9 \xF0\x9F\x99\x82\"",
+    R"("\"q\" \\ \/ \b \f \n \r \t")", R"("tab\there")", R"("\u0000")", R"("\u001b[31m")",
+    R"("\u007f")", R"("\u00e9\u00E9")", R"("\u20ac")", R"("\ud83d\ude42")", R"("\uD83D\uDE42")",
+    R"("\ud83d")", R"("\ude42")", R"("\ud83d\u0041")", R"("\ud83dx")", R"("\ud83d\ud83d")",
+    R"("\u12")", R"("\u12g4")", R"("\x41")", R"("\a")", R"("\")", R"("\u006d\u0073\u0067")",
+    R"("m\u0073g")", "\"raw\ttab\"", "\"raw\x01\"", "\"raw\x7f\"", R"("unterminated)",
+    R"("x)" + std::string(40, 'y') + R"(\"z")",
+    "\"" + std::string(70, 'a') + "\"",
+    // numbers
+    "0", "-0", "1", "7", "50", "200", "201", "-1", "007", "01", "1.5", "-0.0", "3.25", "1.",
+    ".5", "-", "+1", "1e3", "1E3", "1e-3", "-1e-3", "1e400", "18446744073709551615",
+    "18446744073709551616", "12345678901234567890123", "-9223372036854775808",
+    "-9223372036854775809", std::string(70, '9'), std::string(400, '9'),
+    "1.0" + std::string(80, '0'),
+    "0x10", "NaN", "Infinity", "-Infinity",
+    // literals
+    "true", "false", "null", "tru", "nul", "True", "NULL", "nulll",
+    // nested values
+    "[]", "{}", "[1]", R"(["hi"])", R"({"a":1})", R"([1,"two",null,[3]])",
+    R"({"b":1,"a":{"c":[true]}})", "[", "{",
+};
+
+const std::vector<std::string> sample_types = {
+    R"("msg")", R"("dm")", R"("join")", R"("leave")", R"("who")", R"("topic")",
+    R"("nick")", R"("history")", R"("rooms")", R"("ping")", R"("pong")", R"("quit")",
+    R"("help")", R"("hello")", R"("dance")", R"("")", R"("MSG")", R"("m\u0073g")", "1", "null",
+};
+
+const std::vector<std::string> sample_keys = {"text", "to", "room", "user", "ref",
+                                              "before", "limit", "extra", "type"};
+
+std::string object_of(const std::vector<std::pair<std::string, std::string>>& members) {
+  std::string out = "{";
+  for (const auto& [key, value] : members) {
+    if (out.size() > 1) out += ',';
+    out += '"' + key + "\":" + value;
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+TEST_CASE("decode_json_request: of several faults, the first checked is the one reported",
+          "[request][json]") {
+  // Both readings share one decoder, so only a fixed expectation pins the order.
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"type":"msg","room":5})", R"(msg needs a string field "text")"},
+      {R"({"type":"msg","text":"","room":5})", R"(msg: "room" must be a string)"},
+      {R"({"type":"msg","text":"","room":"no good"})",
+       "room names are 1 to 64 of A-Z a-z 0-9 _ . -, with an optional leading # "
+       R"((got "no good"))"},
+      {R"({"type":"msg","text":"","room":"dev"})", "message text must not be empty"},
+      {R"({"type":"dm","text":5})", R"(dm needs a string field "to")"},
+      {R"({"type":"dm","to":"bob","text":""})", "message text must not be empty"},
+      {R"({"type":"history","room":5,"before":-1})", R"(history: "room" must be a string)"},
+      {R"({"type":"history","before":-1,"limit":0})",
+       R"("before" must be an integer in 0..18446744073709551615)"},
+      {R"({"type":"history","limit":0})", R"("limit" must be an integer in 1..200)"},
+      {R"({"type":"topic","room":5,"text":5})", R"(topic: "room" must be a string)"},
+      {R"({"type":"topic","text":5})", R"(topic: "text" must be a string)"},
+      {R"({"type":"topic","text":"a\u0007"})", "a topic must not contain control characters"},
+  };
+  for (const auto& [frame, message] : cases) {
+    INFO("frame: " << frame);
+    for (const auto& result :
+         {protocol::decode_json_request(frame), protocol::decode_json_request_with_dom(frame)}) {
+      CHECK(expect_error(result, error_code::bad_request).message == message);
+    }
+  }
+  const std::string bad_name_and_text = R"({"type":"dm","to":"no good","text":""})";
+  for (const auto& result : {protocol::decode_json_request(bad_name_and_text),
+                             protocol::decode_json_request_with_dom(bad_name_and_text)}) {
+    CHECK(expect_error(result, error_code::bad_name).message ==
+          R"(names are 1 to 32 of A-Z a-z 0-9 _ . - (got "no good"))");
+  }
+}
+
+TEST_CASE("decode_json_request: the shortcut takes the common requests", "[request][json]") {
+  const std::string taken[] = {
+      R"({"type":"msg","text":"hi"})",
+      R"({"type":"msg","text":"hi","ref":1})",
+      R"({"type":"msg","text":"hi","ref":"r-1"})",
+      R"({"type":"msg","text":"hi","ref":18446744073709551616})",
+      R"({"type":"msg","text":"hi","ref":-2.5,"room":"dev"})",
+      R"({"ref":null,"text":"caf\u00e9 \ud83d\ude42 \"q\"","type":"msg"})",
+      " { \"type\" : \"msg\" ,\t\"text\" : \"spaced\" } ",
+      R"({"type":"dm","to":"bob","text":"psst","ref":7})",
+      R"({"type":"join","room":"#dev"})",
+      R"({"type":"history","limit":10,"before":99})",
+      R"({"type":"ping"})",
+      R"({})",
+  };
+  for (const std::string& frame : taken) {
+    INFO("frame: " << frame);
+    CHECK(check_both_decodings_agree(frame));
+  }
+  // These it leaves to the full parser, which must still decode them.
+  const std::string left[] = {
+      R"({"type":"msg","text":"hi","ref":[1]})",
+      R"({"type":"msg","text":"hi","ref":{"a":1}})",
+      R"({"type":"msg","text":"hi","ref":1e3})",
+      R"({"type":"msg","text":"a","text":"b"})",
+      R"({"t\u0079pe":"msg","text":"hi"})",
+      "\xEF\xBB\xBF{\"type\":\"ping\"}",
+      R"({"type":"msg","text":"hi",})",
+      R"({"type":"msg","text":"\ud83d"})",
+      R"({"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"type":"ping"})",
+  };
+  for (const std::string& frame : left) {
+    INFO("frame: " << frame);
+    CHECK_FALSE(check_both_decodings_agree(frame));
+  }
+  CHECK(expect_json_request<request::message>(R"({"type":"msg","text":"a","text":"b"})").text ==
+        "b");
+  CHECK(expect_json_request<request::message>(R"({"type":"msg","text":"hi","ref":1e3})")
+            .ref_json == "1e3");
+}
+
+TEST_CASE("decode_json_request: the shortcut decodes exactly as the full parser",
+          "[request][json]") {
+  std::size_t frames = 0;
+  std::size_t taken = 0;
+  const auto check = [&](const std::string& frame) {
+    ++frames;
+    if (check_both_decodings_agree(frame)) ++taken;
+  };
+
+  // Every type with every sample value in every field.
+  for (const std::string& type : sample_types) {
+    check(object_of({{"type", type}}));
+    for (const std::string& key : sample_keys) {
+      for (const std::string& value : sample_values) {
+        check(object_of({{"type", type}, {key, value}}));
+      }
+    }
+  }
+  // The fields each request reads, two at a time, in both orders.
+  const std::pair<std::string, std::vector<std::string>> requests[] = {
+      {R"("msg")", {"text", "ref", "room"}},
+      {R"("dm")", {"to", "text", "ref"}},
+      {R"("topic")", {"room", "text"}},
+      {R"("history")", {"room", "before", "limit"}},
+      {R"("nick")", {"user", "ref"}},
+      {R"("join")", {"room", "text"}},
+  };
+  const std::vector<std::string> good_values = {
+      R"("hi")", R"("bob")", R"("#dev")", R"("\u00e9")", "0", "5", "201", "-1", "null", "1.5",
+      R"("a\nb")", R"("")", "18446744073709551615", "[]", "\"" + std::string(70, 'r') + "\"",
+      "-1234567890123456789012345678901234567890.5"};
+  for (const auto& [type, keys] : requests) {
+    for (const std::string& first_key : keys) {
+      for (const std::string& second_key : keys) {
+        for (const std::string& first : good_values) {
+          for (const std::string& second : good_values) {
+            check(object_of({{"type", type}, {first_key, first}, {second_key, second}}));
+            check(object_of({{first_key, first}, {second_key, second}, {"type", type}}));
+          }
+        }
+      }
+    }
+  }
+  // The frames themselves, well and ill formed.
+  const std::vector<std::string> frames_as_written = {
+      "", " ", "{", "}", "{}", " {} ", "{ }", "{}x", "{},", "[]", "null", "\"msg\"", "42",
+      R"({"type":"msg","text":"hi"})", R"({"type":"msg","text":"hi"} )",
+      "\r{\"type\":\"msg\",\"text\":\"hi\"}\r", "\t{\n\"type\"\r:\t\"msg\" , \"text\":\"hi\"}",
+      R"({"type":"msg","text":"hi"}})", R"({"type":"msg","text":"hi"})" + std::string(" x"),
+      R"({"type":"msg" "text":"hi"})", R"({"type":"msg",,"text":"hi"})",
+      R"({"type":"msg","text":"hi",})", R"({,"type":"msg"})", R"({"type" "msg"})",
+      R"({"type"::"msg"})", R"({type:"msg"})", R"({'type':'msg'})", R"({"type":"msg"]})",
+      R"({"type":"msg","text":"hi"}{"type":"ping"})", R"({"type":"msg","text":"hi")",
+      R"({"type":"msg","text":"hi)", R"({"type":"msg","text":)", R"({"type":"msg","text")",
+      R"({"type":"msg","te)", R"({"type":"msg","text":"hi","type":"ping"})",
+      R"({"type":"ping","type":"msg","text":"hi"})", R"({"type":"msg","text":"a","text":5})",
+      R"({"type":"msg","":"empty key","text":"hi"})", R"({"type":"msg","text":"hi","":1,"":2})",
+      R"({"type":"msg","te\u0078t":"hi"})", R"({"type":"msg","text":"hi","r\u0065f":1})",
+      R"({"type":"msg","text":"hi","ref":1,"r\u0065f":2})",
+      "{\"type\":\"msg\",\"text\":\"hi\",\"ref\":[1,\r2]}",
+      "{\"type\":\"msg\",\"text\":\"hi\",\"ref\":{\"a\":\n1}}",
+      "{\"type\":\"msg\",\"text\":\"caf\xC3\xA9\",\"ro\xC3\xB6m\":\"x\"}",
+      "{\"type\":\"msg\",\"text\":\"hi\"}\xC3\xA9", "\xC3\xA9{\"type\":\"ping\"}",
+      "\xEF\xBB\xBF{\"type\":\"ping\"}", "{\"type\":\"ping\"}\0"s,
+      "{\"type\":\"ping\"\0}"s, "{\"type\":\"p\0ing\"}"s,
+      R"({"type":"msg","text":"hi","a":1,"b":2,"c":3,"d":4,"e":5})",
+      R"({"type":"msg","text":"hi","a":1,"b":2,"c":3,"d":4,"e":5,"f":6})",
+      R"({"type":"msg","text":"hi","a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7})",
+      R"({"type":"msg","text":"hi","a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8})",
+  };
+  for (const std::string& frame : frames_as_written) check(frame);
+
+  // And mutations of well-formed requests: bytes dropped, doubled or replaced
+  // with the ones that matter to JSON, at random but always the same.
+  const std::vector<std::string> seeds = {
+      R"({"type":"msg","text":"hello \"you\" \u00e9\ud83d\ude42","ref":-12.5,"room":"#dev"})",
+      R"({"type":"dm","to":"bob","text":"psst\t!","ref":"r\n1"})",
+      R"({"type":"history","room":"dev","before":123,"limit":50})",
+      R"({"type":"topic","room":"dev","text":"the \\ topic"})",
+      R"({ "type" : "nick" , "user" : "al" , "ref" : true })",
+  };
+  const std::string alphabet =
+      "{}[]:,\"\\/ \t\r\nu0123456789abcdefABCDEF.-+eE\x7f\x01tnrl"
+      "\xC3\xA9";
+  std::mt19937 random(20240607);
+  for (int i = 0; i < 20000; ++i) {
+    std::string frame = seeds[random() % seeds.size()];
+    const int edits = 1 + static_cast<int>(random() % 3);
+    for (int edit = 0; edit < edits && !frame.empty(); ++edit) {
+      const std::size_t at = random() % frame.size();
+      const char byte = alphabet[random() % alphabet.size()];
+      switch (random() % 3) {
+        case 0: frame.erase(at, 1); break;
+        case 1: frame.insert(at, 1, byte); break;
+        default: frame[at] = byte;
+      }
+    }
+    // The decoders are only ever given valid UTF-8.
+    if (chat::protocol::is_valid_utf8(frame)) check(frame);
+  }
+
+  INFO(taken << " of " << frames << " frames took the shortcut");
+  // The comparison means something only if the shortcut took many of them.
+  CHECK(taken > frames / 4);
+  CHECK(taken < frames);
 }
