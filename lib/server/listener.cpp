@@ -38,15 +38,17 @@ void refuse(Socket& socket, session_registry::admission admission) {
 
 }  // namespace
 
-asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor, hub& hub,
+asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor, asio::io_context& io, hub& hub,
                              session_registry& registry, const config& cfg) {
   constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
   const auto executor = co_await asio::this_coro::executor;
   while (acceptor.is_open()) {
     // A strand of the io_context's own, not of this coroutine's executor,
-    // which is the server's control strand: sessions run in parallel.
-    auto [ec, socket] =
-        co_await acceptor.async_accept(asio::make_strand(acceptor.get_executor()), use_tuple);
+    // which is the server's control strand: sessions run in parallel. Of the
+    // concrete executor type, not any_io_executor, which would make every copy
+    // of the strand (each wait of the session takes one) a heap allocation.
+    asio::ip::tcp::endpoint peer;
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), peer, use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
     if (ec) {
       // Out of descriptors (EMFILE) and the like pass: back off instead of
@@ -56,17 +58,15 @@ asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor, hub& hub,
       co_await pause.async_wait(use_tuple);
       continue;
     }
-    boost::system::error_code ignored;
-    const auto peer = socket.remote_endpoint(ignored);
-    std::string address = peer.address().to_string();
-    const auto admission = registry.admit(address);
+    const auto admission = registry.admit(peer.address());
     if (admission != session_registry::admission::admitted) {
       refuse(socket, admission);
       continue;
     }
+    boost::system::error_code ignored;
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
     auto s = std::make_shared<session>(std::move(socket), hub, registry, cfg);
-    registry.add(s, std::move(address));
+    registry.add(s, peer.address());
     s->start();
   }
 }

@@ -4,10 +4,6 @@
 #include <mutex>
 #include <vector>
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/experimental/concurrent_channel.hpp>
-
 #include "server/member.hpp"
 
 namespace chat::server {
@@ -16,15 +12,15 @@ namespace chat::server {
 // broadcasting to it), one consumer (its writer).
 //
 // A push is a pointer appended under a short lock; the writer takes the whole
-// queue in one swap. The writer is woken through a one-slot channel only when
-// the queue goes from empty to non-empty, so a burst of frames costs one
-// wake-up, and no push allocates once the vectors have grown.
+// queue in one swap. Only a push that finds the queue empty tells its caller
+// to wake the writer, so a burst of frames costs one wake-up. How to wake it
+// is the owner's business: the outbox holds no executor and no channel, so an
+// idle one costs a mutex and an empty vector.
 class outbox {
 public:
-  explicit outbox(const boost::asio::any_io_executor& executor);
-
   // Queues `f`; a null frame marks the end of the stream. Thread-safe.
-  void push(frame f);
+  // Returns true when the queue was empty: the caller must wake the writer.
+  [[nodiscard]] bool push(frame f);
 
   // Moves everything queued onto the end of `into`. Writer only.
   void take_all(std::vector<frame>& into);
@@ -32,18 +28,9 @@ public:
   // Drops everything queued. Writer's strand only.
   void discard_all();
 
-  // Waits until something may have been queued. Returns false once closed.
-  boost::asio::awaitable<bool> wait();
-
-  // Wakes the writer for good: wait() returns false from now on.
-  void close();
-
 private:
-  using doorbell = boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>;
-
   std::mutex mutex_;
   std::vector<frame> queued_;
-  doorbell doorbell_;
 };
 
 }  // namespace chat::server

@@ -112,7 +112,8 @@ void server::stop() {
 
 void server::run() {
   auto& state = *impl_;
-  asio::co_spawn(state.control, listen(state.acceptor, state.hub_, state.registry, state.cfg),
+  asio::co_spawn(state.control,
+                 listen(state.acceptor, state.io, state.hub_, state.registry, state.cfg),
                  [](std::exception_ptr error) {
                    if (!error) return;
                    try {

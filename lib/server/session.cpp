@@ -8,11 +8,8 @@
 #include <variant>
 #include <utility>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "protocol/event.hpp"
 #include "protocol/utf8.hpp"
@@ -29,15 +26,12 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using protocol::error_code;
 using protocol::session_mode;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
 // Reads land in one buffer per thread, not per connection: an idle client then
 // costs no read buffer at all, and a busy one still reads in large chunks. Safe
-// because a chunk is fully processed before the coroutine next suspends.
-// Out of line so that no coroutine caches a thread-local address across a
-// suspension that may resume it on another thread.
+// because a chunk is fully processed before the handler returns.
 [[gnu::noinline]] std::span<char> read_scratch() {
   thread_local std::array<char, 64 * 1024> buffer;
   return buffer;
@@ -50,39 +44,50 @@ namespace {
 constexpr std::size_t max_lines_per_turn = 128;
 constexpr std::size_t max_bytes_per_turn = 16 * 1024;
 
-auto log_exception(const char* role) {
-  return [role](std::exception_ptr error) {
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      log(log_level::error, "session ", role, " failed: ", e.what());
-    }
-  };
-}
+// A frame vector that held more than this many frames is freed once written,
+// so a burst (a join's history, a slow reader catching up) does not pin its
+// peak on a connection that then idles; batches up to this size reuse it.
+constexpr std::size_t kept_frame_capacity = 32;
 
 }  // namespace
 
-session::session(tcp::socket socket, hub& hub, session_registry& registry, const config& cfg)
+session::session(socket_type socket, hub& hub, session_registry& registry, const config& cfg)
     : socket_(std::move(socket)),
       hub_(hub),
       registry_(registry),
       config_(cfg),
       framer_(cfg.max_line),
-      outbox_(socket_.get_executor()),
       deadline_(socket_.get_executor()),
       accepted_at_(asio::steady_timer::clock_type::now()),
       last_heard_(accepted_at_),
       tokens_(cfg.rate_burst),
       tokens_at_(accepted_at_) {}
 
+template <class Step>
+void session::guarded(const char* role, Step&& step) noexcept {
+  try {
+    step();
+  } catch (const std::exception& e) {
+    log(log_level::error, "session ", role, " failed: ", e.what());
+    stop();
+  }
+}
+
 void session::start() {
-  const auto self = shared_from_this();
-  // The wrappers hold `self`: the session lives as long as any of its coroutines.
-  asio::co_spawn(socket_.get_executor(), [self] { return self->reader(); }, log_exception("reader"));
-  asio::co_spawn(socket_.get_executor(), [self] { return self->writer(); }, log_exception("writer"));
-  asio::co_spawn(socket_.get_executor(), [self] { return self->watchdog(); },
-                 log_exception("watchdog"));
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->guarded("reader", [&] {
+      self->send(protocol::encode_prompt());
+      boost::system::error_code ec;
+      self->socket_.non_blocking(true, ec);
+      if (ec) {
+        self->end_reading(ec);
+      } else {
+        // The client speaks after the prompt: a read now would only fail.
+        self->wait_readable();
+      }
+    });
+    if (!self->stopped_) self->guarded("watchdog", [&] { self->arm_watchdog(); });
+  });
 }
 
 void session::shutdown() {
@@ -104,12 +109,19 @@ void session::deliver(const frame& f) {
     }
     return;
   }
-  outbox_.push(f);
+  if (outbox_.push(f)) wake_writer();
 }
 
 void session::push(frame f) {
   if (f) queued_bytes_.fetch_add(f->size(), std::memory_order_relaxed);
-  outbox_.push(std::move(f));
+  if (outbox_.push(std::move(f))) wake_writer();
+}
+
+void session::wake_writer() {
+  // Always a post, even on the strand: a push may come from inside the hub's
+  // lock, and the write must not happen there.
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this()] { self->guarded("writer", [&] { self->write(); }); });
 }
 
 void session::send(std::string bytes) { deliver(make_frame(std::move(bytes))); }
@@ -118,44 +130,72 @@ void session::send_error(error_code code, std::string_view message) {
   send(protocol::encode_error(mode_, code, message));
 }
 
-asio::awaitable<void> session::reader() {
-  send(protocol::encode_prompt());
-  boost::system::error_code ec;
-  socket_.non_blocking(true, ec);
-  while (!ec && !closing_ && !stopped_) {
-    std::string_view input;
+void session::read() {
+  if (closing_ || stopped_) return;
+  std::string_view input;
+  // The read took all the kernel had: the next one would most likely fail.
+  bool drained = false;
+  if (backlog_.empty()) {
     const std::span<char> scratch = read_scratch();
-    if (backlog_.empty()) {
-      const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
-      if (ec == asio::error::would_block) {
-        ec.clear();
-        std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
-        continue;
-      }
-      if (ec) break;
-      // Any byte from the client shows it is alive, an empty line included.
-      last_heard_ = asio::steady_timer::clock_type::now();
-      awaiting_pong_ = false;
-      input = {scratch.data(), n};
-    } else {
-      input = backlog_;
+    boost::system::error_code ec;
+    const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+    if (ec == asio::error::would_block) {
+      wait_readable();
+      return;
     }
-    const std::size_t consumed = process_turn(input);
-    if (consumed < input.size() && !closing_) {
-      // The turn ended early: keep the rest, since scratch belongs to
-      // whichever session runs next on this thread.
-      if (backlog_.empty()) {
-        backlog_.assign(input.substr(consumed));
-      } else {
-        backlog_.erase(0, consumed);
-      }
-    } else {
-      backlog_.clear();
+    if (ec) {
+      end_reading(ec);
+      return;
     }
-    // Let the writers of the recipients run before this client sends more.
-    co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+    // Any byte from the client shows it is alive, an empty line included.
+    last_heard_ = asio::steady_timer::clock_type::now();
+    awaiting_pong_ = false;
+    input = {scratch.data(), n};
+    drained = n < scratch.size();
+  } else {
+    input = backlog_;
   }
-  if (stopped_ || closing_) co_return;
+  const std::size_t consumed = process_turn(input);
+  if (consumed < input.size() && !closing_) {
+    // The turn ended early: keep the rest, since scratch belongs to
+    // whichever session runs next on this thread.
+    if (backlog_.empty()) {
+      backlog_.assign(input.substr(consumed));
+    } else {
+      backlog_.erase(0, consumed);
+    }
+  } else if (!backlog_.empty()) {
+    backlog_.clear();
+    // A flood's leftovers must not stay allocated on a client gone quiet.
+    backlog_.shrink_to_fit();
+  }
+  if (closing_ || stopped_) return;
+  // Either way the writers of the recipients run before this client sends more.
+  if (drained && backlog_.empty()) {
+    wait_readable();
+  } else {
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this()] { self->guarded("reader", [&] { self->read(); }); });
+  }
+}
+
+void session::wait_readable() {
+  // Asio re-arms the descriptor for every wait (epoll_ctl MOD), which reports
+  // input that is already there: skipping a read that would fail is safe.
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       self->guarded("reader", [&] {
+                         if (self->closing_ || self->stopped_) return;
+                         if (ec) {
+                           self->end_reading(ec);
+                         } else {
+                           self->read();
+                         }
+                       });
+                     });
+}
+
+void session::end_reading(const boost::system::error_code& ec) {
   if (ec == asio::error::eof) {
     // The client finished sending; what we still owe it goes out first.
     close_after_flush();
@@ -226,35 +266,50 @@ void session::on_handshake(std::string_view line) {
   log(log_level::debug, name_, " joined");
 }
 
-asio::awaitable<void> session::writer() {
-  bool end_of_stream = false;
-  while (!end_of_stream) {
-    if (!co_await outbox_.wait()) co_return;  // stop() closed the outbox
-    // Everything queued by now goes out together.
-    const std::size_t already = unwritten_.size();
-    outbox_.take_all(unwritten_);
-    // A null frame ends the stream: what is before it still goes out.
-    const auto end = std::find(unwritten_.begin() + static_cast<std::ptrdiff_t>(already),
-                               unwritten_.end(), nullptr);
-    if (end != unwritten_.end()) {
-      unwritten_.erase(end, unwritten_.end());
-      end_of_stream = true;
-    }
-    while (!unwritten_.empty()) {
-      auto ec = write_unwritten();
-      if (ec == asio::error::would_block) {
-        std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_write, use_tuple);
-      }
-      if (ec) {
-        log(log_level::debug, "write failed for ", name_, ": ", ec.message());
+void session::write() {
+  while (!stopped_ && !write_blocked_) {
+    if (unwritten_.empty()) {
+      if (end_of_stream_) {
+        boost::system::error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_send, ignored);
         stop();
-        co_return;
+        return;
       }
+      // Everything queued by now goes out together.
+      outbox_.take_all(unwritten_);
+      if (unwritten_.empty()) return;
+      // A null frame ends the stream: what is before it still goes out.
+      const auto end = std::find(unwritten_.begin(), unwritten_.end(), nullptr);
+      if (end != unwritten_.end()) {
+        unwritten_.erase(end, unwritten_.end());
+        end_of_stream_ = true;
+      }
+      continue;
+    }
+    const auto error = write_unwritten();
+    if (error == asio::error::would_block) {
+      write_blocked_ = true;
+      socket_.async_wait(tcp::socket::wait_write,
+                         [self = shared_from_this()](const boost::system::error_code& ec) {
+                           self->write_blocked_ = false;
+                           self->guarded("writer", [&] {
+                             if (!ec) {
+                               self->write();
+                             } else if (!self->stopped_) {
+                               log(log_level::debug, "write failed for ", self->name_, ": ",
+                                   ec.message());
+                               self->stop();
+                             }
+                           });
+                         });
+      return;
+    }
+    if (error) {
+      log(log_level::debug, "write failed for ", name_, ": ", error.message());
+      stop();
+      return;
     }
   }
-  boost::system::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_send, ignored);
-  stop();
 }
 
 boost::system::error_code session::write_unwritten() {
@@ -297,18 +352,20 @@ boost::system::error_code session::write_unwritten() {
     unwritten_.erase(unwritten_.begin(), unwritten_.begin() + static_cast<std::ptrdiff_t>(finished));
     queued_bytes_.fetch_sub(freed, std::memory_order_relaxed);
   }
-  // A burst should not pin its peak capacity on an idle connection.
-  if (unwritten_.capacity() > 1024) std::vector<frame>().swap(unwritten_);
+  if (unwritten_.capacity() > kept_frame_capacity) std::vector<frame>().swap(unwritten_);
   return {};
 }
 
-asio::awaitable<void> session::watchdog() {
-  while (!stopped_) {
-    deadline_.expires_at(next_deadline());
-    co_await deadline_.async_wait(use_tuple);
-    if (stopped_) break;
-    check_deadlines();
-  }
+void session::arm_watchdog() {
+  deadline_.expires_at(next_deadline());
+  // Woken early by a cancel() whenever a deadline changes: it then looks again.
+  deadline_.async_wait([self = shared_from_this()](const boost::system::error_code&) {
+    if (self->stopped_) return;
+    self->guarded("watchdog", [&] {
+      self->check_deadlines();
+      if (!self->stopped_) self->arm_watchdog();
+    });
+  });
 }
 
 session::time_point session::next_deadline() const {
@@ -381,7 +438,6 @@ void session::stop() {
   boost::system::error_code ignored;
   socket_.close(ignored);
   deadline_.cancel();
-  outbox_.close();
   registry_.remove(this);
 }
 

@@ -1,13 +1,15 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include "protocol/line_framer.hpp"
 #include "protocol/request.hpp"
@@ -23,10 +25,19 @@ class session_registry;
 // One client connection: a reader that turns frames into hub calls, a writer
 // that drains the outbox with gather writes, and a watchdog for deadlines,
 // all on the socket's strand. Whichever ends first ends the others.
+//
+// The three are chains of completion handlers, not coroutines: an idle client
+// then costs one pending read wait and one pending timer wait, with no
+// coroutine frames, and the writer costs nothing at all until it has work.
+// Every pending handler holds the session alive.
 class session final : public member, public std::enable_shared_from_this<session> {
 public:
-  session(boost::asio::ip::tcp::socket socket, hub& hub, session_registry& registry,
-          const config& cfg);
+  // A concrete strand, not any_io_executor: it fits in the small buffer of
+  // any type-erased executor, so copying it (every wait does) never allocates.
+  using executor_type = boost::asio::strand<boost::asio::io_context::executor_type>;
+  using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor_type>;
+
+  session(socket_type socket, hub& hub, session_registry& registry, const config& cfg);
 
   void start();
 
@@ -37,12 +48,29 @@ public:
   void deliver(const frame& f) override;
 
 private:
-  boost::asio::awaitable<void> reader();
-  boost::asio::awaitable<void> writer();
-  boost::asio::awaitable<void> watchdog();
+  using timer_type = boost::asio::basic_waitable_timer<
+      std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>,
+      executor_type>;
+
+  // Runs one step of the reader, writer or watchdog: an exception ends this
+  // session (logged) instead of escaping from io_context::run().
+  template <class Step>
+  void guarded(const char* role, Step&& step) noexcept;
+
+  // Reader: handles one turn of input, then yields to the strand, or waits
+  // for the socket to become readable.
+  void read();
+  void wait_readable();
+  void end_reading(const boost::system::error_code& ec);
+  // Writer: writes everything queued, waiting for writability as needed.
+  // A push that finds the outbox empty wakes it (wake_writer).
+  void wake_writer();
+  void write();
   // Writes unwritten_ until it is empty or the kernel takes no more
   // (would_block); any other error ends the session.
   boost::system::error_code write_unwritten();
+  // Watchdog: waits for next_deadline(), then checks.
+  void arm_watchdog();
 
   // Handles the lines of `input` until the turn is used up; returns the
   // bytes consumed.
@@ -87,7 +115,7 @@ private:
   void stop();
   void leave_hub();
 
-  boost::asio::ip::tcp::socket socket_;
+  socket_type socket_;
   hub& hub_;
   session_registry& registry_;
   const config& config_;
@@ -97,8 +125,8 @@ private:
   outbox outbox_;
   // The watchdog's timer; anyone changing a deadline cancels it so the
   // watchdog looks again.
-  boost::asio::steady_timer deadline_;
-  using time_point = boost::asio::steady_timer::time_point;
+  timer_type deadline_;
+  using time_point = timer_type::time_point;
   const time_point accepted_at_;
   time_point last_heard_;   // the last frame from the client
   time_point ping_sent_;    // valid while awaiting_pong_
@@ -111,6 +139,11 @@ private:
   // the first one is already out. Used by the writer only.
   std::vector<frame> unwritten_;
   std::size_t written_of_first_ = 0;
+  // The writer waits for writability: a wake-up meanwhile has nothing to do,
+  // the end of that wait writes whatever came in the meantime.
+  bool write_blocked_ = false;
+  // The end marker was taken from the outbox: nothing after it is written.
+  bool end_of_stream_ = false;
   // Bytes queued but not yet written: the slow-consumer bound applies to it.
   std::atomic<std::size_t> queued_bytes_{0};
   // Set once the outbox takes no more ordinary frames (closing, or dropped).

@@ -9,7 +9,7 @@ namespace chat::server {
 session_registry::session_registry(std::size_t max_clients, std::size_t max_per_address)
     : max_clients_(max_clients), max_per_address_(max_per_address) {}
 
-session_registry::admission session_registry::admit(const std::string& address) {
+session_registry::admission session_registry::admit(const boost::asio::ip::address& address) {
   std::lock_guard lock(mutex_);
   if (admitted_ >= max_clients_) return admission::server_full;
   std::size_t& from_address = per_address_[address];
@@ -21,9 +21,10 @@ session_registry::admission session_registry::admit(const std::string& address) 
   return admission::admitted;
 }
 
-void session_registry::add(const std::shared_ptr<session>& s, std::string address) {
+void session_registry::add(const std::shared_ptr<session>& s,
+                           const boost::asio::ip::address& address) {
   std::lock_guard lock(mutex_);
-  sessions_.emplace(s.get(), entry{s, std::move(address)});
+  sessions_.emplace(s.get(), entry{s, address});
 }
 
 void session_registry::remove(const session* s) {

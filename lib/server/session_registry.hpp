@@ -3,8 +3,9 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
-#include <string>
 #include <unordered_map>
+
+#include <boost/asio/ip/address.hpp>
 
 namespace chat::server {
 
@@ -20,23 +21,24 @@ public:
 
   // Counts a new connection from `address` if the caps allow it; an admitted
   // one must then be add()ed.
-  admission admit(const std::string& address);
-  void add(const std::shared_ptr<session>& s, std::string address);
+  // Addresses are kept as they are, never formatted: this runs per connection.
+  admission admit(const boost::asio::ip::address& address);
+  void add(const std::shared_ptr<session>& s, const boost::asio::ip::address& address);
   // Forgets the session and frees its place under the caps.
   void remove(const session* s);
   void shutdown_all();
 
 private:
   struct entry {
-    std::weak_ptr<session> connection;  // weak: the coroutines own a session
-    std::string address;
+    std::weak_ptr<session> connection;  // weak: its pending handlers own a session
+    boost::asio::ip::address address;
   };
 
   const std::size_t max_clients_;
   const std::size_t max_per_address_;  // 0: no limit
   std::mutex mutex_;
   std::unordered_map<const session*, entry> sessions_;
-  std::unordered_map<std::string, std::size_t> per_address_;
+  std::unordered_map<boost::asio::ip::address, std::size_t> per_address_;
   std::size_t admitted_ = 0;
 };
 
