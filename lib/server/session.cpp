@@ -44,10 +44,14 @@ namespace {
 constexpr std::size_t max_lines_per_turn = 128;
 constexpr std::size_t max_bytes_per_turn = 16 * 1024;
 
-// A frame vector that held more than this many frames is freed once written,
-// so a burst (a join's history, a slow reader catching up) does not pin its
-// peak on a connection that then idles; batches up to this size reuse it.
+// A frame vector grown past this many frames by a burst (a join's history, a
+// slow reader catching up) is freed once the batches written from it are
+// much smaller than its capacity: the burst is over, and a connection that
+// then idles does not pin its peak. Under steady load the batches stay about
+// as large as the vector, which is then kept: regrowing it every batch cost
+// more allocations than deliveries.
 constexpr std::size_t kept_frame_capacity = 32;
+constexpr std::size_t burst_over_ratio = 4;
 
 }  // namespace
 
@@ -316,6 +320,7 @@ boost::system::error_code session::write_unwritten() {
   // Built per call in a per-thread array: there is no suspension between
   // filling it and the system call.
   thread_local std::array<iovec, IOV_MAX> iov;
+  const std::size_t batch = unwritten_.size();
   while (!unwritten_.empty()) {
     std::size_t count = 0;
     for (const frame& f : unwritten_) {
@@ -352,7 +357,10 @@ boost::system::error_code session::write_unwritten() {
     unwritten_.erase(unwritten_.begin(), unwritten_.begin() + static_cast<std::ptrdiff_t>(finished));
     queued_bytes_.fetch_sub(freed, std::memory_order_relaxed);
   }
-  if (unwritten_.capacity() > kept_frame_capacity) std::vector<frame>().swap(unwritten_);
+  if (unwritten_.capacity() > kept_frame_capacity &&
+      unwritten_.capacity() > burst_over_ratio * batch) {
+    std::vector<frame>().swap(unwritten_);
+  }
   return {};
 }
 
