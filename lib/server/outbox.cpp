@@ -1,16 +1,18 @@
 #include "server/outbox.hpp"
 
+#include <mutex>
+
 namespace chat::server {
 
 bool outbox::push(frame f) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard guard(lock_);
   const bool was_empty = queued_.empty();
   queued_.push_back(std::move(f));
   return was_empty;
 }
 
 void outbox::take_all(std::vector<frame>& into) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard guard(lock_);
   if (into.empty()) {
     // The two vectors trade buffers, so neither side allocates in steady state
     // (the writer frees a buffer grown by a large burst, see session.cpp).
@@ -23,8 +25,12 @@ void outbox::take_all(std::vector<frame>& into) {
 }
 
 void outbox::discard_all() {
-  std::lock_guard lock(mutex_);
-  queued_.clear();
+  std::vector<frame> dropped;
+  {
+    std::lock_guard guard(lock_);
+    dropped.swap(queued_);
+  }
+  // The frames are released here, outside the lock pushers spin on.
 }
 
 }  // namespace chat::server

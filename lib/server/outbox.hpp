@@ -1,10 +1,10 @@
 #pragma once
 
 #include <cstddef>
-#include <mutex>
 #include <vector>
 
 #include "server/member.hpp"
+#include "server/spin_lock.hpp"
 
 namespace chat::server {
 
@@ -15,7 +15,7 @@ namespace chat::server {
 // queue in one swap. Only a push that finds the queue empty tells its caller
 // to wake the writer, so a burst of frames costs one wake-up. How to wake it
 // is the owner's business: the outbox holds no executor and no channel, so an
-// idle one costs a mutex and an empty vector.
+// idle one costs a lock flag and an empty vector.
 class outbox {
 public:
   // Queues `f`; a null frame marks the end of the stream. Thread-safe.
@@ -29,7 +29,7 @@ public:
   void discard_all();
 
 private:
-  std::mutex mutex_;
+  spin_lock lock_;
   std::vector<frame> queued_;
 };
 
