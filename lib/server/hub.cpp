@@ -107,7 +107,14 @@ void hub::enter(room& r, user& u, bool at_login) {
 void hub::exit(room& r, const member& who) {
   // Judged with the leaver still counted, as its arrival was.
   const bool announce = !closed_ && !is_large(r);
-  std::erase_if(r.members, [&](const auto& m) { return m.get() == &who; });
+  // Members have no order (names are sorted when listed): the last one takes
+  // the leaver's place, so a room does not shift every pointer after it.
+  const auto it = std::find_if(r.members.begin(), r.members.end(),
+                               [&](const auto& m) { return m.get() == &who; });
+  if (it != r.members.end()) {
+    *it = std::move(r.members.back());
+    r.members.pop_back();
+  }
   if (announce) {
     broadcast(r, nullptr, [&](session_mode mode) {
       return protocol::encode_leave(mode, r.name, who.name());
