@@ -38,17 +38,22 @@ void refuse(Socket& socket, session_registry::admission admission) {
 
 }  // namespace
 
-asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor, asio::io_context& io, hub& hub,
+asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor,
+                             std::span<asio::io_context* const> workers, hub& hub,
                              session_registry& registry, const config& cfg) {
   constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
   const auto executor = co_await asio::this_coro::executor;
+  std::size_t next_worker = 0;
   while (acceptor.is_open()) {
-    // A strand of the io_context's own, not of this coroutine's executor,
+    // A strand of a worker's io_context, not of this coroutine's executor,
     // which is the server's control strand: sessions run in parallel. Of the
     // concrete executor type, not any_io_executor, which would make every copy
     // of the strand (each wait of the session takes one) a heap allocation.
     asio::ip::tcp::endpoint peer;
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), peer, use_tuple);
+    asio::io_context& worker = *workers[next_worker];
+    next_worker = (next_worker + 1) % workers.size();
+    auto [ec, socket] =
+        co_await acceptor.async_accept(asio::make_strand(worker), peer, use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
     if (ec) {
       // Out of descriptors (EMFILE) and the like pass: back off instead of

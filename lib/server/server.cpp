@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -52,13 +53,23 @@ struct server::impl {
     signals.cancel(ignored);
     hub_.close();
     registry.shutdown_all();
+    // The other workers' run() may return once their sessions have ended.
+    keep_workers_running.clear();
     log(log_level::info, "shutting down");
   }
 
   config cfg;
   // Declared before the hub, which writes to it, so it outlives the hub.
   std::unique_ptr<store::history_database> database;
+  // The first worker, run by the thread that calls run(); it also runs the
+  // listener and the control strand.
   asio::io_context io;
+  // One io_context per further --threads, each run by a thread of its own:
+  // a session's handlers always run on the thread that accepted it, so
+  // threads share no scheduler queue and a session's state stays in one
+  // core's cache. Threads meet only in the hub and in outboxes.
+  std::vector<std::unique_ptr<asio::io_context>> other_workers;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_workers_running;
   tcp::acceptor acceptor;
   asio::signal_set signals;
   hub hub_;
@@ -112,8 +123,17 @@ void server::stop() {
 
 void server::run() {
   auto& state = *impl_;
+  const unsigned threads =
+      state.cfg.threads != 0 ? state.cfg.threads : std::max(1U, std::thread::hardware_concurrency());
+  std::vector<asio::io_context*> workers{&state.io};
+  for (unsigned i = 1; i < threads; ++i) {
+    auto& worker = *state.other_workers.emplace_back(std::make_unique<asio::io_context>(1));
+    // Idle until the listener hands it a session, and until stop.
+    state.keep_workers_running.push_back(asio::make_work_guard(worker));
+    workers.push_back(&worker);
+  }
   asio::co_spawn(state.control,
-                 listen(state.acceptor, state.io, state.hub_, state.registry, state.cfg),
+                 listen(state.acceptor, workers, state.hub_, state.registry, state.cfg),
                  [](std::exception_ptr error) {
                    if (!error) return;
                    try {
@@ -127,10 +147,8 @@ void server::run() {
   write_log_line(log_level::info, "listening on " + endpoint.address().to_string() + ":" +
                                       std::to_string(endpoint.port()));
 
-  const unsigned threads =
-      state.cfg.threads != 0 ? state.cfg.threads : std::max(1U, std::thread::hardware_concurrency());
   std::vector<std::jthread> helpers;
-  for (unsigned i = 1; i < threads; ++i) helpers.emplace_back([&state] { state.io.run(); });
+  for (auto& worker : state.other_workers) helpers.emplace_back([&worker] { worker->run(); });
   // run() returns once the listener, every session and the signal wait have
   // ended: no io_context::stop() while coroutine frames are still alive.
   state.io.run();
