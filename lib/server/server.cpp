@@ -18,6 +18,7 @@
 #include "server/listener.hpp"
 #include "server/log.hpp"
 #include "server/session_registry.hpp"
+#include "server/worker.hpp"
 #include "store/history_database.hpp"
 
 namespace chat::server {
@@ -148,10 +149,17 @@ void server::run() {
                                       std::to_string(endpoint.port()));
 
   std::vector<std::jthread> helpers;
-  for (auto& worker : state.other_workers) helpers.emplace_back([&worker] { worker->run(); });
+  for (auto& worker : state.other_workers) {
+    helpers.emplace_back([&worker] {
+      set_this_thread_worker(worker.get());
+      worker->run();
+    });
+  }
   // run() returns once the listener, every session and the signal wait have
   // ended: no io_context::stop() while coroutine frames are still alive.
+  set_this_thread_worker(&state.io);
   state.io.run();
+  set_this_thread_worker(nullptr);
 }
 
 }  // namespace chat::server

@@ -16,6 +16,7 @@
 #include "server/hub.hpp"
 #include "server/log.hpp"
 #include "server/session_registry.hpp"
+#include "server/worker.hpp"
 
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -51,6 +52,10 @@ constexpr std::size_t max_bytes_per_turn = 16 * 1024;
 // as large as the vector, which is then kept: regrowing it every batch cost
 // more allocations than deliveries.
 constexpr std::size_t kept_frame_capacity = 32;
+
+// Sessions of other threads whose writers this thread woke during its
+// current handler (wake_writer).
+thread_local std::vector<std::shared_ptr<session>> remote_wakes;
 constexpr std::size_t burst_over_ratio = 4;
 
 }  // namespace
@@ -124,8 +129,42 @@ void session::push(frame f) {
 void session::wake_writer() {
   // Always a post, even on the strand: a push may come from inside the hub's
   // lock, and the write must not happen there.
-  asio::post(socket_.get_executor(),
-             [self = shared_from_this()] { self->guarded("writer", [&] { self->write(); }); });
+  asio::io_context* const here = this_thread_worker();
+  asio::io_context& home = socket_.get_executor().get_inner_executor().context();
+  if (here == nullptr || here == &home) {
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this()] { self->guarded("writer", [&] { self->write(); }); });
+    return;
+  }
+  // A writer on another thread: one broadcast may wake hundreds of them, and
+  // a post to another thread's io_context takes that context's lock and may
+  // have to wake its thread with a system call. They are gathered instead and
+  // handed over once the current handler is done, one post per thread.
+  remote_wakes.push_back(shared_from_this());
+  if (remote_wakes.size() == 1) asio::post(*here, [] { hand_over_remote_wakes(); });
+}
+
+void session::hand_over_remote_wakes() {
+  std::vector<std::shared_ptr<session>> wakes;
+  wakes.swap(remote_wakes);
+  const auto home_of = [](const std::shared_ptr<session>& s) {
+    return &s->socket_.get_executor().get_inner_executor().context();
+  };
+  std::sort(wakes.begin(), wakes.end(),
+            [&](const auto& a, const auto& b) { return home_of(a) < home_of(b); });
+  for (auto first = wakes.begin(); first != wakes.end();) {
+    const auto last = std::find_if(first, wakes.end(),
+                                   [&](const auto& s) { return home_of(s) != home_of(*first); });
+    asio::post(*home_of(*first),
+               [group = std::vector<std::shared_ptr<session>>(first, last)] {
+                 for (const auto& s : group) {
+                   asio::dispatch(s->socket_.get_executor(), [s] {
+                     s->guarded("writer", [&] { s->write(); });
+                   });
+                 }
+               });
+    first = last;
+  }
 }
 
 void session::send(std::string bytes) { deliver(make_frame(std::move(bytes))); }

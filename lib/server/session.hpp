@@ -65,6 +65,8 @@ private:
   // Writer: writes everything queued, waiting for writability as needed.
   // A push that finds the outbox empty wakes it (wake_writer).
   void wake_writer();
+  // Posts the writers gathered by wake_writer() to their threads.
+  static void hand_over_remote_wakes();
   void write();
   // Writes unwritten_ until it is empty or the kernel takes no more
   // (would_block); any other error ends the session.
