@@ -156,11 +156,6 @@ connection open_for_writing(const std::filesystem::path& file,
   // The first read: a file that is not a database fails here with SQLITE_NOTADB.
   check_integrity(db, file);
   const std::int64_t version = check_version(db, file);
-  // A chunk is tens of kilobytes: on the default 4 KiB pages each one is a
-  // chain of overflow pages, every page paying the pager's and the WAL's
-  // bookkeeping. Takes effect only while the file is still empty, so a file
-  // made by an earlier version keeps its pages.
-  db.execute("PRAGMA page_size = 65536");
   use_wal(db, file);
   // In WAL mode NORMAL syncs at checkpoints only: a power cut may lose the
   // last commits but never corrupts the file.
