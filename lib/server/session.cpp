@@ -126,14 +126,22 @@ void session::push(frame f) {
   if (outbox_.push(std::move(f))) wake_writer();
 }
 
+auto session::guarded_handler(const char* role, void (session::*step)()) {
+  return [self = shared_from_this(), role, step] {
+    self->guarded(role, [&] { (self.get()->*step)(); });
+  };
+}
+
+asio::io_context& session::home() {
+  return socket_.get_executor().get_inner_executor().context();
+}
+
 void session::wake_writer() {
   // Always a post, even on the strand: a push may come from inside the hub's
   // lock, and the write must not happen there.
   asio::io_context* const here = this_thread_worker();
-  asio::io_context& home = socket_.get_executor().get_inner_executor().context();
-  if (here == nullptr || here == &home) {
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this()] { self->guarded("writer", [&] { self->write(); }); });
+  if (here == nullptr || here == &home()) {
+    asio::post(socket_.get_executor(), guarded_handler("writer", &session::write));
     return;
   }
   // A writer on another thread: one broadcast may wake hundreds of them, and
@@ -147,9 +155,7 @@ void session::wake_writer() {
 void session::hand_over_remote_wakes() {
   std::vector<std::shared_ptr<session>> wakes;
   wakes.swap(remote_wakes);
-  const auto home_of = [](const std::shared_ptr<session>& s) {
-    return &s->socket_.get_executor().get_inner_executor().context();
-  };
+  const auto home_of = [](const std::shared_ptr<session>& s) { return &s->home(); };
   std::sort(wakes.begin(), wakes.end(),
             [&](const auto& a, const auto& b) { return home_of(a) < home_of(b); });
   for (auto first = wakes.begin(); first != wakes.end();) {
@@ -158,9 +164,8 @@ void session::hand_over_remote_wakes() {
     asio::post(*home_of(*first),
                [group = std::vector<std::shared_ptr<session>>(first, last)] {
                  for (const auto& s : group) {
-                   asio::dispatch(s->socket_.get_executor(), [s] {
-                     s->guarded("writer", [&] { s->write(); });
-                   });
+                   asio::dispatch(s->socket_.get_executor(),
+                                  s->guarded_handler("writer", &session::write));
                  }
                });
     first = last;
@@ -217,8 +222,7 @@ void session::read() {
   if (drained && backlog_.empty()) {
     wait_readable();
   } else {
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this()] { self->guarded("reader", [&] { self->read(); }); });
+    asio::post(socket_.get_executor(), guarded_handler("reader", &session::read));
   }
 }
 

@@ -56,6 +56,10 @@ private:
   // session (logged) instead of escaping from io_context::run().
   template <class Step>
   void guarded(const char* role, Step&& step) noexcept;
+  // A handler that runs `step` guarded, holding the session alive until then.
+  auto guarded_handler(const char* role, void (session::*step)());
+  // The io_context of the thread this session lives on.
+  boost::asio::io_context& home();
 
   // Reader: handles one turn of input, then yields to the strand, or waits
   // for the socket to become readable.
