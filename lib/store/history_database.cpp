@@ -87,6 +87,8 @@ struct history_database::impl {
 
   // Used by the writer thread only (and by the constructor before it starts).
   detail::connection write_db_;
+  // Written by the writer thread only; read by threads calling load().
+  detail::chunk_file chunks_;
   detail::message_writer writer_;
   // Highest id on disk when opened; later ones are tracked by the queue.
   const std::uint64_t highest_at_open_;
@@ -113,13 +115,20 @@ history_database::impl::impl(const std::filesystem::path& dir, error_handler han
                              const history_options& options)
     : file_(prepare_directory(dir)),
       on_error_(handler ? std::move(handler) : error_handler(write_to_stderr)),
-      write_db_(detail::open_for_writing(file_, options.busy_timeout)),
-      writer_(write_db_),
+      write_db_(detail::open_for_writing(file_, dir / chunks_file_name, options.busy_timeout)),
+      chunks_(dir / chunks_file_name),
+      writer_(write_db_, chunks_),
       highest_at_open_(writer_.highest_id()),
       read_db_(detail::open_for_reading(file_, options.busy_timeout)),
-      reader_(read_db_),
+      reader_(read_db_, chunks_),
       queue_(options.max_queued, options.max_batch, options.batch_interval),
-      writer_thread_([this] { run_writer(); }) {}
+      writer_thread_([this] { run_writer(); }) {
+  if (const std::uint64_t lost = writer_.lost_at_open(); lost != 0) {
+    report(std::to_string(lost) + " chunks of history named by " + quoted(file_) +
+           " were missing from " + quoted(chunks_.path()) +
+           " (the system stopped before they reached the disk) and are forgotten");
+  }
+}
 
 void history_database::impl::report(std::string_view line) noexcept {
   try {

@@ -29,25 +29,30 @@ struct history_options {
   std::chrono::milliseconds busy_timeout{5'000};
 };
 
-// Room messages kept in DIR/history.sqlite3, written by a thread of its own
-// so that the threads delivering messages never wait for the disk.
+// Room messages kept in DIR, written by a thread of its own so that the
+// threads delivering messages never wait for the disk: packed into chunks in
+// DIR/history.chunks, indexed by the SQLite database DIR/history.sqlite3.
 //
 // Thread-safe: every member function may be called from any thread, except
 // that the destructor must not race with the others.
 class history_database {
 public:
+  // The index: where each chunk of messages is, the id sequence, the schema version.
   static constexpr std::string_view file_name = "history.sqlite3";
+  // The chunks themselves, appended and never moved.
+  static constexpr std::string_view chunks_file_name = "history.chunks";
 
-  // Receives one human-readable line per problem met after the constructor
-  // returned: failed writes, dropped messages, failed reads. Called from the
+  // Receives one human-readable line per problem met once the files are
+  // open: history lost to a crash, failed writes, dropped messages, failed reads. Called from the
   // writer thread and from threads calling load(), so it must be thread-safe;
   // it must not call back into this object.
   using error_handler = std::function<void(std::string_view)>;
 
-  // Opens or creates DIR/history.sqlite3, creating DIR if missing, and checks
-  // it (PRAGMA quick_check). Throws store_error naming the path when the
-  // directory cannot be created or written, the file is not a SQLite database,
-  // is corrupt, or holds a schema this code does not know.
+  // Opens or creates both files, creating DIR if missing, and checks the
+  // index (PRAGMA quick_check). Throws store_error naming the path when the
+  // directory cannot be created or written, the index is not a SQLite
+  // database, is corrupt, or holds a schema this code does not know, or the
+  // chunk file cannot be opened.
   explicit history_database(const std::filesystem::path& dir, error_handler on_error = {},
                             history_options options = {});
 

@@ -1,12 +1,15 @@
 // How history is laid out on disk: a room's messages packed into chunks, one
-// per written batch. Paging must not see the seams, a file of the older
-// row-per-message schema must come back whole, and a damaged chunk must be
-// reported, not crash the reader.
+// per written batch, in a file of their own that a SQLite index points into.
+// Paging must not see the seams, files of the older schemas must come back
+// whole, the two files must agree again after a crash, and a damaged chunk
+// must be reported, not crash the reader.
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,22 @@ using chat::store::test::sample_messages;
 using chat::store::test::temp_dir;
 
 using id_list = std::vector<std::uint64_t>;
+
+std::string as_sql_blob(const std::string& bytes) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string literal = "X'";
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    literal += digits[byte >> 4];
+    literal += digits[byte & 0xF];
+  }
+  literal += '\'';
+  return literal;
+}
+
+std::filesystem::path chunks_file(const temp_dir& dir) {
+  return dir.path() / history_database::chunks_file_name;
+}
 
 }  // namespace
 
@@ -141,8 +160,7 @@ TEST_CASE("history_database: a damaged chunk is reported and the rest still serv
     history_database db(dir.path());
     for (const auto& m : sample_messages(1, 3)) db.append(m);
   }
-  raw_database(dir.path() / "history.sqlite3")
-      .execute("UPDATE chunks SET data = substr(data, 1, length(data) - 1)");
+  raw_database(dir.path() / "history.sqlite3").execute("UPDATE chunks SET size = size - 1");
   error_log errors;
   history_options holding;
   holding.batch_interval = std::chrono::hours(1);
@@ -153,4 +171,116 @@ TEST_CASE("history_database: a damaged chunk is reported and the rest still serv
   REQUIRE(lines.size() == 1);
   CHECK_THAT(lines[0], Catch::Contains("cut short"));
   CHECK_THAT(lines[0], Catch::Contains("lobby"));
+}
+
+TEST_CASE("history_database: a file of the chunk-in-a-row schema is brought up to date",
+          "[store]") {
+  temp_dir dir;
+  // Garbage in the chunk file: the old schema did not use it.
+  std::ofstream(chunks_file(dir), std::ios::binary) << std::string(10'000, 'x');
+  {
+    raw_database old(dir.path() / "history.sqlite3");
+    old.execute(R"sql(
+      CREATE TABLE chunks(room TEXT NOT NULL, first_id INTEGER NOT NULL,
+                          last_id INTEGER NOT NULL, data BLOB NOT NULL);
+      CREATE UNIQUE INDEX chunks_by_room ON chunks(room, first_id);
+      CREATE TABLE sequence(highest_id INTEGER NOT NULL);
+      INSERT INTO sequence VALUES (90);
+      PRAGMA user_version = 2;
+    )sql");
+    for (std::uint64_t first = 1; first <= 71; first += 10) {
+      const std::string room = first % 20 == 1 ? "lobby" : "dev";
+      std::string chunk;
+      for (const auto& m : sample_messages(first, first + 9, room)) {
+        chat::store::detail::append_to_chunk(chunk, m);
+      }
+      old.execute("INSERT INTO chunks VALUES ('" + room + "', " + std::to_string(first) + ", " +
+                  std::to_string(first + 9) + ", " + as_sql_blob(chunk) + ")");
+    }
+  }
+  error_log errors;
+  {
+    history_database db(dir.path(), errors.handler());
+    CHECK(db.last_id() == 90);
+    std::vector<stored_message> lobby, dev;
+    for (std::uint64_t first = 1; first <= 71; first += 10) {
+      const std::string room = first % 20 == 1 ? "lobby" : "dev";
+      const auto ten = sample_messages(first, first + 9, room);
+      (room == "lobby" ? lobby : dev).insert((room == "lobby" ? lobby : dev).end(), ten.begin(),
+                                            ten.end());
+    }
+    CHECK(db.load("lobby", 0, 100) == lobby);
+    CHECK(db.load("dev", 0, 100) == dev);
+    db.append(sample_message(91));
+  }
+  history_database db(dir.path(), errors.handler());
+  CHECK(ids_of(db.load("lobby", 0, 2)) == id_list{70, 91});
+  CHECK(errors.lines().empty());
+}
+
+TEST_CASE("history_database: chunks lost to a crash are forgotten and reported", "[store]") {
+  temp_dir dir;
+  std::uintmax_t first_chunk_end = 0;
+  {
+    history_database db(dir.path());
+    for (const auto& m : sample_messages(1, 5)) db.append(m);
+    db.flush();
+    first_chunk_end = std::filesystem::file_size(chunks_file(dir));
+    for (const auto& m : sample_messages(6, 10)) db.append(m);
+    for (const auto& m : sample_messages(11, 12, "dev")) db.append(m);
+  }
+  // As after a power cut: the index was saved, the last bytes of the chunk file were not.
+  std::filesystem::resize_file(chunks_file(dir), first_chunk_end + 1);
+  error_log errors;
+  {
+    history_database db(dir.path(), errors.handler());
+    const auto lines = errors.lines();
+    REQUIRE(lines.size() == 1);
+    CHECK_THAT(lines[0], Catch::StartsWith("2 chunks"));
+    CHECK_THAT(lines[0], Catch::Contains(chunks_file(dir).string()));
+    CHECK(db.load("lobby", 0, 100) == sample_messages(1, 5));
+    CHECK(db.load("dev", 0, 100).empty());
+    // Ids lost with their chunks are never handed out again.
+    CHECK(db.last_id() == 12);
+    db.append(sample_message(13));
+  }
+  history_database db(dir.path(), errors.handler());
+  CHECK(ids_of(db.load("lobby", 0, 100)) == id_list{1, 2, 3, 4, 5, 13});
+  CHECK(errors.lines().size() == 1);
+}
+
+TEST_CASE("history_database: bytes a crash left past the last chunk are cut off", "[store]") {
+  temp_dir dir;
+  {
+    history_database db(dir.path());
+    for (const auto& m : sample_messages(1, 5)) db.append(m);
+  }
+  const auto written = std::filesystem::file_size(chunks_file(dir));
+  // As when the server stopped between writing a batch and indexing it.
+  std::ofstream(chunks_file(dir), std::ios::binary | std::ios::app) << std::string(500, 'x');
+  error_log errors;
+  {
+    history_database db(dir.path(), errors.handler());
+    CHECK(std::filesystem::file_size(chunks_file(dir)) == written);
+    db.append(sample_message(6));
+  }
+  history_database db(dir.path(), errors.handler());
+  CHECK(db.load("lobby", 0, 100) == sample_messages(1, 6));
+  CHECK(errors.lines().empty());
+}
+
+TEST_CASE("history_database: chunk bytes that are not what the index names are reported",
+          "[store]") {
+  temp_dir dir;
+  {
+    history_database db(dir.path());
+    for (const auto& m : sample_messages(1, 3)) db.append(m);
+  }
+  raw_database(dir.path() / "history.sqlite3").execute("UPDATE chunks SET first_id = 2");
+  error_log errors;
+  history_database db(dir.path(), errors.handler());
+  CHECK(db.load("lobby", 0, 10).empty());
+  const auto lines = errors.lines();
+  REQUIRE(lines.size() == 1);
+  CHECK_THAT(lines[0], Catch::Contains("does not hold the messages its index names"));
 }

@@ -19,7 +19,7 @@ namespace {
 using chat::store::history_database;
 using chat::store::store_error;
 using chat::store::test::raw_database;
-using chat::store::test::sample_messages;
+using chat::store::test::sample_message;
 using chat::store::test::temp_dir;
 
 void write_file(const std::filesystem::path& file, const std::string& bytes) {
@@ -98,7 +98,10 @@ TEST_CASE("history_database: a corrupt database is refused at open", "[store]") 
   const auto file = dir.path() / "history.sqlite3";
   {
     history_database db(dir.path());
-    for (const auto& m : sample_messages(1, 3'000)) db.append(m);
+    // A room each: a chunk each, so that the index spans many pages.
+    for (std::uint64_t id = 1; id <= 3'000; ++id) {
+      db.append(sample_message(id, "room" + std::to_string(id)));
+    }
   }
   // Keep the header page, so SQLite takes it for a database, and scramble
   // the middle of the file where the table and index pages are.

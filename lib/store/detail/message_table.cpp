@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 
 #include "store/detail/chunk.hpp"
+#include "store/detail/quoted.hpp"
+#include "store/store_error.hpp"
 
 namespace chat::store::detail {
 
@@ -13,48 +17,108 @@ namespace {
 
 constexpr std::uint64_t int64_max = std::numeric_limits<std::int64_t>::max();
 
+// A burst of long messages may grow the write buffer; past this it is let go
+// once the batch is written.
+constexpr std::size_t max_kept_buffer = std::size_t{4} << 20;
+
 std::int64_t to_int64(std::uint64_t value) {
   return static_cast<std::int64_t>(std::min(value, int64_max));
 }
 
-// One room's share of a batch, packed.
-struct pending_chunk {
+// One room's share of a batch: where its chunk goes in the write buffer.
+struct room_share {
   std::uint64_t first_id = 0;
   std::uint64_t last_id = 0;
   std::size_t count = 0;
-  std::string bytes;
+  std::size_t size = 0;
+  std::size_t at = 0;
+  std::size_t filled = 0;
 };
 
 }  // namespace
 
-message_writer::message_writer(connection& db)
+message_writer::message_writer(connection& db, chunk_file& chunks)
     : db_(db),
+      chunks_(chunks),
       // IMMEDIATE takes the write lock up front, so a busy database fails
       // the BEGIN rather than a commit half-way through.
       begin_(db, "BEGIN IMMEDIATE"),
       // A chunk stored twice is a bug upstream (or two servers sharing the
       // file); losing the rest of the batch to it would be worse, so it is
       // skipped and counted.
-      insert_(db, "INSERT OR IGNORE INTO chunks(room, first_id, last_id, data) "
-                  "VALUES (?1, ?2, ?3, ?4)"),
+      insert_(db, "INSERT OR IGNORE INTO chunks(room, first_id, last_id, position, size) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5)"),
       raise_sequence_(db, "UPDATE sequence SET highest_id = max(highest_id, ?1)"),
       commit_(db, "COMMIT"),
       rollback_(db, "ROLLBACK"),
-      highest_id_(db, "SELECT highest_id FROM sequence") {}
+      highest_id_(db, "SELECT highest_id FROM sequence") {
+  try {
+    lost_at_open_ = reconcile();
+  } catch (const std::system_error& e) {
+    throw store_error("cannot check history file " + quoted(chunks_.path()) + ": " + e.what());
+  }
+}
+
+std::uint64_t message_writer::reconcile() {
+  const std::uint64_t file_size = chunks_.size();
+  // Without a sync between the chunk file and the index, a power cut may
+  // keep a row and lose its bytes: such rows go (the sequence keeps their ids).
+  statement forget(db_, "DELETE FROM chunks WHERE position + size > ?1");
+  {
+    reset_on_exit reset(forget);
+    forget.bind(1, to_int64(file_size));
+    forget.step();
+  }
+  const auto lost = static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
+  statement indexed_end(db_, "SELECT coalesce(max(position + size), 0) FROM chunks");
+  {
+    reset_on_exit reset(indexed_end);
+    indexed_end.step();
+    end_ = static_cast<std::uint64_t>(indexed_end.column_int(0));
+  }
+  // Bytes of a batch whose rows were never committed.
+  if (file_size > end_) chunks_.truncate(end_);
+  return lost;
+}
 
 std::size_t message_writer::write(const packed_messages& batch) {
   // A room's messages reach the queue in id order (history_database::append),
   // so each room's chunk is in id order too.
-  std::map<std::string_view, pending_chunk> chunks;
+  std::map<std::string_view, room_share> shares;
+  // A room's messages tend to come in runs: the last share found is tried first.
+  std::string_view last_room;
+  room_share* last_share = nullptr;
+  const auto share_of = [&](std::string_view room) -> room_share& {
+    if (last_share == nullptr || room != last_room) {
+      last_share = &shares[room];
+      last_room = room;
+    }
+    return *last_share;
+  };
+
   std::uint64_t highest = 0;
   batch.for_each([&](const routed_record& m) {
     highest = std::max(highest, m.id);
     if (m.room.empty()) return;  // only the id is kept
-    pending_chunk& chunk = chunks[m.room];
-    if (chunk.count++ == 0) chunk.first_id = m.id;
-    chunk.last_id = m.id;
-    chunk.bytes.append(m.record);
+    room_share& share = share_of(m.room);
+    if (share.count++ == 0) share.first_id = m.id;
+    share.last_id = m.id;
+    share.size += m.record.size();
   });
+  std::size_t total = 0;
+  for (auto& [room, share] : shares) {
+    share.at = total;
+    total += share.size;
+  }
+  out_.resize(total);
+  batch.for_each([&](const routed_record& m) {
+    if (m.room.empty()) return;
+    room_share& share = share_of(m.room);
+    m.record.copy(out_.data() + share.at + share.filled, m.record.size());
+    share.filled += m.record.size();
+  });
+  chunks_.write_at(end_, out_);
+  if (out_.capacity() > max_kept_buffer) out_ = std::string();
 
   std::size_t skipped = 0;
   try {
@@ -62,14 +126,15 @@ std::size_t message_writer::write(const packed_messages& batch) {
       reset_on_exit reset(begin_);
       begin_.step();
     }
-    for (const auto& [room, chunk] : chunks) {
+    for (const auto& [room, share] : shares) {
       reset_on_exit reset(insert_);
       insert_.bind(1, room);
-      insert_.bind(2, to_int64(chunk.first_id));
-      insert_.bind(3, to_int64(chunk.last_id));
-      insert_.bind_blob(4, chunk.bytes);
+      insert_.bind(2, to_int64(share.first_id));
+      insert_.bind(3, to_int64(share.last_id));
+      insert_.bind(4, to_int64(end_ + share.at));
+      insert_.bind(5, to_int64(share.size));
       insert_.step();
-      if (sqlite3_changes(db_.get()) == 0) skipped += chunk.count;
+      if (sqlite3_changes(db_.get()) == 0) skipped += share.count;
     }
     {
       reset_on_exit reset(raise_sequence_);
@@ -90,6 +155,7 @@ std::size_t message_writer::write(const packed_messages& batch) {
     }
     throw;
   }
+  end_ += total;
   return skipped;
 }
 
@@ -99,9 +165,10 @@ std::uint64_t message_writer::highest_id() {
   return static_cast<std::uint64_t>(std::max<std::int64_t>(highest_id_.column_int(0), 0));
 }
 
-message_reader::message_reader(connection& db)
-    : select_(db, "SELECT data FROM chunks WHERE room = ?1 AND first_id < ?2 "
-                  "ORDER BY first_id DESC") {}
+message_reader::message_reader(connection& db, const chunk_file& chunks)
+    : chunks_(chunks),
+      select_(db, "SELECT first_id, last_id, position, size FROM chunks "
+                  "WHERE room = ?1 AND first_id < ?2 ORDER BY first_id DESC") {}
 
 std::vector<stored_message> message_reader::newest(std::string_view room, std::uint64_t before,
                                                    std::size_t limit) {
@@ -112,7 +179,20 @@ std::vector<stored_message> message_reader::newest(std::string_view room, std::u
   // Chunks of a room do not overlap: walking them newest first, the first
   // `limit` messages below `before` are the ones wanted.
   while (found.size() < limit && select_.step()) {
-    auto messages = unpack_chunk(select_.column_blob(0), room);
+    const auto first_id = static_cast<std::uint64_t>(select_.column_int(0));
+    const auto last_id = static_cast<std::uint64_t>(select_.column_int(1));
+    const std::string bytes = chunks_.read_at(static_cast<std::uint64_t>(select_.column_int(2)),
+                                              static_cast<std::uint64_t>(select_.column_int(3)));
+    auto messages = unpack_chunk(bytes, room);
+    // Bytes that parse but are not the chunk the row describes (a file
+    // overwritten or restored from elsewhere) must not pass for history.
+    const auto out_of_order = [](const stored_message& a, const stored_message& b) {
+      return a.id >= b.id;
+    };
+    if (messages.empty() || messages.front().id != first_id || messages.back().id != last_id ||
+        std::adjacent_find(messages.begin(), messages.end(), out_of_order) != messages.end()) {
+      throw std::runtime_error("a history chunk does not hold the messages its index names");
+    }
     for (auto m = messages.rbegin(); m != messages.rend() && found.size() < limit; ++m) {
       if (before == 0 || m->id < before) found.push_back(std::move(*m));
     }

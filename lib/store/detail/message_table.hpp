@@ -2,54 +2,75 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "store/detail/append_queue.hpp"
+#include "store/detail/chunk_file.hpp"
 #include "store/detail/sqlite.hpp"
 #include "store/stored_message.hpp"
 
 // The SQL that touches the history tables (schema.cpp), each statement
-// prepared once.
+// prepared once, and the chunk file their rows point into.
 namespace chat::store::detail {
 
 class message_writer {
 public:
-  // Prepares against a connection from open_for_writing(), which must outlive this.
-  explicit message_writer(connection& db);
+  // Prepares against a connection from open_for_writing(); both it and
+  // `chunks` must outlive this. Then makes the chunk file and the index
+  // agree, as a crash may have left them: index rows whose bytes never
+  // reached the file are deleted (lost_at_open() counts them), and bytes
+  // past the last indexed chunk are cut off. Throws store_error when the
+  // chunk file cannot be read or cut.
+  message_writer(connection& db, chunk_file& chunks);
 
-  // Stores the batch in one transaction, one chunk per room, and raises the
-  // stored highest id; messages without a room count for the id only.
-  // Returns how many messages were skipped because their chunk was already
-  // stored. On failure rolls back and throws sqlite_error: the batch is then
-  // not stored at all.
+  // Stores the batch: each room's share as one chunk, all of them in one
+  // write to the chunk file, then their rows and the highest id in one
+  // transaction; messages without a room count for the id only. Returns how
+  // many messages were skipped because their chunk was already stored. On
+  // failure throws (sqlite_error, std::system_error): the batch is then not
+  // stored at all, and the next one is written over its bytes.
   std::size_t write(const packed_messages& batch);
 
   // The highest id ever stored, 0 when none.
   std::uint64_t highest_id();
 
+  std::uint64_t lost_at_open() const noexcept { return lost_at_open_; }
+
 private:
+  // Returns how many chunks were lost.
+  std::uint64_t reconcile();
+
   connection& db_;
+  chunk_file& chunks_;
   statement begin_;
   statement insert_;
   statement raise_sequence_;
   statement commit_;
   statement rollback_;
   statement highest_id_;
+  // Where the next chunk goes: the end of the last one indexed.
+  std::uint64_t end_ = 0;
+  std::uint64_t lost_at_open_ = 0;
+  // The batch's chunks side by side, reused from batch to batch.
+  std::string out_;
 };
 
 class message_reader {
 public:
-  // Prepares against a connection from open_for_reading(), which must outlive this.
-  explicit message_reader(connection& db);
+  // Prepares against a connection from open_for_reading(); both it and
+  // `chunks` must outlive this.
+  message_reader(connection& db, const chunk_file& chunks);
 
   // The `limit` messages of `room` with the highest ids below `before`
-  // (0: no bound), newest first. Throws sqlite_error, or std::runtime_error
-  // for a malformed chunk.
+  // (0: no bound), newest first. Throws sqlite_error, std::system_error, or
+  // std::runtime_error for a chunk that is damaged or missing.
   std::vector<stored_message> newest(std::string_view room, std::uint64_t before,
                                      std::size_t limit);
 
 private:
+  const chunk_file& chunks_;
   statement select_;
 };
 

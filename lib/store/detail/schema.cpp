@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <system_error>
 
 #include "store/detail/chunk.hpp"
+#include "store/detail/chunk_file.hpp"
 #include "store/detail/quoted.hpp"
 #include "store/store_error.hpp"
 
@@ -13,8 +15,9 @@ namespace chat::store::detail {
 namespace {
 
 // Stored in PRAGMA user_version; raise it with every change to the tables.
-// 1: a row per message. 2: a chunk per room per written batch (chunk.hpp).
-constexpr std::int64_t schema_version = 2;
+// 1: a row per message. 2: a chunk per room per written batch, as a BLOB.
+// 3: the chunks' bytes in the chunk file, their places here.
+constexpr std::int64_t schema_version = 3;
 
 // A room's chunks do not overlap, so the index on (room, first_id) serves
 // "the last N of a room before X" as one backwards range scan. `sequence`
@@ -25,22 +28,54 @@ CREATE TABLE IF NOT EXISTS chunks(
   room TEXT NOT NULL,
   first_id INTEGER NOT NULL,
   last_id INTEGER NOT NULL,
-  data BLOB NOT NULL
+  position INTEGER NOT NULL,
+  size INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_room ON chunks(room, first_id);
 CREATE TABLE IF NOT EXISTS sequence(highest_id INTEGER NOT NULL);
 INSERT INTO sequence(highest_id) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM sequence);
 )sql";
 
+// Moves chunks of an older schema into the chunk file, from its start: the
+// index is empty, so whatever the file held is unreachable.
+class chunk_mover {
+public:
+  chunk_mover(connection& db, const std::filesystem::path& chunks_path)
+      : chunks_(chunks_path),
+        insert_(db, "INSERT INTO chunks(room, first_id, last_id, position, size) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5)") {}
+
+  void move(std::string_view room, std::int64_t first_id, std::int64_t last_id,
+            std::string_view bytes) {
+    try {
+      chunks_.write_at(end_, bytes);
+    } catch (const std::system_error& e) {
+      throw store_error("cannot move history into " + quoted(chunks_.path()) + ": " + e.what());
+    }
+    reset_on_exit reset(insert_);
+    insert_.bind(1, room);
+    insert_.bind(2, first_id);
+    insert_.bind(3, last_id);
+    insert_.bind(4, static_cast<std::int64_t>(end_));
+    insert_.bind(5, static_cast<std::int64_t>(bytes.size()));
+    insert_.step();
+    end_ += bytes.size();
+  }
+
+private:
+  chunk_file chunks_;
+  statement insert_;
+  std::uint64_t end_ = 0;
+};
+
 // Version 1 kept a row per message in `messages`; each room's rows become
 // chunks of this many.
 constexpr std::size_t migrated_chunk_size = 1'000;
 
-void migrate_from_version_1(connection& db) {
+void migrate_from_version_1(connection& db, chunk_mover& mover) {
   // Version 1 also kept id-only rows with an empty room: the sequence has them.
   statement select(db, "SELECT id, ts, room, sender, text FROM messages WHERE room <> '' "
                        "ORDER BY room, id");
-  statement insert(db, "INSERT INTO chunks(room, first_id, last_id, data) VALUES (?1, ?2, ?3, ?4)");
   std::string room;
   std::string bytes;
   std::int64_t first_id = 0;
@@ -48,12 +83,7 @@ void migrate_from_version_1(connection& db) {
   std::size_t count = 0;
   const auto store_chunk = [&] {
     if (count == 0) return;
-    reset_on_exit reset(insert);
-    insert.bind(1, room);
-    insert.bind(2, first_id);
-    insert.bind(3, last_id);
-    insert.bind_blob(4, bytes);
-    insert.step();
+    mover.move(room, first_id, last_id, bytes);
     bytes.clear();
     count = 0;
   };
@@ -77,6 +107,26 @@ void migrate_from_version_1(connection& db) {
   }
   db.execute("UPDATE sequence SET highest_id = (SELECT coalesce(max(id), 0) FROM messages)");
   db.execute("DROP TABLE messages");
+}
+
+// Version 2 kept each chunk's bytes in the row. Its table is renamed out of
+// the way before the current one is created.
+constexpr const char* set_version_2_aside = R"sql(
+DROP INDEX chunks_by_room;
+ALTER TABLE chunks RENAME TO chunks_with_data;
+)sql";
+
+void migrate_from_version_2(connection& db, chunk_mover& mover) {
+  {
+    statement select(db, "SELECT room, first_id, last_id, data FROM chunks_with_data "
+                         "ORDER BY rowid");
+    reset_on_exit reset(select);
+    while (select.step()) {
+      mover.move(select.column_text(0), select.column_int(1), select.column_int(2),
+                 select.column_blob(3));
+    }
+  }
+  db.execute("DROP TABLE chunks_with_data");
 }
 
 void check_integrity(connection& db, const std::filesystem::path& file) {
@@ -145,6 +195,7 @@ void set_busy_timeout(connection& db, std::chrono::milliseconds busy_timeout) {
 }  // namespace
 
 connection open_for_writing(const std::filesystem::path& file,
+                            const std::filesystem::path& chunks_path,
                             std::chrono::milliseconds busy_timeout) {
   connection db(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
   // SQLite quietly falls back to read-only when the file is write-protected;
@@ -161,8 +212,13 @@ connection open_for_writing(const std::filesystem::path& file,
   // last commits but never corrupts the file.
   db.execute("PRAGMA synchronous = NORMAL");
   db.execute("BEGIN IMMEDIATE");
+  if (version == 2) db.execute(set_version_2_aside);
   db.execute(create_schema);
-  if (version == 1) migrate_from_version_1(db);
+  if (version == 1 || version == 2) {
+    chunk_mover mover(db, chunks_path);
+    if (version == 1) migrate_from_version_1(db, mover);
+    if (version == 2) migrate_from_version_2(db, mover);
+  }
   db.execute(("PRAGMA user_version = " + std::to_string(schema_version)).c_str());
   db.execute("COMMIT");
   return db;

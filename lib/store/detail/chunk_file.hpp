@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+// The file that holds the chunks' bytes (chunk.hpp), beside the SQLite index
+// that says where each one is. Chunks are written once, at the end, and never
+// moved: a batch costs one write, where a BLOB in SQLite was copied into the
+// WAL and copied again by the checkpoint, and at a million messages a second
+// those copies were most of what persistence cost.
+namespace chat::store::detail {
+
+class chunk_file {
+public:
+  // Opens `file` for reading and writing, creating it when missing. Throws
+  // store_error naming the path.
+  explicit chunk_file(const std::filesystem::path& file);
+  ~chunk_file();
+
+  chunk_file(const chunk_file&) = delete;
+  chunk_file& operator=(const chunk_file&) = delete;
+
+  // Throws std::system_error.
+  std::uint64_t size() const;
+
+  // Writes `bytes` at `offset`, all of them or throws std::system_error.
+  void write_at(std::uint64_t offset, std::string_view bytes);
+
+  // The `size` bytes at `offset`. Throws std::runtime_error when the file
+  // ends before them, std::system_error when reading fails. Safe to call from
+  // several threads at once, and while another thread writes elsewhere.
+  std::string read_at(std::uint64_t offset, std::uint64_t size) const;
+
+  // Throws std::system_error.
+  void truncate(std::uint64_t size);
+
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
+}  // namespace chat::store::detail
