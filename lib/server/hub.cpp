@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "protocol/names.hpp"
 #include "store/history_database.hpp"
@@ -79,12 +80,14 @@ frame hub::join_reply(const room& r, const member& who, bool at_login) const {
 
 template <class Encode>
 void hub::broadcast(const room& r, const member* except, Encode&& encode) {
-  frame plain, json;
+  // Each form is encoded when its first recipient comes up, with enough
+  // handles for every member.
+  std::optional<frame_copies> plain, json;
   for (const auto& m : r.members) {
     if (m.get() == except) continue;
-    frame& f = m->mode() == session_mode::json ? json : plain;
-    if (!f) f = make_frame(encode(m->mode()));
-    m->deliver(f);
+    auto& copies = m->mode() == session_mode::json ? json : plain;
+    if (!copies) copies.emplace(make_frame(encode(m->mode())), r.members.size());
+    m->deliver(copies->next());
   }
 }
 
@@ -238,11 +241,13 @@ hub::outcome hub::rename(member& who, const std::string& new_name) {
   std::sort(told.begin(), told.end());
   told.erase(std::unique(told.begin(), told.end()), told.end());
   users_.emplace(new_key, std::move(moved));
-  frame plain, json;
+  std::optional<frame_copies> plain, json;
   for (member* m : told) {
-    frame& f = m->mode() == session_mode::json ? json : plain;
-    if (!f) f = make_frame(protocol::encode_nick(m->mode(), old_name, new_name));
-    m->deliver(f);
+    auto& copies = m->mode() == session_mode::json ? json : plain;
+    if (!copies) {
+      copies.emplace(make_frame(protocol::encode_nick(m->mode(), old_name, new_name)), told.size());
+    }
+    m->deliver(copies->next());
   }
   return outcome::ok;
 }

@@ -1,19 +1,11 @@
 #pragma once
 
-#include <memory>
 #include <string>
 
 #include "protocol/event.hpp"
+#include "server/frame.hpp"
 
 namespace chat::server {
-
-// One encoded frame, shared by every recipient: a broadcast is serialised
-// once per wire form and never copied per client.
-using frame = std::shared_ptr<const std::string>;
-
-inline frame make_frame(std::string bytes) {
-  return std::make_shared<const std::string>(std::move(bytes));
-}
 
 // What the hub knows of a connected client. The hub never sees sockets, so
 // other transports (TLS, WebSocket) plug in without touching it.
@@ -27,7 +19,7 @@ public:
 
   // Queues `f` for the client. Never blocks and may be called from any
   // thread; a client that cannot keep up is dropped, not waited for.
-  virtual void deliver(const frame& f) = 0;
+  virtual void deliver(frame f) = 0;
 
   const std::string& name() const noexcept { return name_; }
   protocol::session_mode mode() const noexcept { return mode_; }

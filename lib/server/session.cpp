@@ -108,7 +108,7 @@ void session::shutdown() {
   });
 }
 
-void session::deliver(const frame& f) {
+void session::deliver(frame f) {
   if (sealed_.load(std::memory_order_acquire)) return;
   const std::size_t size = f->size();
   if (queued_bytes_.fetch_add(size, std::memory_order_relaxed) + size > config_.max_queue) {
@@ -118,7 +118,7 @@ void session::deliver(const frame& f) {
     }
     return;
   }
-  if (outbox_.push(f)) wake_writer();
+  if (outbox_.push(std::move(f))) wake_writer();
 }
 
 void session::push(frame f) {
@@ -457,7 +457,7 @@ void session::close_after_flush() {
   closing_ = true;
   sealed_ = true;
   leave_hub();
-  push(nullptr);
+  push(frame());  // the end of the stream
   close_by_ = asio::steady_timer::clock_type::now() + config_.linger;
   deadline_.cancel();
 }

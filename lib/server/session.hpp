@@ -45,7 +45,7 @@ public:
   // queued and closes.
   void shutdown();
 
-  void deliver(const frame& f) override;
+  void deliver(frame f) override;
 
 private:
   using timer_type = boost::asio::basic_waitable_timer<

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <atomic>
+#include <cassert>
+#include <cstddef>
+#include <string>
+#include <utility>
+
+namespace chat::server {
+
+// One encoded frame, shared by every recipient: a broadcast is serialised
+// once per wire form and never copied per client. The frame counts its own
+// holders, so that a broadcast can give each of its recipients a handle for
+// one atomic add in all (frame_copies), where std::shared_ptr costs a locked
+// instruction per recipient once the process has a second thread.
+class frame {
+public:
+  frame() noexcept = default;
+  explicit frame(std::string bytes) : body_(new body{{1}, std::move(bytes)}) {}
+
+  frame(const frame& other) noexcept : body_(other.body_) {
+    if (body_ != nullptr) body_->holders.fetch_add(1, std::memory_order_relaxed);
+  }
+  frame(frame&& other) noexcept : body_(std::exchange(other.body_, nullptr)) {}
+  frame& operator=(frame other) noexcept {
+    std::swap(body_, other.body_);
+    return *this;
+  }
+  ~frame() { release(body_, 1); }
+
+  explicit operator bool() const noexcept { return body_ != nullptr; }
+  const std::string& operator*() const noexcept { return body_->bytes; }
+  const std::string* operator->() const noexcept { return &body_->bytes; }
+  friend bool operator==(const frame& f, std::nullptr_t) noexcept { return f.body_ == nullptr; }
+
+private:
+  friend class frame_copies;
+
+  struct body {
+    std::atomic<std::size_t> holders;
+    std::string bytes;
+  };
+
+  // Takes over one of the holds already counted.
+  explicit frame(body* counted) noexcept : body_(counted) {}
+
+  static void release(body* b, std::size_t holds) noexcept {
+    if (b != nullptr && b->holders.fetch_sub(holds, std::memory_order_acq_rel) == holds) delete b;
+  }
+
+  body* body_ = nullptr;
+};
+
+// Up to `count` handles of one frame, counted in one update when made; those
+// not handed out are given back when it goes.
+class frame_copies {
+public:
+  // `count` must be at least 1.
+  frame_copies(frame f, std::size_t count) noexcept
+      : body_(std::exchange(f.body_, nullptr)), left_(count) {
+    assert(body_ != nullptr && count >= 1);
+    if (count > 1) body_->holders.fetch_add(count - 1, std::memory_order_relaxed);
+  }
+  ~frame_copies() { frame::release(body_, left_); }
+
+  frame_copies(const frame_copies&) = delete;
+  frame_copies& operator=(const frame_copies&) = delete;
+
+  // At most `count` times.
+  frame next() noexcept {
+    assert(left_ > 0);
+    --left_;
+    return frame(body_);
+  }
+
+private:
+  frame::body* body_;
+  std::size_t left_;
+};
+
+inline frame make_frame(std::string bytes) { return frame(std::move(bytes)); }
+
+}  // namespace chat::server
