@@ -28,7 +28,7 @@ constexpr std::string_view usage = R"(usage: chat-server [options]
                              not announced and join replies give the member count
                              instead of the names (default 100; 0: no limit)
   --history N                messages each room keeps for newcomers (default 100; 0 keeps none)
-  --data-dir DIR             keep history in DIR/history.sqlite3 across restarts
+  --data-dir DIR             keep history in DIR across restarts
                              (default: in memory only)
   --ping-interval SECS       ping JSON clients silent this long; drop them if still
                              silent after as long again (default 60; 0: never)
