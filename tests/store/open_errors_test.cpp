@@ -81,6 +81,14 @@ TEST_CASE("history_database: a history file that is a directory is refused", "[s
   CHECK_THAT(message, Catch::Contains((dir.path() / "history.sqlite3").string()));
 }
 
+TEST_CASE("history_database: a chunk file that is a directory is refused", "[store]") {
+  temp_dir dir;
+  const auto chunks = dir.path() / history_database::chunks_file_name;
+  std::filesystem::create_directory(chunks);
+  const std::string message = open_failure(dir.path());
+  CHECK_THAT(message, Catch::Contains(chunks.string()));
+}
+
 TEST_CASE("history_database: a file that is not a database is refused and left alone",
           "[store]") {
   temp_dir dir;

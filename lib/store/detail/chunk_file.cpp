@@ -75,4 +75,8 @@ void chunk_file::truncate(std::uint64_t size) {
   if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) throw_errno("truncate");
 }
 
+void chunk_file::sync() {
+  if (::fdatasync(fd_) != 0) throw_errno("fdatasync");
+}
+
 }  // namespace chat::store::detail

@@ -36,6 +36,9 @@ public:
   // Throws std::system_error.
   void truncate(std::uint64_t size);
 
+  // Returns once everything written is on the disk. Throws std::system_error.
+  void sync();
+
   const std::filesystem::path& path() const noexcept { return path_; }
 
 private:

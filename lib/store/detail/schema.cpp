@@ -50,7 +50,7 @@ public:
     try {
       chunks_.write_at(end_, bytes);
     } catch (const std::system_error& e) {
-      throw store_error("cannot move history into " + quoted(chunks_.path()) + ": " + e.what());
+      throw failure(e);
     }
     reset_on_exit reset(insert_);
     insert_.bind(1, room);
@@ -62,7 +62,21 @@ public:
     end_ += bytes.size();
   }
 
+  // Before the old tables go: unlike a batch, which a crash may cost, a
+  // migration lost after its commit would be all the history there was.
+  void make_durable() {
+    try {
+      chunks_.sync();
+    } catch (const std::system_error& e) {
+      throw failure(e);
+    }
+  }
+
 private:
+  store_error failure(const std::system_error& e) const {
+    return store_error("cannot move history into " + quoted(chunks_.path()) + ": " + e.what());
+  }
+
   chunk_file chunks_;
   statement insert_;
   std::uint64_t end_ = 0;
@@ -218,6 +232,7 @@ connection open_for_writing(const std::filesystem::path& file,
     chunk_mover mover(db, chunks_path);
     if (version == 1) migrate_from_version_1(db, mover);
     if (version == 2) migrate_from_version_2(db, mover);
+    mover.make_durable();
   }
   db.execute(("PRAGMA user_version = " + std::to_string(schema_version)).c_str());
   db.execute("COMMIT");
