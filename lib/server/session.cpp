@@ -110,19 +110,22 @@ void session::shutdown() {
 
 void session::deliver(frame f) {
   if (sealed_.load(std::memory_order_acquire)) return;
-  const std::size_t size = f->size();
-  if (queued_bytes_.fetch_add(size, std::memory_order_relaxed) + size > config_.max_queue) {
-    if (!sealed_.exchange(true)) {
-      asio::post(socket_.get_executor(),
-                 [self = shared_from_this()] { self->drop_as_slow_consumer(); });
-    }
-    return;
+  switch (outbox_.push(std::move(f), config_.max_queue)) {
+    case outbox::push_result::queued:
+      return;
+    case outbox::push_result::queued_first:
+      wake_writer();
+      return;
+    case outbox::push_result::over_limit:
+      if (!sealed_.exchange(true)) {
+        asio::post(socket_.get_executor(),
+                   [self = shared_from_this()] { self->drop_as_slow_consumer(); });
+      }
+      return;
   }
-  if (outbox_.push(std::move(f))) wake_writer();
 }
 
 void session::push(frame f) {
-  if (f) queued_bytes_.fetch_add(f->size(), std::memory_order_relaxed);
   if (outbox_.push(std::move(f))) wake_writer();
 }
 
@@ -398,7 +401,7 @@ boost::system::error_code session::write_unwritten() {
       if (remaining == 0) break;
     }
     unwritten_.erase(unwritten_.begin(), unwritten_.begin() + static_cast<std::ptrdiff_t>(finished));
-    queued_bytes_.fetch_sub(freed, std::memory_order_relaxed);
+    outbox_.written(freed);
   }
   if (unwritten_.capacity() > kept_frame_capacity &&
       unwritten_.capacity() > burst_over_ratio * batch) {

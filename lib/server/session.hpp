@@ -150,8 +150,6 @@ private:
   bool write_blocked_ = false;
   // The end marker was taken from the outbox: nothing after it is written.
   bool end_of_stream_ = false;
-  // Bytes queued but not yet written: the slow-consumer bound applies to it.
-  std::atomic<std::size_t> queued_bytes_{0};
   // Set once the outbox takes no more ordinary frames (closing, or dropped).
   std::atomic<bool> sealed_{false};
   // The rest is touched on the strand only.
