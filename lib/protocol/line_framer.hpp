@@ -26,12 +26,29 @@ public:
   // True while part of a line is held back waiting for its LF.
   bool has_partial() const noexcept { return !partial_.empty() || discarding_; }
 
+  // Memory held for unfinished lines. Once a long line is finished this
+  // falls back to a small bound, so that a connection that once sent a line
+  // in pieces does not keep up to max_line bytes for the rest of its life.
+  std::size_t held_bytes() const noexcept { return partial_.capacity(); }
+
   std::size_t max_line() const noexcept { return max_line_; }
 
 private:
   // Emits one line (LF already removed); returns the handler's verdict.
   template <class Handler>
   bool emit(std::string_view line, Handler& on);
+
+  // Empties partial_, giving back a buffer grown by a long line.
+  void drop_partial() {
+    if (partial_.capacity() > kept_capacity) {
+      std::string().swap(partial_);
+    } else {
+      partial_.clear();
+    }
+  }
+
+  // Enough for the pieces of ordinary chat lines.
+  static constexpr std::size_t kept_capacity = 512;
 
   std::size_t max_line_;
   // The unfinished tail of the previous feed; bounded by max_line_.
@@ -58,7 +75,7 @@ std::size_t line_framer::feed(std::string_view bytes, Handler&& on) {
       if (discarding_) return bytes.size();
       // A CR may still be dropped when its LF arrives, so allow one extra byte.
       if (partial_.size() + tail.size() > max_line_ + 1) {
-        partial_.clear();
+        drop_partial();
         discarding_ = true;
         on(event::too_long, std::string_view{});
         return bytes.size();
@@ -76,12 +93,12 @@ std::size_t line_framer::feed(std::string_view bytes, Handler&& on) {
     if (partial_.empty()) {
       more = emit(piece, on);
     } else if (partial_.size() + piece.size() > max_line_ + 1) {
-      partial_.clear();
+      drop_partial();
       more = on(event::too_long, std::string_view{});
     } else {
       partial_.append(piece);
       more = emit(partial_, on);
-      partial_.clear();
+      drop_partial();
     }
     if (!more) return pos;
   }

@@ -176,3 +176,16 @@ TEST_CASE("line_framer stops when the handler says so and resumes where it stopp
   CHECK(framer.has_partial());
   CHECK(feed_chunks(framer, {"\n"}) == transcript{"three"});
 }
+
+TEST_CASE("line_framer gives back the memory of a long line once it is finished",
+          "[line_framer]") {
+  line_framer framer(64 * 1024);
+  const std::string long_half(30'000, 'a');
+  CHECK(feed_chunks(framer, {long_half}).empty());
+  CHECK(framer.held_bytes() >= long_half.size());
+  CHECK(feed_chunks(framer, {long_half, "\n"}) == transcript{long_half + long_half});
+  CHECK(framer.held_bytes() <= 512);
+  // An oversized line gives its memory back too.
+  CHECK(feed_chunks(framer, {long_half, long_half, long_half}) == transcript{too_long});
+  CHECK(framer.held_bytes() <= 512);
+}
