@@ -44,7 +44,9 @@ private:
   // Takes over one of the holds already counted.
   explicit frame(body* counted) noexcept : body_(counted) {}
 
+  // `holds` must be at least 1: with none left the body may already be gone.
   static void release(body* b, std::size_t holds) noexcept {
+    assert(holds >= 1);
     if (b != nullptr && b->holders.fetch_sub(holds, std::memory_order_acq_rel) == holds) delete b;
   }
 
@@ -61,7 +63,10 @@ public:
     assert(body_ != nullptr && count >= 1);
     if (count > 1) body_->holders.fetch_add(count - 1, std::memory_order_relaxed);
   }
-  ~frame_copies() { frame::release(body_, left_); }
+  ~frame_copies() {
+    // Once every handle is out, the handles alone keep the body, and may have let it go.
+    if (left_ != 0) frame::release(body_, left_);
+  }
 
   frame_copies(const frame_copies&) = delete;
   frame_copies& operator=(const frame_copies&) = delete;
@@ -75,6 +80,7 @@ public:
 
 private:
   frame::body* body_;
+  // Holds counted and not handed out yet.
   std::size_t left_;
 };
 

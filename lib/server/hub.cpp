@@ -12,10 +12,26 @@ namespace chat::server {
 using protocol::session_mode;
 
 namespace {
+
 std::int64_t unix_millis() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
+
+// Delivers one event to each of `members` (pointers of any kind) but
+// `except`, encoding each wire form when its first recipient comes up, with
+// a handle counted for every member.
+template <class Members, class Encode>
+void broadcast(const Members& members, const member* except, Encode&& encode) {
+  std::optional<frame_copies> plain, json;
+  for (const auto& m : members) {
+    if (&*m == except) continue;
+    auto& copies = m->mode() == session_mode::json ? json : plain;
+    if (!copies) copies.emplace(make_frame(encode(m->mode())), members.size());
+    m->deliver(copies->next());
+  }
+}
+
 }  // namespace
 
 hub::hub(options opts) : options_(std::move(opts)) {
@@ -78,19 +94,6 @@ frame hub::join_reply(const room& r, const member& who, bool at_login) const {
                              : protocol::encode_joined(who.mode(), r.name, names, r.topic));
 }
 
-template <class Encode>
-void hub::broadcast(const room& r, const member* except, Encode&& encode) {
-  // Each form is encoded when its first recipient comes up, with enough
-  // handles for every member.
-  std::optional<frame_copies> plain, json;
-  for (const auto& m : r.members) {
-    if (m.get() == except) continue;
-    auto& copies = m->mode() == session_mode::json ? json : plain;
-    if (!copies) copies.emplace(make_frame(encode(m->mode())), r.members.size());
-    m->deliver(copies->next());
-  }
-}
-
 void hub::enter(room& r, user& u, bool at_login) {
   member& who = *u.who;
   r.members.push_back(u.who);
@@ -102,7 +105,7 @@ void hub::enter(room& r, user& u, bool at_login) {
         who.mode(), {s.id, s.ts_ms, r.name, s.from, s.text, names_room, /*history=*/true})));
   }
   if (is_large(r)) return;
-  broadcast(r, &who, [&](session_mode mode) {
+  broadcast(r.members, &who, [&](session_mode mode) {
     return protocol::encode_join(mode, r.name, who.name());
   });
 }
@@ -119,7 +122,7 @@ void hub::exit(room& r, const member& who) {
     r.members.pop_back();
   }
   if (announce) {
-    broadcast(r, nullptr, [&](session_mode mode) {
+    broadcast(r.members, nullptr, [&](session_mode mode) {
       return protocol::encode_leave(mode, r.name, who.name());
     });
   }
@@ -202,7 +205,7 @@ std::optional<std::uint64_t> hub::publish(const member& from, std::string_view n
   const std::int64_t ts = unix_millis();
   remember(*r, id, ts, from, text);
   const bool names_room = r->name != options_.default_room;
-  broadcast(*r, &from, [&](session_mode mode) {
+  broadcast(r->members, &from, [&](session_mode mode) {
     return protocol::encode_message(mode, {id, ts, r->name, from.name(), text, names_room});
   });
   return id;
@@ -241,14 +244,9 @@ hub::outcome hub::rename(member& who, const std::string& new_name) {
   std::sort(told.begin(), told.end());
   told.erase(std::unique(told.begin(), told.end()), told.end());
   users_.emplace(new_key, std::move(moved));
-  std::optional<frame_copies> plain, json;
-  for (member* m : told) {
-    auto& copies = m->mode() == session_mode::json ? json : plain;
-    if (!copies) {
-      copies.emplace(make_frame(protocol::encode_nick(m->mode(), old_name, new_name)), told.size());
-    }
-    m->deliver(copies->next());
-  }
+  broadcast(told, nullptr, [&](session_mode mode) {
+    return protocol::encode_nick(mode, old_name, new_name);
+  });
   return outcome::ok;
 }
 
@@ -280,7 +278,7 @@ hub::outcome hub::topic(member& who, std::string_view name,
     return outcome::ok;
   }
   r->topic = *text;
-  broadcast(*r, nullptr, [&](session_mode mode) {
+  broadcast(r->members, nullptr, [&](session_mode mode) {
     return protocol::encode_topic(mode, r->name, r->topic, who.name());
   });
   return outcome::ok;

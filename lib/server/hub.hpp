@@ -121,11 +121,6 @@ private:
                 std::string_view text);
   // Keeps only that `id` was handed out, so that ids never repeat after a restart.
   void remember_id(std::uint64_t id);
-  // Delivers one event to every member of `r` but `except`, encoding each
-  // wire form at most once.
-  template <class Encode>
-  void broadcast(const room& r, const member* except, Encode&& encode);
-
   const options options_;
   std::mutex mutex_;
   // Folded names: names of users and of rooms are unique without regard to case.

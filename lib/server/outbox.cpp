@@ -8,15 +8,16 @@ outbox::push_result outbox::push(frame f, std::size_t limit) {
   const std::size_t size = f->size();
   std::lock_guard guard(lock_);
   if (unwritten_bytes_ + size > limit) return push_result::over_limit;
-  unwritten_bytes_ += size;
-  const bool was_empty = queued_.empty();
-  queued_.push_back(std::move(f));
-  return was_empty ? push_result::queued_first : push_result::queued;
+  return queue(std::move(f), size) ? push_result::queued_first : push_result::queued;
 }
 
 bool outbox::push(frame f) {
   const std::size_t size = f ? f->size() : 0;
   std::lock_guard guard(lock_);
+  return queue(std::move(f), size);
+}
+
+bool outbox::queue(frame f, std::size_t size) {
   unwritten_bytes_ += size;
   const bool was_empty = queued_.empty();
   queued_.push_back(std::move(f));

@@ -49,8 +49,14 @@ public:
   void discard_all();
 
 private:
+  // Under lock_: appends `f`, returns whether the queue was empty.
+  bool queue(frame f, std::size_t size);
+
   spin_lock lock_;
   std::vector<frame> queued_;
+  // Queued, or taken by the writer and not yet written: what a slow
+  // consumer is bounded by. Not lowered by discard_all(), which only a
+  // session that takes no more frames calls.
   std::size_t unwritten_bytes_ = 0;
 };
 

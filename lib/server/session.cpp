@@ -460,7 +460,7 @@ void session::close_after_flush() {
   closing_ = true;
   sealed_ = true;
   leave_hub();
-  push(frame());  // the end of the stream
+  push(frame());  // the writer stops at this null frame
   close_by_ = asio::steady_timer::clock_type::now() + config_.linger;
   deadline_.cancel();
 }

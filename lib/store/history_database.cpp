@@ -57,7 +57,7 @@ store_error open_failure(const std::filesystem::path& file, const detail::sqlite
                          e.what() + "); move it away or use another directory");
     case SQLITE_CORRUPT:
       return store_error("history database " + quoted(file) + " is corrupt (" + e.what() +
-                         "); move it away or restore it from a backup");
+                         "); restore it from a backup, or move it and the chunk file away");
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return store_error("history database " + quoted(file) +
@@ -85,10 +85,12 @@ struct history_database::impl {
   const std::filesystem::path file_;
   const error_handler on_error_;
 
+  // Opened first: its lock keeps a second server out of the directory
+  // before either touches the index. Written by the writer thread only; read
+  // by threads calling load().
+  detail::chunk_file chunks_;
   // Used by the writer thread only (and by the constructor before it starts).
   detail::connection write_db_;
-  // Written by the writer thread only; read by threads calling load().
-  detail::chunk_file chunks_;
   detail::message_writer writer_;
   // Highest id on disk when opened; later ones are tracked by the queue.
   const std::uint64_t highest_at_open_;
@@ -115,12 +117,12 @@ history_database::impl::impl(const std::filesystem::path& dir, error_handler han
                              const history_options& options)
     : file_(prepare_directory(dir)),
       on_error_(handler ? std::move(handler) : error_handler(write_to_stderr)),
-      write_db_(detail::open_for_writing(file_, dir / chunks_file_name, options.busy_timeout)),
       chunks_(dir / chunks_file_name),
+      write_db_(detail::open_for_writing(file_, chunks_, options.busy_timeout)),
       writer_(write_db_, chunks_),
       highest_at_open_(writer_.highest_id()),
       read_db_(detail::open_for_reading(file_, options.busy_timeout)),
-      reader_(read_db_, chunks_),
+      reader_(read_db_, chunks_, [this](std::string_view line) { report(line); }),
       queue_(options.max_queued, options.max_batch, options.batch_interval),
       writer_thread_([this] { run_writer(); }) {
   if (const std::uint64_t lost = writer_.lost_at_open(); lost != 0) {
@@ -203,6 +205,9 @@ history_database::history_database(const std::filesystem::path& dir, error_handl
     : impl_(std::make_unique<impl>(dir, std::move(on_error), options)) {
 } catch (const detail::sqlite_error& e) {
   throw open_failure(dir / file_name, e);
+} catch (const std::system_error& e) {
+  // From the chunk file, whose messages name it.
+  throw store_error(std::string("cannot open history: ") + e.what());
 }
 
 history_database::~history_database() {

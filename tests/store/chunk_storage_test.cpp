@@ -222,7 +222,10 @@ TEST_CASE("history_database: chunks lost to a crash are forgotten and reported",
   temp_dir dir;
   std::uintmax_t first_chunk_end = 0;
   {
-    history_database db(dir.path());
+    // Messages 6 to 12 go out as one batch, when the store closes.
+    history_options one_batch;
+    one_batch.batch_interval = std::chrono::hours(1);
+    history_database db(dir.path(), {}, one_batch);
     for (const auto& m : sample_messages(1, 5)) db.append(m);
     db.flush();
     first_chunk_end = std::filesystem::file_size(chunks_file(dir));
@@ -283,4 +286,49 @@ TEST_CASE("history_database: chunk bytes that are not what the index names are r
   const auto lines = errors.lines();
   REQUIRE(lines.size() == 1);
   CHECK_THAT(lines[0], Catch::Contains("does not hold the messages its index names"));
+}
+
+TEST_CASE("history_database: a damaged chunk does not hide the older ones", "[store]") {
+  temp_dir dir;
+  std::uintmax_t first_chunk_end = 0;
+  {
+    history_database db(dir.path());
+    for (const auto& m : sample_messages(1, 5)) db.append(m);
+    db.flush();
+    first_chunk_end = std::filesystem::file_size(chunks_file(dir));
+    for (const auto& m : sample_messages(6, 10)) db.append(m);
+  }
+  // As when a crash left the newest chunk's bytes zeroed: they parse, wrongly.
+  {
+    const auto size = std::filesystem::file_size(chunks_file(dir));
+    std::fstream file(chunks_file(dir), std::ios::binary | std::ios::in | std::ios::out);
+    file.seekp(static_cast<std::streamoff>(first_chunk_end));
+    file << std::string(size - first_chunk_end, '\0');
+  }
+  error_log errors;
+  history_database db(dir.path(), errors.handler());
+  CHECK(db.load("lobby", 0, 100) == sample_messages(1, 5));
+  const auto lines = errors.lines();
+  REQUIRE(lines.size() == 1);
+  CHECK_THAT(lines[0], Catch::Contains("messages 6 to 10 of room 'lobby' are skipped"));
+}
+
+TEST_CASE("history_database: a chunk placed outside the file is forgotten at open", "[store]") {
+  temp_dir dir;
+  {
+    history_database db(dir.path());
+    for (const auto& m : sample_messages(1, 3)) db.append(m);
+  }
+  raw_database(dir.path() / "history.sqlite3").execute("UPDATE chunks SET position = -5");
+  error_log errors;
+  {
+    history_database db(dir.path(), errors.handler());
+    CHECK(db.load("lobby", 0, 100).empty());
+    db.append(sample_message(4));
+  }
+  history_database db(dir.path(), errors.handler());
+  CHECK(db.load("lobby", 0, 100) == sample_messages(4, 4));
+  const auto lines = errors.lines();
+  REQUIRE(lines.size() == 1);
+  CHECK_THAT(lines[0], Catch::StartsWith("1 chunks"));
 }

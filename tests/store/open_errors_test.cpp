@@ -20,6 +20,7 @@ using chat::store::history_database;
 using chat::store::store_error;
 using chat::store::test::raw_database;
 using chat::store::test::sample_message;
+using chat::store::test::sample_messages;
 using chat::store::test::temp_dir;
 
 void write_file(const std::filesystem::path& file, const std::string& bytes) {
@@ -87,6 +88,32 @@ TEST_CASE("history_database: a chunk file that is a directory is refused", "[sto
   std::filesystem::create_directory(chunks);
   const std::string message = open_failure(dir.path());
   CHECK_THAT(message, Catch::Contains(chunks.string()));
+}
+
+TEST_CASE("history_database: a directory another store has open is refused", "[store]") {
+  temp_dir dir;
+  history_database first(dir.path());
+  const std::string message = open_failure(dir.path());
+  CHECK_THAT(message, Catch::Contains("in use by another process"));
+  CHECK_THAT(message, Catch::Contains(history_database::chunks_file_name.data()));
+}
+
+TEST_CASE("history_database: messages without their index are refused, not thrown away",
+          "[store]") {
+  temp_dir dir;
+  {
+    history_database db(dir.path());
+    for (const auto& m : sample_messages(1, 3)) db.append(m);
+  }
+  const auto chunks = dir.path() / history_database::chunks_file_name;
+  const auto kept = std::filesystem::file_size(chunks);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(dir.path() / (std::string("history.sqlite3") + suffix));
+  }
+  const std::string message = open_failure(dir.path());
+  CHECK_THAT(message, Catch::Contains("does not index them"));
+  CHECK_THAT(message, Catch::Contains(chunks.string()));
+  CHECK(std::filesystem::file_size(chunks) == kept);
 }
 
 TEST_CASE("history_database: a file that is not a database is refused and left alone",

@@ -52,6 +52,13 @@ TEST_CASE("frame_copies: handles outlive it, and those not handed out are given 
   { frame_copies none(make_frame("none\n"), 3); }
 }
 
+TEST_CASE("frame_copies: every handle handed out and gone before it goes", "[frame]") {
+  // As when every recipient was sealed and dropped its handle at once.
+  frame_copies copies(make_frame("dropped\n"), 2);
+  { frame first = copies.next(); }
+  { frame second = copies.next(); }
+}
+
 TEST_CASE("frame: handles released on many threads free the body once", "[frame]") {
   constexpr int threads = 4;
   constexpr int handles_each = 1'000;

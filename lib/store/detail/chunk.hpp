@@ -10,10 +10,11 @@
 
 // How messages are packed, on disk and on their way there.
 //
-// On disk a room's messages are packed into chunks: one BLOB per room per
-// written batch. A row per message cost SQLite two B-tree inserts each, more
-// instructions than delivering the message to twenty people; a row per chunk
-// spreads that over the batch. Each message is a record: little-endian id
+// On disk a room's messages are packed into chunks: one per room per written
+// batch, in the chunk file (chunk_file.hpp), with a row in the SQLite index.
+// A row per message cost SQLite two B-tree inserts each, more instructions
+// than delivering the message to twenty people; a row per chunk spreads that
+// over the batch. Each message is a record: little-endian id
 // (8 bytes), ts (8), sender length (4), text length (4), then the sender and
 // the text. The room is the row's key and is not repeated.
 //

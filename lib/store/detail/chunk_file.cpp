@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,22 +16,37 @@ namespace chat::store::detail {
 
 namespace {
 
-[[noreturn]] void throw_errno(const char* what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
+std::string errno_text() { return std::generic_category().message(errno); }
 
 }  // namespace
+
+[[noreturn]] void chunk_file::fail(const char* what) const {
+  // Read first: building the message may change errno.
+  const int error = errno;
+  throw std::system_error(error, std::generic_category(), what + (' ' + quoted(path_)));
+}
 
 chunk_file::chunk_file(const std::filesystem::path& file) : path_(file) {
   fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) {
-    throw store_error("cannot open history file " + quoted(file) + ": " +
-                      std::generic_category().message(errno));
+    const std::string reason = errno_text();
+    throw store_error("cannot open history file " + quoted(file) + ": " + reason);
   }
-  struct stat status{};
-  if (::fstat(fd_, &status) != 0 || !S_ISREG(status.st_mode)) {
+  const auto refuse = [&](const std::string& why) {
     ::close(fd_);
-    throw store_error("history file " + quoted(file) + " is not a regular file");
+    throw store_error(why);
+  };
+  struct stat status{};
+  if (::fstat(fd_, &status) != 0) {
+    refuse("cannot examine history file " + quoted(file) + ": " + errno_text());
+  }
+  if (!S_ISREG(status.st_mode)) refuse("history file " + quoted(file) + " is not a regular file");
+  // Two servers appending to one file would write over each other's chunks.
+  // The lock goes with the process, so a crashed server leaves none behind.
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    refuse(errno == EWOULDBLOCK
+               ? "history file " + quoted(file) + " is in use by another process"
+               : "cannot lock history file " + quoted(file) + ": " + errno_text());
   }
 }
 
@@ -38,7 +54,7 @@ chunk_file::~chunk_file() { ::close(fd_); }
 
 std::uint64_t chunk_file::size() const {
   struct stat status{};
-  if (::fstat(fd_, &status) != 0) throw_errno("fstat");
+  if (::fstat(fd_, &status) != 0) fail("examine");
   return static_cast<std::uint64_t>(status.st_size);
 }
 
@@ -48,7 +64,7 @@ void chunk_file::write_at(std::uint64_t offset, std::string_view bytes) {
         ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset));
     if (written < 0) {
       if (errno == EINTR) continue;
-      throw_errno("write");
+      fail("write");
     }
     bytes.remove_prefix(static_cast<std::size_t>(written));
     offset += static_cast<std::uint64_t>(written);
@@ -63,20 +79,22 @@ std::string chunk_file::read_at(std::uint64_t offset, std::uint64_t size) const 
                                  static_cast<off_t>(offset + got));
     if (read < 0) {
       if (errno == EINTR) continue;
-      throw_errno("read");
+      fail("read");
     }
-    if (read == 0) throw std::runtime_error("a history chunk is missing from the end of the file");
+    if (read == 0) {
+      throw std::runtime_error("a history chunk is missing from the end of " + quoted(path_));
+    }
     got += static_cast<std::size_t>(read);
   }
   return bytes;
 }
 
 void chunk_file::truncate(std::uint64_t size) {
-  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) throw_errno("truncate");
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) fail("truncate");
 }
 
 void chunk_file::sync() {
-  if (::fdatasync(fd_) != 0) throw_errno("fdatasync");
+  if (::fdatasync(fd_) != 0) fail("sync");
 }
 
 }  // namespace chat::store::detail

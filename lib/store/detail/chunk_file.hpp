@@ -14,15 +14,17 @@ namespace chat::store::detail {
 
 class chunk_file {
 public:
-  // Opens `file` for reading and writing, creating it when missing. Throws
-  // store_error naming the path.
+  // Opens `file` for reading and writing, creating it when missing, and
+  // locks it for this process. Throws store_error naming the path, also when
+  // another process holds the lock.
   explicit chunk_file(const std::filesystem::path& file);
   ~chunk_file();
 
   chunk_file(const chunk_file&) = delete;
   chunk_file& operator=(const chunk_file&) = delete;
 
-  // Throws std::system_error.
+  // Every std::system_error thrown below names the file.
+
   std::uint64_t size() const;
 
   // Writes `bytes` at `offset`, all of them or throws std::system_error.
@@ -33,15 +35,16 @@ public:
   // several threads at once, and while another thread writes elsewhere.
   std::string read_at(std::uint64_t offset, std::uint64_t size) const;
 
-  // Throws std::system_error.
   void truncate(std::uint64_t size);
 
-  // Returns once everything written is on the disk. Throws std::system_error.
+  // Returns once everything written is on the disk.
   void sync();
 
   const std::filesystem::path& path() const noexcept { return path_; }
 
 private:
+  [[noreturn]] void fail(const char* what) const;
+
   std::filesystem::path path_;
   int fd_ = -1;
 };

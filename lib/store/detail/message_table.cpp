@@ -1,36 +1,34 @@
 #include "store/detail/message_table.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "store/detail/chunk.hpp"
 #include "store/detail/quoted.hpp"
+#include "store/detail/schema.hpp"
 #include "store/store_error.hpp"
 
 namespace chat::store::detail {
 
 namespace {
 
-constexpr std::uint64_t int64_max = std::numeric_limits<std::int64_t>::max();
-
 // A burst of long messages may grow the write buffer; past this it is let go
 // once the batch is written.
 constexpr std::size_t max_kept_buffer = std::size_t{4} << 20;
 
-std::int64_t to_int64(std::uint64_t value) {
-  return static_cast<std::int64_t>(std::min(value, int64_max));
-}
-
-// One room's share of a batch: where its chunk goes in the write buffer.
+// One room's share of a batch, counted in a first pass over it so that the
+// second can copy each record straight to its place in the write buffer.
 struct room_share {
   std::uint64_t first_id = 0;
   std::uint64_t last_id = 0;
   std::size_t count = 0;
   std::size_t size = 0;
+  // Where the room's chunk begins in the buffer, and how much of it the
+  // second pass has copied.
   std::size_t at = 0;
   std::size_t filled = 0;
 };
@@ -43,11 +41,7 @@ message_writer::message_writer(connection& db, chunk_file& chunks)
       // IMMEDIATE takes the write lock up front, so a busy database fails
       // the BEGIN rather than a commit half-way through.
       begin_(db, "BEGIN IMMEDIATE"),
-      // A chunk stored twice is a bug upstream (or two servers sharing the
-      // file); losing the rest of the batch to it would be worse, so it is
-      // skipped and counted.
-      insert_(db, "INSERT OR IGNORE INTO chunks(room, first_id, last_id, position, size) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5)"),
+      insert_(db, insert_chunk_sql),
       raise_sequence_(db, "UPDATE sequence SET highest_id = max(highest_id, ?1)"),
       commit_(db, "COMMIT"),
       rollback_(db, "ROLLBACK"),
@@ -63,7 +57,8 @@ std::uint64_t message_writer::reconcile() {
   const std::uint64_t file_size = chunks_.size();
   // Without a sync between the chunk file and the index, a power cut may
   // keep a row and lose its bytes: such rows go (the sequence keeps their ids).
-  statement forget(db_, "DELETE FROM chunks WHERE position + size > ?1");
+  // Negative places come only from a damaged index; they would poison end_.
+  statement forget(db_, "DELETE FROM chunks WHERE position + size > ?1 OR position < 0 OR size < 0");
   {
     reset_on_exit reset(forget);
     forget.bind(1, to_int64(file_size));
@@ -165,10 +160,30 @@ std::uint64_t message_writer::highest_id() {
   return static_cast<std::uint64_t>(std::max<std::int64_t>(highest_id_.column_int(0), 0));
 }
 
-message_reader::message_reader(connection& db, const chunk_file& chunks)
+message_reader::message_reader(connection& db, const chunk_file& chunks,
+                               damage_handler on_damage)
     : chunks_(chunks),
+      on_damage_(std::move(on_damage)),
       select_(db, "SELECT first_id, last_id, position, size FROM chunks "
                   "WHERE room = ?1 AND first_id < ?2 ORDER BY first_id DESC") {}
+
+std::vector<stored_message> message_reader::read_chunk(std::string_view room,
+                                                       std::uint64_t first_id,
+                                                       std::uint64_t last_id,
+                                                       std::uint64_t position,
+                                                       std::uint64_t size) const {
+  auto messages = unpack_chunk(chunks_.read_at(position, size), room);
+  // Bytes that parse but are not the chunk the row describes (zeros left by
+  // a crash, a file restored from elsewhere) must not pass for history.
+  const auto out_of_order = [](const stored_message& a, const stored_message& b) {
+    return a.id >= b.id;
+  };
+  if (messages.empty() || messages.front().id != first_id || messages.back().id != last_id ||
+      std::adjacent_find(messages.begin(), messages.end(), out_of_order) != messages.end()) {
+    throw std::runtime_error("a history chunk does not hold the messages its index names");
+  }
+  return messages;
+}
 
 std::vector<stored_message> message_reader::newest(std::string_view room, std::uint64_t before,
                                                    std::size_t limit) {
@@ -181,17 +196,17 @@ std::vector<stored_message> message_reader::newest(std::string_view room, std::u
   while (found.size() < limit && select_.step()) {
     const auto first_id = static_cast<std::uint64_t>(select_.column_int(0));
     const auto last_id = static_cast<std::uint64_t>(select_.column_int(1));
-    const std::string bytes = chunks_.read_at(static_cast<std::uint64_t>(select_.column_int(2)),
-                                              static_cast<std::uint64_t>(select_.column_int(3)));
-    auto messages = unpack_chunk(bytes, room);
-    // Bytes that parse but are not the chunk the row describes (a file
-    // overwritten or restored from elsewhere) must not pass for history.
-    const auto out_of_order = [](const stored_message& a, const stored_message& b) {
-      return a.id >= b.id;
-    };
-    if (messages.empty() || messages.front().id != first_id || messages.back().id != last_id ||
-        std::adjacent_find(messages.begin(), messages.end(), out_of_order) != messages.end()) {
-      throw std::runtime_error("a history chunk does not hold the messages its index names");
+    std::vector<stored_message> messages;
+    try {
+      messages = read_chunk(room, first_id, last_id,
+                            static_cast<std::uint64_t>(select_.column_int(2)),
+                            static_cast<std::uint64_t>(select_.column_int(3)));
+    } catch (const std::system_error&) {
+      throw;  // a failing disk, not a damaged chunk: the whole read fails
+    } catch (const std::runtime_error& e) {
+      on_damage_("messages " + std::to_string(first_id) + " to " + std::to_string(last_id) +
+                 " of room '" + std::string(room) + "' are skipped: " + e.what());
+      continue;
     }
     for (auto m = messages.rbegin(); m != messages.rend() && found.size() < limit; ++m) {
       if (before == 0 || m->id < before) found.push_back(std::move(*m));

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,7 @@ public:
   // The highest id ever stored, 0 when none.
   std::uint64_t highest_id();
 
+  // Chunks the index named whose bytes were gone at open.
   std::uint64_t lost_at_open() const noexcept { return lost_at_open_; }
 
 private:
@@ -59,18 +61,30 @@ private:
 
 class message_reader {
 public:
+  // Receives one line per damaged chunk met.
+  using damage_handler = std::function<void(std::string_view)>;
+
   // Prepares against a connection from open_for_reading(); both it and
   // `chunks` must outlive this.
-  message_reader(connection& db, const chunk_file& chunks);
+  message_reader(connection& db, const chunk_file& chunks, damage_handler on_damage);
 
   // The `limit` messages of `room` with the highest ids below `before`
-  // (0: no bound), newest first. Throws sqlite_error, std::system_error, or
-  // std::runtime_error for a chunk that is damaged or missing.
+  // (0: no bound), newest first. A chunk that is cut short, missing or not
+  // what its row names is reported and skipped: after a crash, one lost
+  // chunk must not hide the room's older history. Throws sqlite_error or
+  // std::system_error.
   std::vector<stored_message> newest(std::string_view room, std::uint64_t before,
                                      std::size_t limit);
 
 private:
+  // The messages of one indexed chunk; throws std::runtime_error when its
+  // bytes are not what the row names.
+  std::vector<stored_message> read_chunk(std::string_view room, std::uint64_t first_id,
+                                         std::uint64_t last_id, std::uint64_t position,
+                                         std::uint64_t size) const;
+
   const chunk_file& chunks_;
+  damage_handler on_damage_;
   statement select_;
 };
 

@@ -40,10 +40,8 @@ INSERT INTO sequence(highest_id) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM sequen
 // index is empty, so whatever the file held is unreachable.
 class chunk_mover {
 public:
-  chunk_mover(connection& db, const std::filesystem::path& chunks_path)
-      : chunks_(chunks_path),
-        insert_(db, "INSERT INTO chunks(room, first_id, last_id, position, size) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5)") {}
+  chunk_mover(connection& db, chunk_file& chunks)
+      : chunks_(chunks), insert_(db, insert_chunk_sql) {}
 
   void move(std::string_view room, std::int64_t first_id, std::int64_t last_id,
             std::string_view bytes) {
@@ -56,8 +54,8 @@ public:
     insert_.bind(1, room);
     insert_.bind(2, first_id);
     insert_.bind(3, last_id);
-    insert_.bind(4, static_cast<std::int64_t>(end_));
-    insert_.bind(5, static_cast<std::int64_t>(bytes.size()));
+    insert_.bind(4, to_int64(end_));
+    insert_.bind(5, to_int64(bytes.size()));
     insert_.step();
     end_ += bytes.size();
   }
@@ -73,11 +71,11 @@ public:
   }
 
 private:
-  store_error failure(const std::system_error& e) const {
-    return store_error("cannot move history into " + quoted(chunks_.path()) + ": " + e.what());
+  static store_error failure(const std::system_error& e) {
+    return store_error(std::string("cannot move history: ") + e.what());
   }
 
-  chunk_file chunks_;
+  chunk_file& chunks_;
   statement insert_;
   std::uint64_t end_ = 0;
 };
@@ -156,7 +154,7 @@ void check_integrity(connection& db, const std::filesystem::path& file) {
     problems += row;
   }
   throw store_error("history database " + quoted(file) + " is corrupt (" + problems +
-                    "); move it away or restore it from a backup");
+                    "); restore it from a backup, or move it and the chunk file away");
 }
 
 // The file's schema version, refusing one this code cannot use.
@@ -208,8 +206,7 @@ void set_busy_timeout(connection& db, std::chrono::milliseconds busy_timeout) {
 
 }  // namespace
 
-connection open_for_writing(const std::filesystem::path& file,
-                            const std::filesystem::path& chunks_path,
+connection open_for_writing(const std::filesystem::path& file, chunk_file& chunks,
                             std::chrono::milliseconds busy_timeout) {
   connection db(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
   // SQLite quietly falls back to read-only when the file is write-protected;
@@ -221,6 +218,12 @@ connection open_for_writing(const std::filesystem::path& file,
   // The first read: a file that is not a database fails here with SQLITE_NOTADB.
   check_integrity(db, file);
   const std::int64_t version = check_version(db, file);
+  if (version == 0 && chunks.size() != 0) {
+    // A new index would cut the file back to nothing (message_writer).
+    throw store_error("history file " + quoted(chunks.path()) + " holds messages but " +
+                      quoted(file) + " does not index them; restore the index, or move " +
+                      quoted(chunks.path()) + " away to start afresh");
+  }
   use_wal(db, file);
   // In WAL mode NORMAL syncs at checkpoints only: a power cut may lose the
   // last commits but never corrupts the file.
@@ -229,7 +232,7 @@ connection open_for_writing(const std::filesystem::path& file,
   if (version == 2) db.execute(set_version_2_aside);
   db.execute(create_schema);
   if (version == 1 || version == 2) {
-    chunk_mover mover(db, chunks_path);
+    chunk_mover mover(db, chunks);
     if (version == 1) migrate_from_version_1(db, mover);
     if (version == 2) migrate_from_version_2(db, mover);
     mover.make_durable();

@@ -3,19 +3,26 @@
 #include <chrono>
 #include <filesystem>
 
+#include "store/detail/chunk_file.hpp"
 #include "store/detail/sqlite.hpp"
 
 namespace chat::store::detail {
 
+// Indexes one chunk: ?1 room, ?2 first id, ?3 last id, ?4 position in the
+// chunk file, ?5 size. A chunk stored twice is a bug upstream; losing the
+// rest of its batch to it would be worse, so it is ignored (and counted).
+inline constexpr const char* insert_chunk_sql =
+    "INSERT OR IGNORE INTO chunks(room, first_id, last_id, position, size) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+
 // Opens (creating if missing) the history index for the writer: checks it
 // with PRAGMA quick_check, switches it to WAL with synchronous=NORMAL,
 // creates the tables and brings a file of an older schema up to date, moving
-// its messages into the chunk file at `chunks_path`. Throws sqlite_error for
-// what SQLite refuses and store_error for what it accepts but this code
-// cannot use (corrupt, read-only, a newer schema), or a chunk file that
-// cannot be written.
-connection open_for_writing(const std::filesystem::path& file,
-                            const std::filesystem::path& chunks_path,
+// its messages into `chunks`. Throws sqlite_error for what SQLite refuses and
+// store_error for what it accepts but this code cannot use (corrupt,
+// read-only, a newer schema), for a new index beside a chunk file that holds
+// messages, or for a chunk file that cannot be written.
+connection open_for_writing(const std::filesystem::path& file, chunk_file& chunks,
                             std::chrono::milliseconds busy_timeout);
 
 // A second, read-only connection to a file open_for_writing() has set up.

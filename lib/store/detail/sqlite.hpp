@@ -1,7 +1,9 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -11,6 +13,13 @@
 // Thin owners of SQLite handles. Private to the store: the public headers
 // never include sqlite3.h.
 namespace chat::store::detail {
+
+// SQLite integers are signed: ids, offsets and sizes are stored clamped to
+// int64's range, which none of them reaches in practice.
+constexpr std::uint64_t int64_max = std::numeric_limits<std::int64_t>::max();
+inline std::int64_t to_int64(std::uint64_t value) {
+  return static_cast<std::int64_t>(std::min(value, int64_max));
+}
 
 // A failed SQLite call: the result code and SQLite's own words for it. The
 // store rewraps it with the path and what it was doing.
