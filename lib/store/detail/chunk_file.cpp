@@ -93,6 +93,11 @@ void chunk_file::truncate(std::uint64_t size) {
   if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) fail("truncate");
 }
 
+void chunk_file::start_writeback(std::uint64_t offset, std::uint64_t size) noexcept {
+  ::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(size),
+                    SYNC_FILE_RANGE_WRITE);
+}
+
 void chunk_file::sync() {
   if (::fdatasync(fd_) != 0) fail("sync");
 }

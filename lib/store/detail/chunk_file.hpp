@@ -40,6 +40,13 @@ public:
   // Returns once everything written is on the disk.
   void sync();
 
+  // Starts writing `size` bytes at `offset` to the disk without waiting for
+  // them. Called by the writer thread, this puts the kernel's work of
+  // writing back on that thread, at its idle priority, batch by batch,
+  // instead of on flusher threads that wake up later with gigabytes to
+  // write and compete with delivery. Best effort: errors are ignored.
+  void start_writeback(std::uint64_t offset, std::uint64_t size) noexcept;
+
   const std::filesystem::path& path() const noexcept { return path_; }
 
 private:

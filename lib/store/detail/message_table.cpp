@@ -113,6 +113,7 @@ std::size_t message_writer::write(const packed_messages& batch) {
     share.filled += m.record.size();
   });
   chunks_.write_at(end_, out_);
+  chunks_.start_writeback(end_, out_.size());
   if (out_.capacity() > max_kept_buffer) out_ = std::string();
 
   std::size_t skipped = 0;
