@@ -50,6 +50,16 @@ std::filesystem::path chunks_file(const temp_dir& dir) {
   return dir.path() / history_database::chunks_file_name;
 }
 
+// Stores messages 1 to 3 of the lobby (one chunk), closes the store, then
+// runs `sql` on its index, as damage or a careless hand would.
+void store_then_edit_index(const temp_dir& dir, const std::string& sql) {
+  {
+    history_database db(dir.path());
+    for (const auto& m : sample_messages(1, 3)) db.append(m);
+  }
+  raw_database(dir.path() / "history.sqlite3").execute(sql);
+}
+
 }  // namespace
 
 TEST_CASE("chunk: messages come back exactly as packed", "[store]") {
@@ -156,11 +166,7 @@ TEST_CASE("history_database: a file of the row-per-message schema is brought up 
 
 TEST_CASE("history_database: a damaged chunk is reported and the rest still served", "[store]") {
   temp_dir dir;
-  {
-    history_database db(dir.path());
-    for (const auto& m : sample_messages(1, 3)) db.append(m);
-  }
-  raw_database(dir.path() / "history.sqlite3").execute("UPDATE chunks SET size = size - 1");
+  store_then_edit_index(dir, "UPDATE chunks SET size = size - 1");
   error_log errors;
   history_options holding;
   holding.batch_interval = std::chrono::hours(1);
@@ -275,11 +281,7 @@ TEST_CASE("history_database: bytes a crash left past the last chunk are cut off"
 TEST_CASE("history_database: chunk bytes that are not what the index names are reported",
           "[store]") {
   temp_dir dir;
-  {
-    history_database db(dir.path());
-    for (const auto& m : sample_messages(1, 3)) db.append(m);
-  }
-  raw_database(dir.path() / "history.sqlite3").execute("UPDATE chunks SET first_id = 2");
+  store_then_edit_index(dir, "UPDATE chunks SET first_id = 2");
   error_log errors;
   history_database db(dir.path(), errors.handler());
   CHECK(db.load("lobby", 0, 10).empty());
@@ -315,11 +317,7 @@ TEST_CASE("history_database: a damaged chunk does not hide the older ones", "[st
 
 TEST_CASE("history_database: a chunk placed outside the file is forgotten at open", "[store]") {
   temp_dir dir;
-  {
-    history_database db(dir.path());
-    for (const auto& m : sample_messages(1, 3)) db.append(m);
-  }
-  raw_database(dir.path() / "history.sqlite3").execute("UPDATE chunks SET position = -5");
+  store_then_edit_index(dir, "UPDATE chunks SET position = -5");
   error_log errors;
   {
     history_database db(dir.path(), errors.handler());
