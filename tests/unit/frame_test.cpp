@@ -5,7 +5,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,11 +42,12 @@ TEST_CASE("frame_copies: handles outlive it, and those not handed out are given 
   CHECK(handed[0]->size() == 8);
 
   // Every handle taken, and none.
-  std::optional<frame_copies> all;
-  all.emplace(make_frame("all\n"), 2);
-  frame first = all->next();
-  frame second = all->next();
-  all.reset();
+  frame first;
+  {
+    frame_copies all(make_frame("all\n"), 2);
+    first = all.next();
+    frame second = all.next();
+  }
   CHECK(*first == "all\n");
   { frame_copies none(make_frame("none\n"), 3); }
 }
