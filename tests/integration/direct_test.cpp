@@ -45,13 +45,7 @@ json ack(const json& ref, std::uint64_t id) {
 TEST_CASE("a direct message reaches its recipient only, in its form, and is acked like a msg",
           "[direct]") {
   test_server server;
-  line_client alice = join_json(server.port(), "alice");
-  line_client bob = join_plain(server.port(), "bob");
-  line_client carol = join_json(server.port(), "carol");
-  line_client dave = join_plain(server.port(), "dave");
-  lines_before_pong(alice);
-  lines_before_help(bob);
-  lines_before_pong(carol);
+  auto [alice, bob, carol, dave] = join_mixed_cast(server.port());
 
   // JSON to plain, with a ref.
   alice.send_line(R"({"type":"dm","to":"bob","text":"psst, bob","ref":"d1"})");

@@ -30,13 +30,7 @@ TEST_CASE("a nick change is told once to the user and to everyone sharing a room
   test_server server;
   // alice and bob share the lobby and dev; carol shares only the lobby; dave
   // shares nothing with them.
-  line_client alice = join_json(server.port(), "alice");
-  line_client bob = join_plain(server.port(), "bob");
-  line_client carol = join_json(server.port(), "carol");
-  line_client dave = join_plain(server.port(), "dave");
-  lines_before_pong(alice);
-  lines_before_help(bob);
-  lines_before_pong(carol);
+  auto [alice, bob, carol, dave] = join_mixed_cast(server.port());
   alice.send_line(R"({"type":"join","room":"dev"})");
   CHECK(read_json(alice)["type"] == "joined");
   bob.send_line("/join dev");

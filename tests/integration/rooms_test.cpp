@@ -58,13 +58,7 @@ json room_entry(const std::string& room, int users) {
 TEST_CASE("a message said in a room reaches that room's members only, in both forms", "[rooms]") {
   test_server server;
   // In dev and the lobby: one of each form. In the lobby only: the same.
-  line_client alice = join_json(server.port(), "alice");
-  line_client bob = join_plain(server.port(), "bob");
-  line_client carol = join_json(server.port(), "carol");
-  line_client dave = join_plain(server.port(), "dave");
-  lines_before_pong(alice);
-  lines_before_help(bob);
-  lines_before_pong(carol);
+  auto [alice, bob, carol, dave] = join_mixed_cast(server.port());
 
   join_json_room(alice, "dev", {"alice"});
   bob.send_line("/join dev");

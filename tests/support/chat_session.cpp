@@ -42,6 +42,15 @@ line_client join_json(std::uint16_t port, std::string_view name, line_client_opt
   return client;
 }
 
+mixed_cast join_mixed_cast(std::uint16_t port) {
+  mixed_cast cast{join_json(port, "alice"), join_plain(port, "bob"), join_json(port, "carol"),
+                  join_plain(port, "dave")};
+  lines_before_pong(cast.alice);
+  lines_before_help(cast.bob);
+  lines_before_pong(cast.carol);
+  return cast;
+}
+
 void expect_join(line_client& member, std::string_view name) {
   const std::string line = member.read_line();
   const json frame = json::parse(line, nullptr, /*allow_exceptions=*/false);

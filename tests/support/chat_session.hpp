@@ -25,6 +25,17 @@ void expect_prompt(line_client& client);
 line_client join_plain(std::uint16_t port, std::string_view name, line_client_options options = {});
 line_client join_json(std::uint16_t port, std::string_view name, line_client_options options = {});
 
+// Four sessions in the lobby, past the announcements of one another's
+// arrival: alice and carol in JSON, bob and dave plain, so that a test sees
+// every event in both forms and from both to both.
+struct mixed_cast {
+  line_client alice;
+  line_client bob;
+  line_client carol;
+  line_client dave;
+};
+mixed_cast join_mixed_cast(std::uint16_t port);
+
 // Reads the announcement that `name` joined the lobby, in either form; throws
 // if the next line is anything else.
 void expect_join(line_client& member, std::string_view name);
