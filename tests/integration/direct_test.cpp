@@ -3,7 +3,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,14 +25,7 @@ std::uint64_t expect_dm(const json& frame, const std::string& from, const std::s
   CHECK(frame["from"] == from);
   CHECK(frame["to"] == to);
   CHECK(frame["text"] == text);
-  REQUIRE(frame["id"].is_number_unsigned());
-  REQUIRE(frame["ts"].is_number_integer());
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  CHECK(frame["ts"].get<std::int64_t>() <= now_ms);
-  CHECK(frame["ts"].get<std::int64_t>() > now_ms - 60'000);
-  return frame["id"].get<std::uint64_t>();
+  return expect_stamped(frame);
 }
 
 json ack(const json& ref, std::uint64_t id) {

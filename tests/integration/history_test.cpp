@@ -20,19 +20,6 @@ chat::server::config history_of(std::size_t limit) {
   return config;
 }
 
-// Sends `count` messages to the sender's current room and returns their ids.
-std::vector<std::uint64_t> say_numbered(line_client& json_sender, int count,
-                                        const std::string& prefix = "m") {
-  std::vector<std::uint64_t> ids;
-  for (int i = 0; i < count; ++i) {
-    json_sender.send_line(
-        json{{"type", "msg"}, {"text", prefix + std::to_string(i)}, {"ref", i}}.dump());
-    json ack = read_json(json_sender);
-    REQUIRE(ack["ref"] == i);
-    ids.push_back(ack["id"].get<std::uint64_t>());
-  }
-  return ids;
-}
 
 json history_page(line_client& json_client, const json& request) {
   json_client.send_line(request.dump());

@@ -25,19 +25,6 @@ chat::server::config persistent(const data_dir& dir, std::size_t history = 100) 
   return config;
 }
 
-// Sends `count` messages to the sender's current room and returns their ids.
-std::vector<std::uint64_t> say_numbered(line_client& json_sender, int count,
-                                        const std::string& prefix) {
-  std::vector<std::uint64_t> ids;
-  for (int i = 0; i < count; ++i) {
-    json_sender.send_line(
-        json{{"type", "msg"}, {"text", prefix + std::to_string(i)}, {"ref", i}}.dump());
-    json ack = read_json(json_sender);
-    REQUIRE(ack["ref"] == i);
-    ids.push_back(ack["id"].get<std::uint64_t>());
-  }
-  return ids;
-}
 
 void join_room(line_client& json_client, const std::string& room) {
   json_client.send_line(json{{"type", "join"}, {"room", room}}.dump());

@@ -1,5 +1,6 @@
 #include "chat_session.hpp"
 
+#include <chrono>
 #include <stdexcept>
 
 namespace chat::test {
@@ -49,6 +50,41 @@ mixed_cast join_mixed_cast(std::uint16_t port) {
   lines_before_help(cast.bob);
   lines_before_pong(cast.carol);
   return cast;
+}
+
+std::uint64_t expect_stamped(const json& frame) {
+  const auto id = frame.find("id");
+  const auto ts = frame.find("ts");
+  if (id == frame.end() || !id->is_number_unsigned() || ts == frame.end() ||
+      !ts->is_number_integer()) {
+    throw std::runtime_error("expected an unsigned id and an integer ts in " + frame.dump());
+  }
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const auto stamped = ts->get<std::int64_t>();
+  if (stamped > now_ms || stamped <= now_ms - 60'000) {
+    throw std::runtime_error("expected a ts within the last minute in " + frame.dump());
+  }
+  return id->get<std::uint64_t>();
+}
+
+std::vector<std::uint64_t> say_numbered(line_client& json_sender, int count,
+                                        const std::string& prefix) {
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < count; ++i) {
+    json_sender.send_line(
+        json{{"type", "msg"}, {"text", prefix + std::to_string(i)}, {"ref", i}}.dump());
+    const json ack = read_json(json_sender);
+    const auto id = ack.find("id");
+    if (ack.value("type", "") != "ack" || ack.value("ref", -1) != i || id == ack.end() ||
+        !id->is_number_unsigned()) {
+      throw std::runtime_error("expected the ack of message " + std::to_string(i) +
+                               ", got: " + ack.dump());
+    }
+    ids.push_back(id->get<std::uint64_t>());
+  }
+  return ids;
 }
 
 void expect_join(line_client& member, std::string_view name) {

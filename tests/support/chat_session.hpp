@@ -54,6 +54,15 @@ std::vector<std::string> lines_before_help(line_client& plain_client);
 // order of an object's members.
 std::vector<json> frames_before_pong(line_client& json_client);
 
+// Checks that a JSON frame carries an unsigned id and a ts stamped within
+// the last minute (milliseconds since the epoch); returns the id.
+std::uint64_t expect_stamped(const json& frame);
+
+// Sends `count` JSON messages to the sender's current room, texts `prefix`
+// followed by 0, 1, ...; returns their ids from the acks.
+std::vector<std::uint64_t> say_numbered(line_client& json_sender, int count,
+                                        const std::string& prefix = "m");
+
 // The code of an error frame in either form (`! error <code>: ...` or
 // {"type":"error","code":...}), or an empty string for any other line.
 std::string error_code_of(std::string_view line);
