@@ -1,8 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
+
+#include <sys/resource.h>
 
 #include "error_log.hpp"
 #include "raw_database.hpp"
@@ -10,14 +14,15 @@
 #include "store/history_database.hpp"
 #include "temp_dir.hpp"
 
-// The writer meets a database another connection has locked, as it would
-// when a backup tool or a second process holds the file: a busy writer, and
-// past the busy timeout a failing one.
+// The writer meets a disk that says no: an index another connection has
+// locked, as when a backup tool or a second process holds it (a busy writer,
+// and past the busy timeout a failing one), and a chunk file that cannot grow.
 namespace {
 
 using chat::store::history_database;
 using chat::store::history_options;
 using chat::store::test::error_log;
+using chat::store::test::ids_of;
 using chat::store::test::raw_database;
 using chat::store::test::sample_message;
 using chat::store::test::sample_messages;
@@ -106,4 +111,45 @@ TEST_CASE("history_database: shutdown gives up on a failing disk instead of hang
   history_database db(dir.path(), errors.handler());
   CHECK(db.load("lobby", 0, 100).empty());
   CHECK(db.last_id() == 0);
+}
+
+TEST_CASE("history_database: a chunk file that cannot grow is reported, and the next batch "
+          "takes the failed one's place",
+          "[store]") {
+  temp_dir dir;
+  error_log errors;
+  history_database db(dir.path(), errors.handler());
+  for (std::uint64_t id = 1; id <= 5'000; ++id) db.append(sample_message(id));
+  db.flush();
+  const auto chunks = dir.path() / history_database::chunks_file_name;
+  const auto written = std::filesystem::file_size(chunks);
+
+  // The chunk file may not grow (the index, far smaller, still can): as a
+  // full disk, for this process alone. Writing past the limit then fails
+  // with EFBIG instead of raising SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
+  rlimit before{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &before) == 0);
+  rlimit capped = before;
+  capped.rlim_cur = written;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &capped) == 0);
+  for (std::uint64_t id = 5'001; id <= 5'010; ++id) db.append(sample_message(id));
+  db.flush();
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &before) == 0);
+
+  auto lines = errors.lines();
+  REQUIRE(lines.size() == 1);
+  CHECK_THAT(lines[0], Catch::Contains("cannot save 10 messages"));
+  CHECK_THAT(lines[0], Catch::Contains(chunks.string()));
+  CHECK(std::filesystem::file_size(chunks) <= written);
+
+  for (std::uint64_t id = 5'011; id <= 5'020; ++id) db.append(sample_message(id));
+  db.flush();
+  lines = errors.lines();
+  REQUIRE(lines.size() == 2);
+  CHECK_THAT(lines[1], Catch::Contains("work again"));
+  // The failed batch is lost from disk (the server still has it in memory);
+  // the one after it is whole, where the failed one would have gone.
+  CHECK(ids_of(db.load("lobby", 5'010, 100)).back() == 5'000);
+  CHECK(db.load("lobby", 0, 10) == sample_messages(5'011, 5'020));
 }
