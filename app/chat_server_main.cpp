@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
     server chat(std::get<config>(args));
     chat.stop_on_signals();
     chat.run();
+  } catch (const setup_error& e) {
+    std::fprintf(stderr, "chat-server: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "chat-server: %s\n", e.what());
     return 1;

@@ -18,11 +18,16 @@ constexpr std::string_view usage = R"(usage: chat-server [options]
 
   --host ADDRESS             address to listen on (default 127.0.0.1; ::1 and 0.0.0.0 work)
   --port PORT                TCP port, 1..65535, or 0 for any free port (default 7777)
+  --tls-port PORT            also serve TLS (1.2 and 1.3) on this port, 0 for any free
+                             one; needs --cert and --key. SIGHUP reloads both files
+  --cert FILE                PEM certificate chain for TLS (the server's first)
+  --key FILE                 PEM private key of --cert
   --threads N                I/O threads (default: one per hardware thread)
   --max-line BYTES           longest accepted line (default 4096)
   --max-queue BYTES          output a client may leave unread before it is dropped
                              as a slow consumer (default 1048576)
-  --handshake-timeout SECS   time a new client has to pick a name (default 30)
+  --handshake-timeout SECS   time a new client has to pick a name, the TLS handshake
+                             included (default 30)
   --default-room NAME        room every client joins at login (default lobby)
   --presence-limit N         in rooms of more than N members, joins and leaves are
                              not announced and join replies give the member count
@@ -121,6 +126,29 @@ parsed_args parse_args(int argc, const char* const* argv) {
          cfg.port = *port;
          return std::nullopt;
        }},
+      {"--tls-port",
+       [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
+         const auto port = cli::parse_number<std::uint16_t>(value, 0, 65535);
+         if (!port) {
+           return cli::invalid_value(flag, value,
+                                     "a TCP port in 1..65535 (or 0 for any free port)")
+               .message;
+         }
+         cfg.tls_port = *port;
+         return std::nullopt;
+       }},
+      {"--cert",
+       [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
+         if (value.empty()) return std::string(flag) + " needs a file";
+         cfg.cert_file = value;
+         return std::nullopt;
+       }},
+      {"--key",
+       [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
+         if (value.empty()) return std::string(flag) + " needs a file";
+         cfg.key_file = value;
+         return std::nullopt;
+       }},
       {"--threads", number_into(cfg.threads, 1, 1024)},
       {"--max-line", number_into(cfg.max_line, 16, 16 << 20)},
       {"--max-queue", number_into(cfg.max_queue, 1024, 1ULL << 34)},
@@ -173,6 +201,12 @@ parsed_args parse_args(int argc, const char* const* argv) {
     if (auto error = flag->second(arg.flag, arg.value)) return usage_error{std::move(*error)};
   }
   cfg.handshake_timeout = std::chrono::seconds(handshake_seconds);
+  if (cfg.tls_port && (cfg.cert_file.empty() || cfg.key_file.empty())) {
+    return usage_error{"--tls-port needs --cert FILE and --key FILE"};
+  }
+  if (!cfg.tls_port && (!cfg.cert_file.empty() || !cfg.key_file.empty())) {
+    return usage_error{"--cert and --key are for TLS: give --tls-port too"};
+  }
   return cfg;
 }
 

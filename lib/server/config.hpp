@@ -15,6 +15,11 @@ namespace chat::server {
 struct config {
   std::string host = "127.0.0.1";
   std::uint16_t port = 7777;  // 0 asks the kernel for a free port
+  // Where TLS clients connect (same host), unset: no TLS. 0 picks a free port.
+  std::optional<std::uint16_t> tls_port;
+  // PEM files of the TLS certificate chain and its key; read again on SIGHUP.
+  std::string cert_file;
+  std::string key_file;
   unsigned threads = 0;       // 0: one per hardware thread
   std::size_t max_line = 4096;
   // Bytes a client may have queued but not yet read before it is dropped as a

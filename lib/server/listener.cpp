@@ -9,7 +9,6 @@
 
 #include "protocol/event.hpp"
 #include "server/log.hpp"
-#include "server/session.hpp"
 #include "server/session_registry.hpp"
 
 namespace chat::server {
@@ -39,8 +38,8 @@ void refuse(Socket& socket, session_registry::admission admission) {
 }  // namespace
 
 asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor,
-                             std::span<asio::io_context* const> workers, hub& hub,
-                             session_registry& registry, const config& cfg) {
+                             std::span<asio::io_context* const> workers,
+                             session_registry& registry, session_starter start) {
   constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
   const auto executor = co_await asio::this_coro::executor;
   std::size_t next_worker = 0;
@@ -70,9 +69,7 @@ asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor,
     }
     boost::system::error_code ignored;
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-    auto s = std::make_shared<session>(std::move(socket), hub, registry, cfg);
-    registry.add(s, peer.address());
-    s->start();
+    start(std::move(socket), peer.address());
   }
 }
 

@@ -1,22 +1,27 @@
 #pragma once
 
+#include <functional>
 #include <span>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "server/config.hpp"
+#include "transport/stream.hpp"
 
 namespace chat::server {
 
-class hub;
 class session_registry;
 
+// Makes and starts the session of an admitted connection from `peer`.
+using session_starter =
+    std::function<void(transport::socket_type socket, const boost::asio::ip::address& peer)>;
+
 // Accepts until the acceptor is closed, giving each client a strand of one of
-// `workers` in turn: each worker is one thread's io_context.
+// `workers` in turn (each worker is one thread's io_context), and refusing
+// those over the registry's caps.
 boost::asio::awaitable<void> listen(boost::asio::ip::tcp::acceptor& acceptor,
-                                    std::span<boost::asio::io_context* const> workers, hub& hub,
-                                    session_registry& registry, const config& cfg);
+                                    std::span<boost::asio::io_context* const> workers,
+                                    session_registry& registry, session_starter start);
 
 }  // namespace chat::server

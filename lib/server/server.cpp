@@ -14,12 +14,18 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <csignal>
+
 #include "server/hub.hpp"
 #include "server/listener.hpp"
 #include "server/log.hpp"
 #include "server/session_registry.hpp"
+#include "server/stream_session.hpp"
 #include "server/worker.hpp"
 #include "store/history_database.hpp"
+#include "transport/tcp_transport.hpp"
+#include "transport/tls_credentials.hpp"
+#include "transport/tls_transport.hpp"
 
 namespace chat::server {
 
@@ -30,8 +36,11 @@ struct server::impl {
   explicit impl(config c)
       : cfg(std::move(c)),
         database(open_database(cfg)),
+        credentials(load_credentials(cfg)),
         acceptor(io),
+        tls_acceptor(io),
         signals(io),
+        reload_signals(io),
         hub_({.default_room = cfg.default_room,
               .history_limit = cfg.history,
               .presence_limit = cfg.presence_limit,
@@ -46,12 +55,53 @@ struct server::impl {
     return database;
   }
 
+  static std::unique_ptr<transport::tls_credentials> load_credentials(const config& cfg) {
+    if (!cfg.tls_port) return nullptr;
+    try {
+      return std::make_unique<transport::tls_credentials>(
+          cfg.cert_file, cfg.key_file,
+          [](std::string_view problem) { log(log_level::warn, problem); });
+    } catch (const transport::tls_setup_error& e) {
+      throw setup_error(e.what());
+    }
+  }
+
+  // Makes the session of an admitted connection on `transport` and starts it.
+  template <class Transport>
+  void start_session(Transport transport, const asio::ip::address& peer) {
+    auto s = std::make_shared<stream_session<Transport>>(std::move(transport), hub_, registry, cfg);
+    registry.add(s, peer);
+    s->start();
+  }
+
+  void reload_certificates() {
+    if (!credentials) {
+      log(log_level::info, "no TLS certificate to reload");
+      return;
+    }
+    if (auto problem = credentials->reload()) {
+      log(log_level::error, "TLS certificate not reloaded, the old one stays: ", *problem);
+    } else {
+      log(log_level::info, "TLS certificate reloaded from ", cfg.cert_file);
+    }
+  }
+
+  void wait_for_reload_signal() {
+    reload_signals.async_wait(asio::bind_executor(control, [this](boost::system::error_code ec, int) {
+      if (ec) return;
+      reload_certificates();
+      wait_for_reload_signal();
+    }));
+  }
+
   void begin_stop() {
     if (stopping) return;
     stopping = true;
     boost::system::error_code ignored;
     acceptor.close(ignored);
+    tls_acceptor.close(ignored);
     signals.cancel(ignored);
+    reload_signals.cancel(ignored);
     hub_.close();
     registry.shutdown_all();
     // The other workers' run() may return once their sessions have ended.
@@ -62,6 +112,8 @@ struct server::impl {
   config cfg;
   // Declared before the hub, which writes to it, so it outlives the hub.
   std::unique_ptr<store::history_database> database;
+  // Null without --tls-port.
+  std::unique_ptr<transport::tls_credentials> credentials;
   // The first worker, run by the thread that calls run(); it also runs the
   // listener and the control strand.
   asio::io_context io;
@@ -72,7 +124,9 @@ struct server::impl {
   std::vector<std::unique_ptr<asio::io_context>> other_workers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_workers_running;
   tcp::acceptor acceptor;
+  tcp::acceptor tls_acceptor;  // open only with --tls-port
   asio::signal_set signals;
+  asio::signal_set reload_signals;
   hub hub_;
   session_registry registry;
   // The listener, stop() and the signal wait all run here: they share the
@@ -80,6 +134,28 @@ struct server::impl {
   asio::strand<asio::io_context::executor_type> control{asio::make_strand(io)};
   bool stopping = false;
 };
+
+namespace {
+
+void bind_and_listen(tcp::acceptor& acceptor, const tcp::endpoint& endpoint,
+                     const std::string& host) {
+  try {
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    if (endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(false));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+  } catch (const boost::system::system_error& e) {
+    throw std::system_error(e.code(),
+                            "cannot listen on " + host + ":" + std::to_string(endpoint.port()));
+  }
+}
+
+std::string describe(const tcp::endpoint& endpoint) {
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+}  // namespace
 
 server::server(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   set_log_level(impl_->cfg.level);
@@ -89,23 +165,27 @@ server::server(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   if (ec) {
     throw std::system_error(ec, "invalid --host '" + settings.host + "' (expected an IP address)");
   }
-  const tcp::endpoint endpoint(address, settings.port);
-  auto& acceptor = impl_->acceptor;
-  try {
-    acceptor.open(endpoint.protocol());
-    acceptor.set_option(tcp::acceptor::reuse_address(true));
-    if (address.is_v6()) acceptor.set_option(asio::ip::v6_only(false));
-    acceptor.bind(endpoint);
-    acceptor.listen(asio::socket_base::max_listen_connections);
-  } catch (const boost::system::system_error& e) {
-    throw std::system_error(e.code(), "cannot listen on " + settings.host + ":" +
-                                          std::to_string(settings.port));
+  bind_and_listen(impl_->acceptor, tcp::endpoint(address, settings.port), settings.host);
+  if (settings.tls_port) {
+    bind_and_listen(impl_->tls_acceptor, tcp::endpoint(address, *settings.tls_port),
+                    settings.host);
+    // OpenSSL writes to the socket with write(2), which raises SIGPIPE when
+    // the peer is gone: that must be an error code, not the end of the server.
+    std::signal(SIGPIPE, SIG_IGN);
   }
 }
 
 server::~server() = default;
 
 std::uint16_t server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+std::uint16_t server::tls_port() const {
+  return impl_->tls_acceptor.is_open() ? impl_->tls_acceptor.local_endpoint().port() : 0;
+}
+
+void server::reload_certificates() {
+  asio::post(impl_->control, [this] { impl_->reload_certificates(); });
+}
 
 void server::stop_on_signals() {
   impl_->signals.add(SIGINT);
@@ -116,6 +196,8 @@ void server::stop_on_signals() {
     impl_->begin_stop();
   };
   impl_->signals.async_wait(asio::bind_executor(impl_->control, on_signal));
+  impl_->reload_signals.add(SIGHUP);
+  impl_->wait_for_reload_signal();
 }
 
 void server::stop() {
@@ -133,20 +215,39 @@ void server::run() {
     state.keep_workers_running.push_back(asio::make_work_guard(worker));
     workers.push_back(&worker);
   }
+  const auto on_listener_end = [](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      log(log_level::error, "listener failed: ", e.what());
+    }
+  };
   asio::co_spawn(state.control,
-                 listen(state.acceptor, workers, state.hub_, state.registry, state.cfg),
-                 [](std::exception_ptr error) {
-                   if (!error) return;
-                   try {
-                     std::rethrow_exception(error);
-                   } catch (const std::exception& e) {
-                     log(log_level::error, "listener failed: ", e.what());
-                   }
-                 });
-  const auto endpoint = state.acceptor.local_endpoint();
-  // Printed whatever the log level: scripts and tests wait for this line.
-  write_log_line(log_level::info, "listening on " + endpoint.address().to_string() + ":" +
-                                      std::to_string(endpoint.port()));
+                 listen(state.acceptor, workers, state.registry,
+                        [&state](transport::socket_type socket, const asio::ip::address& peer) {
+                          state.start_session(transport::tcp_transport(std::move(socket)), peer);
+                        }),
+                 on_listener_end);
+  // Printed whatever the log level: scripts and tests wait for these lines.
+  write_log_line(log_level::info, "listening on " + describe(state.acceptor.local_endpoint()));
+  if (state.credentials) {
+    asio::co_spawn(
+        state.control,
+        listen(state.tls_acceptor, workers, state.registry,
+               [&state](transport::socket_type socket, const asio::ip::address& peer) {
+                 ssl_st* ssl = state.credentials->new_connection();
+                 if (ssl == nullptr) {
+                   log(log_level::error, "TLS connection refused: out of memory");
+                   state.registry.abandon(peer);
+                   return;
+                 }
+                 state.start_session(transport::tls_transport(std::move(socket), ssl), peer);
+               }),
+        on_listener_end);
+    write_log_line(log_level::info,
+                   "listening (tls) on " + describe(state.tls_acceptor.local_endpoint()));
+  }
 
   std::vector<std::jthread> helpers;
   for (auto& worker : state.other_workers) {

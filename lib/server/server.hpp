@@ -2,23 +2,39 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 
 #include "server/config.hpp"
 
 namespace chat::server {
 
-// The whole chat server: listener, sessions and hub on one io_context.
-// Asio stays behind the pimpl so that including this header is cheap.
+// A configuration that cannot work, such as a certificate that does not load;
+// what() is one line naming the flag, the file and the reason.
+class setup_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// The whole chat server: listeners (plain TCP and, with --tls-port, TLS),
+// sessions and the hub, on one io_context per --threads thread. Asio stays
+// behind the pimpl so that including this header is cheap.
 class server {
 public:
-  // Binds and listens; throws std::system_error when the address is unusable.
+  // Binds and listens; throws std::system_error when an address is unusable
+  // and setup_error when the TLS files are.
   explicit server(config cfg);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // The bound port (the real one when 0 was asked).
+  // The bound ports (the real ones when 0 was asked); tls_port() is 0
+  // without --tls-port.
   std::uint16_t port() const;
+  std::uint16_t tls_port() const;
+
+  // Reads --cert and --key again for the handshakes to come (SIGHUP does
+  // this); a bad pair keeps the old one, and the log says why. Thread-safe.
+  void reload_certificates();
 
   // Serves on config.threads threads until stop() has finished; returns then.
   void run();
@@ -26,7 +42,7 @@ public:
   // Graceful and thread-safe: stop accepting, tell clients, flush, close.
   void stop();
 
-  // Stops on SIGINT/SIGTERM; call before run().
+  // Stops on SIGINT/SIGTERM and reloads certificates on SIGHUP; call before run().
   void stop_on_signals();
 
 private:

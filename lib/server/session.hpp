@@ -3,161 +3,141 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
-#include "protocol/line_framer.hpp"
-#include "protocol/request.hpp"
-#include "server/config.hpp"
-#include "server/member.hpp"
+#include "server/conversation.hpp"
 #include "server/outbox.hpp"
+#include "transport/stream.hpp"
+
+namespace boost::system {
+class error_code;
+}
 
 namespace chat::server {
 
-class hub;
 class session_registry;
 
-// One client connection: a reader that turns frames into hub calls, a writer
-// that drains the outbox with gather writes, and a watchdog for deadlines,
-// all on the socket's strand. Whichever ends first ends the others.
+// What every session does whatever its transport: the outbox as the channel
+// from any broadcasting session to this one's writer, the writer's wait on
+// it, the frames taken and not yet written, the deadline timer, and how a
+// session ends. stream_session.hpp adds the transport and the two coroutines.
 //
-// The three are chains of completion handlers, not coroutines: an idle client
-// then costs one pending read wait and one pending timer wait, with no
-// coroutine frames, and the writer costs nothing at all until it has work.
-// Every pending handler holds the session alive.
-class session final : public member, public std::enable_shared_from_this<session> {
+// Everything but deliver() and shutdown() runs on the session's strand.
+class session : public conversation {
 public:
-  // A concrete strand, not any_io_executor: it fits in the small buffer of
-  // any type-erased executor, so copying it (every wait does) never allocates.
-  using executor_type = boost::asio::strand<boost::asio::io_context::executor_type>;
-  using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor_type>;
+  using executor_type = transport::executor_type;
+  // The token of every wait: coroutines of the concrete executor type, so
+  // that no wait copies an any_io_executor.
+  using awaitable_token = boost::asio::use_awaitable_t<executor_type>;
+  template <class T = void>
+  using awaitable = boost::asio::awaitable<T, executor_type>;
 
-  session(socket_type socket, hub& hub, session_registry& registry, const config& cfg);
+  // Starts the reader and the writer.
+  virtual void start() = 0;
 
-  void start();
+  void deliver(frame f) final;
+  void shutdown() final;
 
-  // Thread-safe: tells the client the server is going down, flushes what is
-  // queued and closes.
-  void shutdown();
+protected:
+  session(executor_type strand, hub& hub, session_registry& registry, const config& cfg);
+  ~session() override;
 
-  void deliver(frame f) override;
+  // The writer's side of the channel: completes once something was queued
+  // into an empty outbox, or the session stopped. At most one at a time.
+  auto wait_for_frames() {
+    awaitable_token token;
+    return boost::asio::async_initiate<awaitable_token, void()>(
+        [this](auto handler) {
+          if (rung_ || stopped_) {
+            rung_ = false;
+            boost::asio::post(strand_, std::move(handler));
+          } else {
+            waiting_writer_.emplace(std::move(handler));
+          }
+        },
+        token);
+  }
+  // Moves what is queued into unwritten_, up to an end marker; false when
+  // nothing was queued.
+  bool take_queued();
+  // The transport took `bytes` of unwritten_.
+  void consume_written(std::size_t bytes);
+
+  // The reader's bookkeeping around conversation::on_input: input not
+  // handled when a turn ends is kept in backlog_.
+  void handle_turn(std::string_view input);
+  // A read failed: end of stream flushes and closes, an error stops.
+  void end_reading(const boost::system::error_code& ec);
+  // The stream is ready for the protocol (after the TLS handshake).
+  void establish();
+
+  bool reading() const noexcept { return !closing() && !stopped_; }
+
+  void close_after_flush() final;
+  void stop() final;
+  void deadlines_changed() final;
+  // The transport's part of stop(): close, so that every wait ends.
+  virtual void close_transport() noexcept = 0;
+
+  // The co_spawn completion of the reader and the writer: an exception ends
+  // the session (logged) instead of escaping io_context::run().
+  void finished(const char* role, std::exception_ptr error) noexcept;
+
+  const executor_type strand_;
+  // Input read but not yet handled when a turn ended; empty nearly always.
+  std::string backlog_;
+  // Frames taken from the outbox and not yet fully written, and how much of
+  // the first one is already out. Writer only.
+  std::vector<frame> unwritten_;
+  std::size_t written_of_first_ = 0;
+  // The end marker was taken: nothing after it is written.
+  bool end_of_stream_ = false;
+  // The transport carries the protocol: before that (a TLS handshake) there
+  // is nothing to flush, and a close is immediate.
+  bool established_ = false;
+  bool stopped_ = false;
 
 private:
   using timer_type = boost::asio::basic_waitable_timer<
       std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>,
       executor_type>;
+  using writer_handler = boost::asio::async_result<awaitable_token, void()>::handler_type;
 
-  // Runs one step of the reader, writer or watchdog: an exception ends this
-  // session (logged) instead of escaping from io_context::run().
-  template <class Step>
-  void guarded(const char* role, Step&& step) noexcept;
-  // A handler that runs `step` guarded, holding the session alive until then.
-  auto guarded_handler(const char* role, void (session::*step)());
-  // The io_context of the thread this session lives on.
-  boost::asio::io_context& home();
-
-  // Reader: handles one turn of input, then yields to the strand, or waits
-  // for the socket to become readable.
-  void read();
-  void wait_readable();
-  void end_reading(const boost::system::error_code& ec);
-  // Writer: writes everything queued, waiting for writability as needed.
-  // A push that finds the outbox empty wakes it (wake_writer).
+  // A push found the outbox empty: resume the writer (on its strand).
   void wake_writer();
   // Posts the writers gathered by wake_writer() to their threads.
   static void hand_over_remote_wakes();
-  void write();
-  // Writes unwritten_ until it is empty or the kernel takes no more
-  // (would_block); any other error ends the session.
-  boost::system::error_code write_unwritten();
-  // Watchdog: waits for next_deadline(), then checks.
-  void arm_watchdog();
-
-  // Handles the lines of `input` until the turn is used up; returns the
-  // bytes consumed.
-  std::size_t process_turn(std::string_view input);
-  // Handles one complete line; false once the session should read no more.
-  bool on_line(protocol::line_framer::event event, std::string_view line);
-  void on_handshake(std::string_view line);
-  // One handler per request (session_requests.cpp); false once the session
-  // should read no more.
-  bool handle(protocol::request::message& request);
-  bool handle(protocol::request::direct& request);
-  bool handle(protocol::request::join& request);
-  bool handle(protocol::request::leave& request);
-  bool handle(protocol::request::who& request);
-  bool handle(protocol::request::topic& request);
-  bool handle(protocol::request::nick& request);
-  bool handle(protocol::request::history& request);
-  bool handle(protocol::request::rooms& request);
-  bool handle(protocol::request::ping& request);
-  bool handle(protocol::request::pong& request);
-  bool handle(protocol::request::quit& request);
-  bool handle(protocol::request::help& request);
-  // The room a request means: the one it names, else the current room.
-  const std::string& room_of(const std::string& named) const;
-  // Takes a token from the message bucket; false (and an error sent) when empty.
-  bool within_rate_limit();
-  void send_not_in_room(std::string_view room);
-  // When the watchdog must next look, given the session's state.
-  boost::asio::steady_timer::time_point next_deadline() const;
-  void check_deadlines();
-  void send(std::string bytes);
+  // On the strand: resumes a waiting writer, or lets its next wait complete at once.
+  void ring();
   // Queues past the byte bound and the seal: for the last words of a session
   // (a final error, the shutdown notice) and the end-of-stream marker (null).
   void push(frame f);
-  void send_error(protocol::error_code code, std::string_view message);
-
-  // Stops reading, lets the writer flush what is queued (bounded by
-  // config.linger), then closes.
-  void close_after_flush();
   void drop_as_slow_consumer();
-  // Immediate and idempotent: close the socket, cancel every wait, leave.
-  void stop();
-  void leave_hub();
+  // Waits for next_deadline(); the wait's end looks at the deadlines and
+  // waits again.
+  void arm_deadline();
+  boost::asio::io_context& home();
 
-  socket_type socket_;
-  hub& hub_;
   session_registry& registry_;
-  const config& config_;
-  protocol::line_framer framer_;
-  // Input read but not yet handled when a turn ended; empty nearly always.
-  std::string backlog_;
   outbox outbox_;
-  // The watchdog's timer; anyone changing a deadline cancels it so the
-  // watchdog looks again.
+  // The writer, suspended in wait_for_frames().
+  std::optional<writer_handler> waiting_writer_;
+  // A wake-up came while the writer was busy: its next wait completes at once.
+  bool rung_ = false;
   timer_type deadline_;
-  using time_point = timer_type::time_point;
-  const time_point accepted_at_;
-  time_point last_heard_;   // the last frame from the client
-  time_point ping_sent_;    // valid while awaiting_pong_
-  time_point close_by_;     // valid while closing_
-  bool awaiting_pong_ = false;
-  // Message token bucket.
-  double tokens_;
-  time_point tokens_at_;
-  // Frames taken from the outbox and not yet fully written, and how much of
-  // the first one is already out. Used by the writer only.
-  std::vector<frame> unwritten_;
-  std::size_t written_of_first_ = 0;
-  // The writer waits for writability: a wake-up meanwhile has nothing to do,
-  // the end of that wait writes whatever came in the meantime.
-  bool write_blocked_ = false;
-  // The end marker was taken from the outbox: nothing after it is written.
-  bool end_of_stream_ = false;
+  // The size of the batch being written: a frame vector grown by a burst is
+  // freed once batches are much smaller again.
+  std::size_t batch_size_ = 0;
   // Set once the outbox takes no more ordinary frames (closing, or dropped).
   std::atomic<bool> sealed_{false};
-  // The rest is touched on the strand only.
-  bool logged_in_ = false;
-  // Where plain messages go: the room joined last, or set with /join.
-  std::string current_room_;
-  bool closing_ = false;
-  bool stopped_ = false;
 };
 
 }  // namespace chat::server

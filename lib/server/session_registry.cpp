@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "server/session.hpp"
+#include "server/conversation.hpp"
 
 namespace chat::server {
 
@@ -21,24 +21,33 @@ session_registry::admission session_registry::admit(const boost::asio::ip::addre
   return admission::admitted;
 }
 
-void session_registry::add(const std::shared_ptr<session>& s,
+void session_registry::add(const std::shared_ptr<conversation>& s,
                            const boost::asio::ip::address& address) {
   std::lock_guard lock(mutex_);
   sessions_.emplace(s.get(), entry{s, address});
 }
 
-void session_registry::remove(const session* s) {
+void session_registry::abandon(const boost::asio::ip::address& address) {
+  std::lock_guard lock(mutex_);
+  release(address);
+}
+
+void session_registry::remove(const conversation* s) {
   std::lock_guard lock(mutex_);
   const auto it = sessions_.find(s);
   if (it == sessions_.end()) return;
-  const auto count = per_address_.find(it->second.address);
-  if (count != per_address_.end() && --count->second == 0) per_address_.erase(count);
-  --admitted_;
+  release(it->second.address);
   sessions_.erase(it);
 }
 
+void session_registry::release(const boost::asio::ip::address& address) {
+  const auto count = per_address_.find(address);
+  if (count != per_address_.end() && --count->second == 0) per_address_.erase(count);
+  --admitted_;
+}
+
 void session_registry::shutdown_all() {
-  std::vector<std::shared_ptr<session>> live;
+  std::vector<std::shared_ptr<conversation>> live;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [key, e] : sessions_) {

@@ -9,7 +9,7 @@
 
 namespace chat::server {
 
-class session;
+class conversation;
 
 // Every open connection, logged in or not: shutdown reaches them all through
 // it, and it enforces the connection caps.
@@ -23,21 +23,26 @@ public:
   // one must then be add()ed.
   // Addresses are kept as they are, never formatted: this runs per connection.
   admission admit(const boost::asio::ip::address& address);
-  void add(const std::shared_ptr<session>& s, const boost::asio::ip::address& address);
+  void add(const std::shared_ptr<conversation>& s, const boost::asio::ip::address& address);
+  // An admitted connection that gets no session after all frees its place.
+  void abandon(const boost::asio::ip::address& address);
   // Forgets the session and frees its place under the caps.
-  void remove(const session* s);
+  void remove(const conversation* s);
   void shutdown_all();
 
 private:
   struct entry {
-    std::weak_ptr<session> connection;  // weak: its pending handlers own a session
+    std::weak_ptr<conversation> connection;  // weak: its coroutines own a session
     boost::asio::ip::address address;
   };
+
+  // Under mutex_: frees one place of `address`.
+  void release(const boost::asio::ip::address& address);
 
   const std::size_t max_clients_;
   const std::size_t max_per_address_;  // 0: no limit
   std::mutex mutex_;
-  std::unordered_map<const session*, entry> sessions_;
+  std::unordered_map<const conversation*, entry> sessions_;
   std::unordered_map<boost::asio::ip::address, std::size_t> per_address_;
   std::size_t admitted_ = 0;
 };

@@ -1,23 +1,23 @@
-// What a logged-in session does with each request. The I/O side of the
-// session is in session.cpp.
+// What a logged-in client's requests do. The rest of the conversation
+// (handshake, deadlines) is in conversation.cpp.
 #include <algorithm>
 #include <chrono>
 
 #include "protocol/event.hpp"
 #include "protocol/names.hpp"
 #include "server/hub.hpp"
-#include "server/session.hpp"
+#include "server/conversation.hpp"
 
 namespace chat::server {
 
 using protocol::error_code;
 namespace request = protocol::request;
 
-const std::string& session::room_of(const std::string& named) const {
+const std::string& conversation::room_of(const std::string& named) const {
   return named.empty() ? current_room_ : named;
 }
 
-void session::send_not_in_room(std::string_view room) {
+void conversation::send_not_in_room(std::string_view room) {
   if (room.empty()) {
     send_error(error_code::not_in_room, "you are in no room: /join one first");
   } else {
@@ -25,9 +25,9 @@ void session::send_not_in_room(std::string_view room) {
   }
 }
 
-bool session::within_rate_limit() {
+bool conversation::within_rate_limit() {
   if (config_.rate_limit <= 0) return true;
-  const auto now = boost::asio::steady_timer::clock_type::now();
+  const time_point now = turn_started_;
   const std::chrono::duration<double> elapsed = now - tokens_at_;
   tokens_ = std::min(config_.rate_burst, tokens_ + elapsed.count() * config_.rate_limit);
   tokens_at_ = now;
@@ -39,7 +39,7 @@ bool session::within_rate_limit() {
   return false;
 }
 
-bool session::handle(request::message& message) {
+bool conversation::handle(request::message& message) {
   const std::string& room = room_of(message.room);
   if (!within_rate_limit()) return true;
   const auto id = hub_.publish(*this, room, message.text);
@@ -51,7 +51,7 @@ bool session::handle(request::message& message) {
   return true;
 }
 
-bool session::handle(request::direct& message) {
+bool conversation::handle(request::direct& message) {
   if (!within_rate_limit()) return true;
   const auto id = hub_.send_direct(*this, message.to, message.text);
   if (!id) {
@@ -62,12 +62,12 @@ bool session::handle(request::direct& message) {
   return true;
 }
 
-bool session::handle(request::join& join) {
+bool conversation::handle(request::join& join) {
   current_room_ = hub_.join(shared_from_this(), join.room);
   return true;
 }
 
-bool session::handle(request::leave& leave) {
+bool conversation::handle(request::leave& leave) {
   const std::string room = room_of(leave.room);
   std::string current;
   if (hub_.leave(*this, room, current) != hub::outcome::ok) {
@@ -78,26 +78,26 @@ bool session::handle(request::leave& leave) {
   return true;
 }
 
-bool session::handle(request::who& who) {
+bool conversation::handle(request::who& who) {
   const std::string& room = room_of(who.room);
   if (hub_.send_users(*this, room) != hub::outcome::ok) send_not_in_room(room);
   return true;
 }
 
-bool session::handle(request::topic& topic) {
+bool conversation::handle(request::topic& topic) {
   const std::string& room = room_of(topic.room);
   if (hub_.topic(*this, room, topic.text) != hub::outcome::ok) send_not_in_room(room);
   return true;
 }
 
-bool session::handle(request::nick& nick) {
+bool conversation::handle(request::nick& nick) {
   if (hub_.rename(*this, nick.user) == hub::outcome::name_taken) {
     send_error(error_code::name_taken, "the name " + nick.user + " is taken");
   }
   return true;
 }
 
-bool session::handle(request::history& history) {
+bool conversation::handle(request::history& history) {
   const std::string& room = room_of(history.room);
   if (hub_.send_history(*this, room, history.before, history.limit) != hub::outcome::ok) {
     send_not_in_room(room);
@@ -105,27 +105,27 @@ bool session::handle(request::history& history) {
   return true;
 }
 
-bool session::handle(request::rooms&) {
+bool conversation::handle(request::rooms&) {
   hub_.send_rooms(*this);
   return true;
 }
 
-bool session::handle(request::ping&) {
+bool conversation::handle(request::ping&) {
   send(protocol::encode_pong());
   return true;
 }
 
-bool session::handle(request::pong&) {
+bool conversation::handle(request::pong&) {
   // Hearing from the client already reset the keepalive.
   return true;
 }
 
-bool session::handle(request::help&) {
+bool conversation::handle(request::help&) {
   send(protocol::encode_help());
   return true;
 }
 
-bool session::handle(request::quit&) {
+bool conversation::handle(request::quit&) {
   close_after_flush();
   return false;
 }

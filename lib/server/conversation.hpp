@@ -1,0 +1,114 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "protocol/error_code.hpp"
+#include "protocol/line_framer.hpp"
+#include "protocol/request.hpp"
+#include "server/config.hpp"
+#include "server/member.hpp"
+
+namespace chat::server {
+
+class hub;
+
+// One client's side of the protocol, without any I/O: the handshake, the
+// wire form, the current room, the message bucket, the keepalive and the
+// request handlers. It is given input as it arrives and the time; it answers
+// through deliver() and asks its session for a close.
+//
+// The session (session.hpp) owns the transport and the coroutines; a test
+// can drive a conversation with no socket at all.
+class conversation : public member, public std::enable_shared_from_this<conversation> {
+public:
+  using clock = std::chrono::steady_clock;
+  using time_point = clock::time_point;
+
+  // Thread-safe: tells the client the server is going down, flushes what is
+  // queued and closes.
+  virtual void shutdown() = 0;
+
+protected:
+  conversation(hub& hub, const config& cfg, time_point now);
+  ~conversation() override;
+
+  // The transport is ready for the protocol: the client is asked its name.
+  void begin();
+  // A read brought input: the client is alive, whatever it sent.
+  void heard_from_client(time_point now) noexcept;
+  // Handles the lines of `input` until the turn is used up (so that one
+  // flooding client cannot starve the others); returns the bytes consumed.
+  std::size_t on_input(std::string_view input, time_point now);
+
+  // When the deadlines (handshake, keepalive, linger) next need a look.
+  time_point next_deadline() const noexcept;
+  // Acts on whatever deadline has passed by `now`.
+  void on_deadline(time_point now);
+
+  bool logged_in() const noexcept { return logged_in_; }
+  bool closing() const noexcept { return closing_; }
+  // The close has begun: the name is free, no more input is read, and
+  // whatever is queued has until the linger deadline to go out.
+  void begin_closing(time_point now);
+  void leave_hub();
+
+  void send(std::string bytes);
+  void send_error(protocol::error_code code, std::string_view message);
+
+  // The session's part. close_after_flush() calls begin_closing() and lets
+  // the writer flush; stop() closes at once; deadlines_changed() is told
+  // when next_deadline() moved earlier than the session may expect.
+  virtual void close_after_flush() = 0;
+  virtual void stop() = 0;
+  virtual void deadlines_changed() = 0;
+
+  const config& config_;
+
+private:
+  // Handles one complete line; false once the session should read no more.
+  bool on_line(protocol::line_framer::event event, std::string_view line);
+  void on_handshake(std::string_view line);
+  // One handler per request (conversation_requests.cpp); false once the
+  // session should read no more.
+  bool handle(protocol::request::message& request);
+  bool handle(protocol::request::direct& request);
+  bool handle(protocol::request::join& request);
+  bool handle(protocol::request::leave& request);
+  bool handle(protocol::request::who& request);
+  bool handle(protocol::request::topic& request);
+  bool handle(protocol::request::nick& request);
+  bool handle(protocol::request::history& request);
+  bool handle(protocol::request::rooms& request);
+  bool handle(protocol::request::ping& request);
+  bool handle(protocol::request::pong& request);
+  bool handle(protocol::request::quit& request);
+  bool handle(protocol::request::help& request);
+  // The room a request means: the one it names, else the current room.
+  const std::string& room_of(const std::string& named) const;
+  // Takes a token from the message bucket; false (and an error sent) when empty.
+  bool within_rate_limit();
+  void send_not_in_room(std::string_view room);
+
+  hub& hub_;
+  protocol::line_framer framer_;
+  const time_point accepted_at_;
+  time_point last_heard_;  // the last input from the client
+  time_point ping_sent_;   // valid while awaiting_pong_
+  time_point close_by_;    // valid while closing_
+  // When the turn being handled began: the clock of the rate limit.
+  time_point turn_started_;
+  bool awaiting_pong_ = false;
+  // Message token bucket.
+  double tokens_;
+  time_point tokens_at_;
+  bool logged_in_ = false;
+  bool closing_ = false;
+  // Where plain messages go: the room joined last, or set with /join.
+  std::string current_room_;
+};
+
+}  // namespace chat::server

@@ -1,0 +1,151 @@
+#include "server/stream_session.hpp"
+
+#include <array>
+#include <span>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+
+#include "server/log.hpp"
+#include "transport/tcp_transport.hpp"
+#include "transport/tls_transport.hpp"
+
+namespace chat::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Reads land in one buffer per thread, not per connection: an idle client then
+// costs no read buffer at all, and a busy one still reads in large chunks. Safe
+// because a read's bytes are handled before the reader next suspends.
+[[gnu::noinline]] std::span<char> read_scratch() {
+  thread_local std::array<char, 64 * 1024> buffer;
+  return buffer;
+}
+
+constexpr auto use_tuple = asio::as_tuple(session::awaitable_token{});
+
+}  // namespace
+
+template <class Transport>
+stream_session<Transport>::stream_session(Transport transport, hub& hub,
+                                          session_registry& registry, const config& cfg)
+    : session(transport.get_executor(), hub, registry, cfg), transport_(std::move(transport)) {}
+
+template <class Transport>
+void stream_session<Transport>::start() {
+  auto self = std::static_pointer_cast<stream_session>(shared_from_this());
+  asio::co_spawn(strand_, reader(self),
+                 [self](std::exception_ptr e) { self->finished("reader", e); });
+  asio::co_spawn(strand_, writer(self),
+                 [self](std::exception_ptr e) { self->finished("writer", e); });
+}
+
+template <class Transport>
+void stream_session<Transport>::close_transport() noexcept {
+  transport_.close();
+}
+
+template <class Transport>
+session::awaitable<> stream_session<Transport>::reader(std::shared_ptr<stream_session> self) {
+  stream_session& s = *self;
+  Transport& stream = s.transport_;
+  boost::system::error_code ec;
+  if (!stream.prepare(ec)) {
+    s.end_reading(ec);
+    co_return;
+  }
+  if constexpr (Transport::negotiates) {
+    // Bounded by the handshake deadline, which stops the session.
+    while ((ec = stream.handshake()) == asio::error::would_block) {
+      auto [wait_error] = co_await stream.socket().async_wait(stream.handshake_wait(), use_tuple);
+      if (s.stopped_) co_return;
+      if (wait_error) {
+        s.end_reading(wait_error);
+        co_return;
+      }
+    }
+    if (ec) {
+      log(log_level::debug, Transport::name, " handshake failed: ", ec.message());
+      s.stop();
+      co_return;
+    }
+  }
+  s.establish();
+  // The client speaks after the prompt: a read now would most likely fail.
+  bool may_have_more = false;
+  while (s.reading()) {
+    std::string_view input = s.backlog_;
+    if (input.empty()) {
+      if (!may_have_more) {
+        // Asio re-arms the descriptor for every wait (epoll_ctl MOD), which
+        // reports input that is already there: skipping a read is safe.
+        auto [wait_error] = co_await stream.socket().async_wait(stream.read_wait(), use_tuple);
+        if (!s.reading()) break;
+        if (wait_error) {
+          s.end_reading(wait_error);
+          break;
+        }
+      }
+      const std::span<char> scratch = read_scratch();
+      const std::size_t n = stream.read_some(scratch, ec);
+      if (ec == asio::error::would_block) {
+        may_have_more = false;
+        continue;
+      }
+      if (ec) {
+        s.end_reading(ec);
+        break;
+      }
+      s.heard_from_client(clock::now());
+      may_have_more = stream.may_have_more(n, scratch.size());
+      input = {scratch.data(), n};
+    }
+    s.handle_turn(input);
+    // Either way the writers of the recipients, and the other clients of
+    // this thread, run before this client is read again.
+    if (s.reading() && (may_have_more || !s.backlog_.empty())) {
+      co_await asio::post(s.strand_, awaitable_token{});
+    }
+  }
+}
+
+template <class Transport>
+session::awaitable<> stream_session<Transport>::writer(std::shared_ptr<stream_session> self) {
+  stream_session& s = *self;
+  Transport& stream = s.transport_;
+  boost::system::error_code ec;
+  while (!s.stopped_) {
+    if (s.unwritten_.empty()) {
+      if (s.end_of_stream_) {
+        stream.shutdown_send();
+        s.stop();
+        break;
+      }
+      // Everything queued by now goes out together.
+      if (!s.take_queued()) co_await s.wait_for_frames();
+      continue;
+    }
+    const std::size_t n = stream.write_some(s.unwritten_, s.written_of_first_, ec);
+    if (ec == asio::error::would_block) {
+      auto [wait_error] = co_await stream.socket().async_wait(stream.write_wait(), use_tuple);
+      if (wait_error && !s.stopped_) {
+        log(log_level::debug, "write failed for ", s.name_, ": ", wait_error.message());
+        s.stop();
+      }
+      continue;
+    }
+    if (ec) {
+      log(log_level::debug, "write failed for ", s.name_, ": ", ec.message());
+      s.stop();
+      break;
+    }
+    s.consume_written(n);
+  }
+}
+
+template class stream_session<transport::tcp_transport>;
+template class stream_session<transport::tls_transport>;
+
+}  // namespace chat::server
