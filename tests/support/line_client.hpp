@@ -7,11 +7,24 @@
 #include <string_view>
 #include <vector>
 
+struct ssl_st;
+
 namespace chat::test {
 
 // Long enough for a sanitizer build on a busy machine, short enough that a
 // server which never answers fails the test instead of hanging the suite.
 inline constexpr std::chrono::milliseconds default_timeout{5'000};
+
+// A line_client over TLS. The handshake is done in the constructor, which
+// throws with OpenSSL's reason (and the verification result) if it fails.
+struct tls_client_options {
+  // The CA file the server's certificate must chain to; empty verifies nothing.
+  std::string ca_file{};
+  // Sent as SNI and checked against the certificate when ca_file is given.
+  std::string server_name = "localhost";
+  // Offers TLS 1.0 and 1.1 only, as an outdated client would.
+  bool legacy_versions_only = false;
+};
 
 struct line_client_options {
   // SO_RCVBUF set before connecting; 0 keeps the kernel's autotuned default.
@@ -20,9 +33,11 @@ struct line_client_options {
   // Local IPv4 address to connect from (any 127.x.y.z reaches a loopback
   // server); empty lets the kernel choose. Per-address limits are tested with it.
   std::string source_address{};
+  // Set: speak TLS over the connection.
+  std::optional<tls_client_options> tls{};
 };
 
-// A blocking TCP client that speaks lines, for tests. Every read has a
+// A blocking TCP (or TLS) client that speaks lines, for tests. Every read has a
 // deadline (poll), so a broken server is a failed test with a message saying
 // what was awaited, never a hang. Failures are thrown as std::runtime_error.
 class line_client {
@@ -46,6 +61,8 @@ public:
   // lines that came before. Throws on timeout or if an unfinished line is
   // left at the end.
   std::vector<std::string> read_until_eof(std::chrono::milliseconds timeout = default_timeout);
+  // Reads until the server closes and returns every byte, lines or not.
+  std::string read_bytes_until_eof(std::chrono::milliseconds timeout = default_timeout);
 
   // For clients multiplexed with poll(): reads whatever the socket holds now
   // without blocking, then hands out complete lines one by one.
@@ -54,16 +71,29 @@ public:
   bool receive_available();
   std::optional<std::string> take_line();
 
+  // TLS only: the subject CN of the certificate the server presented.
+  std::string peer_common_name() const;
+  // TLS only: bytes written to the socket beneath TLS, as garbage to it.
+  void send_beneath_tls(std::string_view bytes);
+
   // Ways to go away: a FIN for writing only, a plain close, or an RST.
   void shutdown_write();
   void close();
   void reset();
 
 private:
+  void start_tls(const tls_client_options& options);
+  // Waits for the socket to become readable (or writable) until `deadline`;
+  // throws on timeout, naming what was awaited.
+  void await_socket(bool writable, std::chrono::steady_clock::time_point deadline,
+                    std::string_view awaiting);
+  void send_plain(std::string_view bytes);
+  void send_tls(std::string_view bytes);
   // Waits for readability and reads once; false at EOF. Throws on timeout.
   bool receive_some(std::chrono::steady_clock::time_point deadline, std::string_view awaiting);
 
   int fd_ = -1;
+  ssl_st* ssl_ = nullptr;
   // Bytes received but not yet handed out as lines.
   std::string buffer_;
   // Where the unconsumed part of buffer_ begins; compacted lazily.
