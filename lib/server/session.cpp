@@ -212,6 +212,11 @@ void session::arm_deadline() {
   deadline_.async_wait([self = std::static_pointer_cast<session>(shared_from_this())](
                            const boost::system::error_code& ec) {
     if (ec || self->stopped_) return;
+    if (!self->established_) {
+      log(log_level::debug, "handshake timed out");
+      self->stop();
+      return;
+    }
     try {
       self->on_deadline(clock::now());
       if (!self->stopped_) self->arm_deadline();

@@ -78,6 +78,10 @@ protected:
   void end_reading(const boost::system::error_code& ec);
   // The stream is ready for the protocol (after the TLS handshake).
   void establish();
+  // Waits for next_deadline(); the wait's end looks at the deadlines and
+  // waits again. Before establish() the only deadline is the handshake's,
+  // and its end stops the session.
+  void arm_deadline();
 
   bool reading() const noexcept { return !closing() && !stopped_; }
 
@@ -121,9 +125,6 @@ private:
   // (a final error, the shutdown notice) and the end-of-stream marker (null).
   void push(frame f);
   void drop_as_slow_consumer();
-  // Waits for next_deadline(); the wait's end looks at the deadlines and
-  // waits again.
-  void arm_deadline();
   boost::asio::io_context& home();
 
   session_registry& registry_;

@@ -57,7 +57,8 @@ session::awaitable<> stream_session<Transport>::reader(std::shared_ptr<stream_se
     co_return;
   }
   if constexpr (Transport::negotiates) {
-    // Bounded by the handshake deadline, which stops the session.
+    // The handshake deadline covers the transport's handshake too.
+    s.arm_deadline();
     while ((ec = stream.handshake()) == asio::error::would_block) {
       auto [wait_error] = co_await stream.socket().async_wait(stream.handshake_wait(), use_tuple);
       if (s.stopped_) co_return;

@@ -255,12 +255,13 @@ void line_client::send_plain(std::string_view bytes) {
   }
 }
 
-bool line_client::receive_some(clock::time_point deadline, std::string_view awaiting) {
+bool line_client::receive_some(clock::time_point deadline, std::string_view awaiting,
+                               bool abort_is_end) {
   await_socket(false, deadline, awaiting);
-  return receive_available();
+  return receive(abort_is_end);
 }
 
-bool line_client::receive_available() {
+bool line_client::receive(bool abort_is_end) {
   if (consumed_ > 0) {
     buffer_.erase(0, consumed_);
     consumed_ = 0;
@@ -283,11 +284,16 @@ bool line_client::receive_available() {
         eof_ = true;
         return false;
       case SSL_ERROR_SYSCALL:
-        if (errno == ECONNRESET) fail_errno("TLS read (after " + excerpt(buffer_) + ")");
+        if (errno == ECONNRESET && !abort_is_end) {
+          fail_errno("TLS read (after " + excerpt(buffer_) + ")");
+        }
         eof_ = true;
         return false;
       default:
-        fail("TLS read failed: " + openssl_errors());
+        if (!abort_is_end) fail("TLS read failed: " + openssl_errors());
+        ERR_clear_error();
+        eof_ = true;
+        return false;
     }
   }
   for (;;) {
@@ -302,6 +308,10 @@ bool line_client::receive_available() {
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+    if (errno == ECONNRESET && abort_is_end) {
+      eof_ = true;
+      return false;
+    }
     // An RST where a FIN was due loses whatever the server had queued.
     fail_errno("recv (after " + excerpt(buffer_) + ")");
   }
@@ -342,9 +352,9 @@ std::vector<std::string> line_client::read_until_eof(std::chrono::milliseconds t
   return lines;
 }
 
-std::string line_client::read_bytes_until_eof(std::chrono::milliseconds timeout) {
+std::string line_client::await_close(std::chrono::milliseconds timeout) {
   const auto deadline = clock::now() + timeout;
-  while (!eof_) receive_some(deadline, "the server to close the connection");
+  while (!eof_) receive_some(deadline, "the server to close the connection", true);
   std::string bytes = buffer_.substr(consumed_);
   consumed_ = buffer_.size();
   return bytes;

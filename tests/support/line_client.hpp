@@ -61,14 +61,15 @@ public:
   // lines that came before. Throws on timeout or if an unfinished line is
   // left at the end.
   std::vector<std::string> read_until_eof(std::chrono::milliseconds timeout = default_timeout);
-  // Reads until the server closes and returns every byte, lines or not.
-  std::string read_bytes_until_eof(std::chrono::milliseconds timeout = default_timeout);
+  // Reads until the server ends the connection in any way (a FIN, an RST, a
+  // TLS alert) and returns every byte before, lines or not. Throws on timeout.
+  std::string await_close(std::chrono::milliseconds timeout = default_timeout);
 
   // For clients multiplexed with poll(): reads whatever the socket holds now
   // without blocking, then hands out complete lines one by one.
   int fd() const noexcept { return fd_; }
   // Returns false once the server has closed the connection.
-  bool receive_available();
+  bool receive_available() { return receive(false); }
   std::optional<std::string> take_line();
 
   // TLS only: the subject CN of the certificate the server presented.
@@ -90,7 +91,11 @@ private:
   void send_plain(std::string_view bytes);
   void send_tls(std::string_view bytes);
   // Waits for readability and reads once; false at EOF. Throws on timeout.
-  bool receive_some(std::chrono::steady_clock::time_point deadline, std::string_view awaiting);
+  bool receive_some(std::chrono::steady_clock::time_point deadline, std::string_view awaiting,
+                    bool abort_is_end = false);
+  // Reads what is there; false at EOF. A reset or a TLS failure is an EOF
+  // when `abort_is_end`, else it throws.
+  bool receive(bool abort_is_end);
 
   int fd_ = -1;
   ssl_st* ssl_ = nullptr;

@@ -27,6 +27,8 @@ public:
   test_server& operator=(const test_server&) = delete;
 
   std::uint16_t port() const { return port_; }
+  // 0 unless the config asked for a TLS port.
+  std::uint16_t tls_port() const { return server_.tls_port(); }
 
   // A new connection that has not read anything yet.
   line_client connect(line_client_options options = {}) const;
