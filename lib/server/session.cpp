@@ -37,7 +37,7 @@ session::session(executor_type strand, hub& hub, session_registry& registry, con
     : conversation(hub, cfg, clock::now()),
       strand_(std::move(strand)),
       registry_(registry),
-      deadline_(strand_) {}
+      deadlines_(asio::use_service<deadline_queue>(home())) {}
 
 session::~session() = default;
 
@@ -206,25 +206,31 @@ void session::end_reading(const boost::system::error_code& ec) {
 }
 
 void session::arm_deadline() {
-  deadline_.expires_at(next_deadline());
-  // Woken early (operation_aborted) whenever a deadline moves: the new wait
-  // is already armed then.
-  deadline_.async_wait([self = std::static_pointer_cast<session>(shared_from_this())](
-                           const boost::system::error_code& ec) {
-    if (ec || self->stopped_) return;
-    if (!self->established_) {
-      log(log_level::debug, "handshake timed out");
-      self->stop();
-      return;
-    }
-    try {
-      self->on_deadline(clock::now());
-      if (!self->stopped_) self->arm_deadline();
-    } catch (const std::exception& e) {
-      log(log_level::error, "session deadline failed: ", e.what());
-      self->stop();
-    }
-  });
+  const time_point next = next_deadline();
+  if (next == time_point::max()) {
+    deadlines_.cancel(*this);
+  } else {
+    deadlines_.schedule(*this, next);
+  }
+}
+
+void session::deadline_reached() {
+  // Called by the deadline queue on this session's thread, outside any
+  // handler of its strand: nothing else of the session runs meanwhile.
+  if (stopped_) return;
+  const auto self = shared_from_this();
+  if (!established_) {
+    log(log_level::debug, "handshake timed out");
+    stop();
+    return;
+  }
+  try {
+    on_deadline(clock::now());
+    if (!stopped_) arm_deadline();
+  } catch (const std::exception& e) {
+    log(log_level::error, "session deadline failed: ", e.what());
+    stop();
+  }
 }
 
 void session::deadlines_changed() {
@@ -262,7 +268,7 @@ void session::stop() {
   sealed_ = true;
   leave_hub();
   close_transport();
-  deadline_.cancel();
+  deadlines_.cancel(*this);
   registry_.remove(this);
   // A writer waiting for frames ends too; posted, since stop() may run inside
   // the reader.

@@ -9,11 +9,11 @@
 #include <vector>
 
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "server/conversation.hpp"
+#include "server/deadline_queue.hpp"
 #include "server/outbox.hpp"
 #include "transport/stream.hpp"
 
@@ -27,11 +27,11 @@ class session_registry;
 
 // What every session does whatever its transport: the outbox as the channel
 // from any broadcasting session to this one's writer, the writer's wait on
-// it, the frames taken and not yet written, the deadline timer, and how a
+// it, the frames taken and not yet written, the deadline, and how a
 // session ends. stream_session.hpp adds the transport and the two coroutines.
 //
 // Everything but deliver() and shutdown() runs on the session's strand.
-class session : public conversation {
+class session : public conversation, private deadline_holder {
 public:
   using executor_type = transport::executor_type;
   // The token of every wait: coroutines of the concrete executor type, so
@@ -78,9 +78,9 @@ protected:
   void end_reading(const boost::system::error_code& ec);
   // The stream is ready for the protocol (after the TLS handshake).
   void establish();
-  // Waits for next_deadline(); the wait's end looks at the deadlines and
-  // waits again. Before establish() the only deadline is the handshake's,
-  // and its end stops the session.
+  // Puts next_deadline() in its thread's deadline_queue; when it comes, the
+  // deadlines are looked at and the next one is set. Before establish() the
+  // only deadline is the handshake's, and its end stops the session.
   void arm_deadline();
 
   bool reading() const noexcept { return !closing() && !stopped_; }
@@ -110,9 +110,6 @@ protected:
   bool stopped_ = false;
 
 private:
-  using timer_type = boost::asio::basic_waitable_timer<
-      std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>,
-      executor_type>;
   using writer_handler = boost::asio::async_result<awaitable_token, void()>::handler_type;
 
   // A push found the outbox empty: resume the writer (on its strand).
@@ -125,6 +122,7 @@ private:
   // (a final error, the shutdown notice) and the end-of-stream marker (null).
   void push(frame f);
   void drop_as_slow_consumer();
+  void deadline_reached() override;
   boost::asio::io_context& home();
 
   session_registry& registry_;
@@ -133,7 +131,8 @@ private:
   std::optional<writer_handler> waiting_writer_;
   // A wake-up came while the writer was busy: its next wait completes at once.
   bool rung_ = false;
-  timer_type deadline_;
+  // This session's thread's deadlines (deadline_queue.hpp says why not a timer each).
+  deadline_queue& deadlines_;
   // The size of the batch being written: a frame vector grown by a burst is
   // freed once batches are much smaller again.
   std::size_t batch_size_ = 0;
