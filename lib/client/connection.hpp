@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,12 +12,19 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "client/line_buffer.hpp"
+#include "client/tls_options.hpp"
 
 namespace chat::client {
 
-// A client's TCP connection to a chat server, read and written as frames
-// (LF-ended lines). One read_frame and one write may be in flight at once,
-// from different coroutines; two of the same kind may not.
+namespace detail {
+// TCP or TLS over it. Defined in connection.cpp: only that file sees
+// asio::ssl and OpenSSL, whose headers weigh on every build.
+class byte_stream;
+}  // namespace detail
+
+// A client's connection to a chat server, over TCP or TLS, read and written
+// as frames (LF-ended lines). One read_frame and one write may be in flight
+// at once, from different coroutines; two of the same kind may not.
 class connection {
 public:
   // The server's --max-line bounds what clients send, not what it sends: a
@@ -24,13 +32,20 @@ public:
   // is bigger. This limit only guards against a runaway peer.
   static constexpr std::size_t default_max_frame = 1 << 20;
 
-  // Resolves `host` and connects to the first address that accepts. Throws
-  // std::system_error whose what() names host:port and the reason.
+  // Resolves `host` and connects to the first address that accepts; with
+  // `tls`, then completes a TLS handshake, checking the server's certificate
+  // against `host`. Throws std::runtime_error whose what() names host:port
+  // and the reason, a std::system_error when the socket failed.
   static boost::asio::awaitable<connection> connect(boost::asio::any_io_executor executor,
-                                                    std::string host, std::uint16_t port);
+                                                    std::string host, std::uint16_t port,
+                                                    std::optional<tls_options> tls = {});
 
+  // Plain TCP over a connected socket.
   explicit connection(boost::asio::ip::tcp::socket socket,
                       std::size_t max_frame = default_max_frame);
+  connection(connection&&) noexcept;
+  connection& operator=(connection&&) noexcept;
+  ~connection();
 
   // The next frame without its line end; nullopt once the server has closed.
   // Throws std::system_error on a socket error or a frame over max_frame.
@@ -49,7 +64,9 @@ public:
   void close() noexcept;
 
 private:
-  boost::asio::ip::tcp::socket socket_;
+  connection(std::unique_ptr<detail::byte_stream> stream, std::size_t max_frame);
+
+  std::unique_ptr<detail::byte_stream> stream_;
   line_buffer inbox_;
   // Set at EOF. Asio's reactor would not report it twice: a read after it
   // would wait forever.

@@ -8,6 +8,7 @@ namespace {
 
 constexpr std::string_view usage =
     R"(usage: chat-client [--host HOST] [--port PORT] [--user NAME] [--json]
+                   [--tls [--ca FILE | --insecure]]
 
 Connects to a chat server, sends each line of standard input and prints what
 the server sends, both at once.
@@ -17,6 +18,13 @@ the server sends, both at once.
   --user NAME  log in as NAME; without it the name is read from standard input
   --json       print each envelope as received, one per line; send input lines
                that start with { as they are, the others as messages
+  --tls        connect with TLS (1.2 or later), checking that the server's
+               certificate is for HOST and signed by an authority in the
+               system's store; PORT is then the server's --tls-port
+  --ca FILE    trust the authorities in FILE (PEM) instead of the system's
+  --insecure   accept any certificate, for any name, and say so on stderr:
+               encrypted, but anyone in between can pose as the server
+               (--ca and --insecure need --tls; they do not imply it)
   --help       show this text
 
 Input lines: /join ROOM, /leave [ROOM], /rooms, /who [ROOM], /topic [TEXT],
@@ -34,22 +42,35 @@ The server's keepalive pings are answered automatically and not shown, in
 not requests go to the server's current room as they are.
 
 Exit status: 0 after the end of input, /quit or a server shutdown; 1 when the
-server cannot be reached, refuses the name or is lost; 2 for a bad command line;
-128+N when stopped by signal N.
+server cannot be reached, fails the TLS checks, refuses the name or is lost;
+2 for a bad command line; 128+N when stopped by signal N.
 )";
 
-constexpr std::string_view value_flags[] = {"--host", "--port", "--user"};
+constexpr std::string_view value_flags[] = {"--host", "--port", "--user", "--ca"};
 
 }  // namespace
 
 parsed_options parse_options(int argc, const char* const* argv) {
   options result;
+  bool tls = false;
+  tls_options checks;
+  // --ca or --insecure, whichever came last. Without --tls they are refused,
+  // not taken to imply it: a command line says plainly whether it speaks TLS.
+  std::string_view tls_only_flag;
   auto split = cli::split(argc, argv, value_flags);
   if (auto* error = std::get_if<usage_error>(&split)) return std::move(*error);
   for (const cli::argument& arg : std::get<std::vector<cli::argument>>(split)) {
     if (arg.flag == "--help" || arg.flag == "-h") return usage_text{std::string(usage)};
     if (arg.flag == "--json") {
       result.json = true;
+    } else if (arg.flag == "--tls") {
+      tls = true;
+    } else if (arg.flag == "--ca") {
+      checks.ca_file = arg.value;
+      tls_only_flag = arg.flag;
+    } else if (arg.flag == "--insecure") {
+      checks.insecure = true;
+      tls_only_flag = arg.flag;
     } else if (arg.flag == "--host") {
       result.host = arg.value;
     } else if (arg.flag == "--user") {
@@ -62,6 +83,13 @@ parsed_options parse_options(int argc, const char* const* argv) {
       return cli::unknown_option(arg.positional() ? arg.value : arg.flag);
     }
   }
+  if (!tls_only_flag.empty() && !tls) {
+    return usage_error{std::string(tls_only_flag) + " needs --tls"};
+  }
+  if (checks.insecure && !checks.ca_file.empty()) {
+    return usage_error{"--ca and --insecure exclude each other: --insecure trusts any certificate"};
+  }
+  if (tls) result.tls = std::move(checks);
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "cli/command_line.hpp"
+#include "client/tls_options.hpp"
 
 namespace chat::client {
 
@@ -17,6 +18,8 @@ struct options {
   std::optional<std::string> user;
   // Print raw envelopes and pass `{` lines through, for scripts.
   bool json = false;
+  // Unset: plain TCP.
+  std::optional<tls_options> tls;
 };
 
 // The outcome of reading the command line: options to run with, text to

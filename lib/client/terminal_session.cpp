@@ -129,9 +129,15 @@ private:
 };
 
 awaitable<void> terminal_session::run() {
+  if (opts_.tls && opts_.tls->insecure) {
+    complain("warning: --insecure: the server's certificate is not checked; anyone between here"
+             " and " + format_address(opts_.host, opts_.port) +
+             " can read and change the conversation");
+  }
   std::string failure;
   try {
-    connection connected = co_await connection::connect(executor_, opts_.host, opts_.port);
+    connection connected =
+        co_await connection::connect(executor_, opts_.host, opts_.port, opts_.tls);
     connection_.emplace(std::move(connected));
     outbox_.emplace(executor_, *connection_);
   } catch (const std::exception& e) {

@@ -10,7 +10,8 @@ namespace chat::client {
 // ends. Returns the process exit status:
 //   0  input ended or /quit, and the server then closed the connection; or
 //      the server announced its shutdown
-//   1  connection refused or lost, login refused, server closed unasked
+//   1  connection refused or lost, TLS handshake or certificate refused,
+//      login refused, server closed unasked
 //   128 + N  ended by signal N (SIGINT, SIGTERM, SIGHUP) once connected
 int run_terminal_session(const options& opts);
 

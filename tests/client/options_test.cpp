@@ -37,6 +37,34 @@ TEST_CASE("options default to a local server and an asked name", "[options]") {
   CHECK(opts.port == 7777);
   CHECK_FALSE(opts.user);
   CHECK_FALSE(opts.json);
+  CHECK_FALSE(opts.tls);
+}
+
+TEST_CASE("options take --tls, alone or with --ca or --insecure", "[options][tls]") {
+  const auto system_store = parsed({"--tls"});
+  REQUIRE(system_store.tls);
+  CHECK(system_store.tls->ca_file.empty());
+  CHECK_FALSE(system_store.tls->insecure);
+
+  const auto with_ca = parsed({"--ca=ca.pem", "--tls"});
+  REQUIRE(with_ca.tls);
+  CHECK(with_ca.tls->ca_file == "ca.pem");
+  CHECK_FALSE(with_ca.tls->insecure);
+
+  const auto insecure = parsed({"--tls", "--insecure"});
+  REQUIRE(insecure.tls);
+  CHECK(insecure.tls->insecure);
+  CHECK(insecure.tls->ca_file.empty());
+}
+
+TEST_CASE("options refuse --ca and --insecure without --tls, or together", "[options][tls]") {
+  CHECK(error_of({"--ca", "ca.pem"}) == "--ca needs --tls");
+  CHECK(error_of({"--insecure"}) == "--insecure needs --tls");
+  CHECK_THAT(error_of({"--tls", "--ca", "ca.pem", "--insecure"}),
+             Catch::Contains("--ca") && Catch::Contains("--insecure"));
+  CHECK(error_of({"--tls", "--ca"}).find("--ca") != std::string::npos);
+  CHECK(error_of({"--tls=yes"}).find("--tls") != std::string::npos);
+  CHECK(error_of({"--tls", "--insecure=no"}).find("--insecure") != std::string::npos);
 }
 
 TEST_CASE("options take every flag, spaced or with =", "[options]") {
