@@ -20,7 +20,7 @@ namespace {
 // A refusal must cost next to nothing, or it is the cheapest attack there is:
 // one non-blocking send of a fixed line, then close. No session, no strand.
 template <class Socket>
-void refuse(Socket& socket, session_registry::admission admission) {
+void refuse(Socket& socket, session_registry::admission admission, refusal how) {
   using protocol::error_code;
   static const std::string server_full = protocol::encode_error(
       protocol::session_mode::plain, error_code::server_full, "the server is full; try later");
@@ -30,8 +30,10 @@ void refuse(Socket& socket, session_registry::admission admission) {
   const std::string& line =
       admission == session_registry::admission::server_full ? server_full : too_many;
   boost::system::error_code ignored;
-  socket.non_blocking(true, ignored);
-  socket.send(asio::buffer(line), 0, ignored);
+  if (how == refusal::error_line) {
+    socket.non_blocking(true, ignored);
+    socket.send(asio::buffer(line), 0, ignored);
+  }
   socket.close(ignored);
 }
 
@@ -39,7 +41,8 @@ void refuse(Socket& socket, session_registry::admission admission) {
 
 asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor,
                              std::span<asio::io_context* const> workers,
-                             session_registry& registry, session_starter start) {
+                             session_registry& registry, refusal how_to_refuse,
+                             session_starter start) {
   constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
   const auto executor = co_await asio::this_coro::executor;
   std::size_t next_worker = 0;
@@ -64,7 +67,7 @@ asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor,
     }
     const auto admission = registry.admit(peer.address());
     if (admission != session_registry::admission::admitted) {
-      refuse(socket, admission);
+      refuse(socket, admission, how_to_refuse);
       continue;
     }
     boost::system::error_code ignored;

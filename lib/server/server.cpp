@@ -224,7 +224,7 @@ void server::run() {
     }
   };
   asio::co_spawn(state.control,
-                 listen(state.acceptor, workers, state.registry,
+                 listen(state.acceptor, workers, state.registry, refusal::error_line,
                         [&state](transport::socket_type socket, const asio::ip::address& peer) {
                           state.start_session(transport::tcp_transport(std::move(socket)), peer);
                         }),
@@ -234,7 +234,7 @@ void server::run() {
   if (state.credentials) {
     asio::co_spawn(
         state.control,
-        listen(state.tls_acceptor, workers, state.registry,
+        listen(state.tls_acceptor, workers, state.registry, refusal::close,
                [&state](transport::socket_type socket, const asio::ip::address& peer) {
                  ssl_st* ssl = state.credentials->new_connection();
                  if (ssl == nullptr) {

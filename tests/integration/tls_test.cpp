@@ -158,6 +158,20 @@ TEST_CASE("hostile bytes on the TLS port close that connection and no other", "[
   expect_chatting(alice, bob, "alice", "bob");
 }
 
+TEST_CASE("a full server closes a TLS connection without clear text; the plain port says why",
+          "[tls]") {
+  chat::server::config config = test_config();
+  config.max_clients = 1;
+  tls_scene scene(config);
+  line_client alice = join_plain(scene.server.tls_port(), "alice", scene.tls());
+
+  line_client refused = scene.connect_raw();
+  CHECK(refused.await_close().empty());
+  CHECK_THROWS(scene.connect_tls());
+  line_client plain = scene.server.connect();
+  CHECK(plain.read_line() == "! error server-full: the server is full; try later");
+}
+
 TEST_CASE("a handshake that stops halfway is closed at the handshake timeout", "[tls]") {
   chat::server::config config = test_config();
   config.handshake_timeout = 300ms;
