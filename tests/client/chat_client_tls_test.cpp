@@ -17,7 +17,7 @@
 namespace {
 
 using Catch::Contains;
-using chat::test::key_pair;
+using chat::test::with_tls;
 using chat::test::next_line;
 using chat::test::piped_process;
 using chat::test::require_exit;
@@ -26,15 +26,6 @@ using chat::test::test_pki;
 using chat::test::test_server;
 
 constexpr auto deadline = chat::test::client_deadline;
-
-// The real server, its TLS port presenting `pair`.
-chat::server::config presenting(const key_pair& pair) {
-  chat::server::config config = chat::test::test_config();
-  config.tls_port = 0;
-  config.cert_file = pair.cert_file;
-  config.key_file = pair.key_file;
-  return config;
-}
 
 std::string on_localhost(std::uint16_t port) { return "localhost:" + std::to_string(port); }
 
@@ -52,7 +43,7 @@ std::string connect_failure(piped_process& client, const std::string& address) {
 
 TEST_CASE("chat-client --tls --ca chats with a plain client in one room", "[chat-client][tls]") {
   test_pki pki;
-  test_server server(presenting(pki.issue("chat server")));
+  test_server server(with_tls(pki.issue("chat server")));
   auto bob = chat::test::join_plain(server.port(), "bob");
   auto alice = start_client(server.tls_port(), {"--host", "localhost", "--tls", "--ca",
                                                 pki.ca_file(), "--user", "alice"});
@@ -79,35 +70,35 @@ TEST_CASE("chat-client --tls refuses a certificate it cannot trust, saying why",
   test_pki pki;
 
   SECTION("signed by a CA the system's store does not hold") {
-    test_server server(presenting(pki.issue("chat server")));
+    test_server server(with_tls(pki.issue("chat server")));
     auto client = start_client(server.tls_port(), {"--host", "localhost", "--tls", "--user", "a"});
     CHECK_THAT(connect_failure(client, on_localhost(server.tls_port())),
                Contains("signed by an authority this client does not trust") &&
                    Contains("--ca FILE"));
   }
   SECTION("self-signed") {
-    test_server server(presenting(pki.self_signed("chat server")));
+    test_server server(with_tls(pki.self_signed("chat server")));
     auto client = start_client(server.tls_port(), {"--host", "localhost", "--tls", "--ca",
                                                    pki.ca_file(), "--user", "a"});
     CHECK_THAT(connect_failure(client, on_localhost(server.tls_port())),
                Contains("the server's certificate is self-signed"));
   }
   SECTION("for another name") {
-    test_server server(presenting(pki.issue("elsewhere", {.dns_name = "elsewhere.example"})));
+    test_server server(with_tls(pki.issue("elsewhere", {.dns_name = "elsewhere.example"})));
     auto client = start_client(server.tls_port(), {"--host", "localhost", "--tls", "--ca",
                                                    pki.ca_file(), "--user", "a"});
     CHECK_THAT(connect_failure(client, on_localhost(server.tls_port())),
                Contains("the server's certificate is not for localhost"));
   }
   SECTION("for a name, when the client was given an address") {
-    test_server server(presenting(pki.issue("chat server")));
+    test_server server(with_tls(pki.issue("chat server")));
     auto client = start_client(server.tls_port(), {"--host", "127.0.0.1", "--tls", "--ca",
                                                    pki.ca_file(), "--user", "a"});
     CHECK_THAT(connect_failure(client, "127.0.0.1:" + std::to_string(server.tls_port())),
                Contains("the server's certificate is not for 127.0.0.1"));
   }
   SECTION("expired") {
-    test_server server(presenting(pki.issue("old", {.expired = true})));
+    test_server server(with_tls(pki.issue("old", {.expired = true})));
     auto client = start_client(server.tls_port(), {"--host", "localhost", "--tls", "--ca",
                                                    pki.ca_file(), "--user", "a"});
     CHECK_THAT(connect_failure(client, on_localhost(server.tls_port())),
@@ -118,7 +109,7 @@ TEST_CASE("chat-client --tls refuses a certificate it cannot trust, saying why",
 TEST_CASE("chat-client --tls --insecure takes a self-signed certificate and warns once",
           "[chat-client][tls]") {
   test_pki pki;
-  test_server server(presenting(pki.self_signed("chat server")));
+  test_server server(with_tls(pki.self_signed("chat server")));
   auto client = start_client(server.tls_port(), {"--tls", "--insecure", "--user", "alice"});
   CHECK_THAT(next_line(client), Catch::StartsWith("* welcome alice"));
   client.close_stdin();
@@ -131,7 +122,7 @@ TEST_CASE("chat-client --tls --insecure takes a self-signed certificate and warn
 TEST_CASE("chat-client --tls names the failed handshake", "[chat-client][tls]") {
   SECTION("with a server that speaks no TLS on that port") {
     test_pki pki;
-    test_server server(presenting(pki.issue("chat server")));
+    test_server server(with_tls(pki.issue("chat server")));
     auto client = start_client(server.port(), {"--host", "localhost", "--tls", "--ca",
                                                pki.ca_file(), "--user", "a"});
     CHECK_THAT(connect_failure(client, on_localhost(server.port())),

@@ -31,15 +31,7 @@ const std::string chat_server = CHAT_SERVER_BINARY;
 // by a fresh CA that the scene's TLS clients trust.
 struct tls_scene {
   explicit tls_scene(chat::server::config config = test_config())
-      : server(with_certificate(std::move(config))) {}
-
-  chat::server::config with_certificate(chat::server::config config) {
-    const key_pair pair = pki.issue("chat server");
-    config.tls_port = 0;
-    config.cert_file = pair.cert_file;
-    config.key_file = pair.key_file;
-    return config;
-  }
+      : server(with_tls(pki.issue("chat server"), std::move(config))) {}
 
   line_client_options tls() const {
     return {.tls = tls_client_options{.ca_file = pki.ca_file()}};

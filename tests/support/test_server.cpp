@@ -17,6 +17,13 @@ server::config test_config() {
   return config;
 }
 
+server::config with_tls(const key_pair& pair, server::config config) {
+  config.tls_port = 0;
+  config.cert_file = pair.cert_file;
+  config.key_file = pair.key_file;
+  return config;
+}
+
 test_server::test_server(server::config config)
     : server_(std::move(config)), port_(server_.port()) {
   thread_ = std::thread([this] {

@@ -9,6 +9,7 @@
 
 #include "line_client.hpp"
 #include "server/server.hpp"
+#include "test_pki.hpp"
 
 namespace chat::test {
 
@@ -16,6 +17,9 @@ namespace chat::test {
 // sessions really run concurrently, only warnings in the log, and no
 // fair-use limits.
 server::config test_config();
+
+// `config` with a TLS port (0: any free one) presenting `pair`.
+server::config with_tls(const key_pair& pair, server::config config = test_config());
 
 // A real chat server on a loopback port, run by a thread of the test process.
 class test_server {
