@@ -2,18 +2,22 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <system_error>
+#include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 #include "bench/engine.hpp"
 #include "bench/frame_text.hpp"
 #include "bench/json_fields.hpp"
+#include "bench/tls_stream.hpp"
 #include "client/server_event.hpp"
 #include "protocol/event.hpp"
 
@@ -23,6 +27,24 @@ namespace {
 
 using asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// The client coroutines are templates over the stream, instantiated for a
+// plain socket and for TLS over it: the choice is made once per coroutine,
+// never per read or write. A stream offers read_available() (everything the
+// kernel or TLS has now, without blocking) and something to async_write to.
+
+std::size_t read_available(tcp::socket& socket, asio::mutable_buffer into,
+                           boost::system::error_code& ec) {
+  return socket.read_some(into, ec);
+}
+
+tcp::socket& writable(tcp::socket& socket) { return socket; }
+asio::ssl::stream<tcp::socket&>& writable(tls_stream& tls) { return tls.stream; }
+
+// Whether the stream may hold input it took from the socket already, which
+// the socket will not signal: TLS takes whole records.
+template <class Stream>
+constexpr bool holds_input = std::is_same_v<Stream, tls_stream>;
 
 // A write of this size keeps the kernel busy without holding a sender's
 // probe back for long.
@@ -156,35 +178,56 @@ void publish(client& c) {
   }
 }
 
+void fail_read(client& c, const boost::system::error_code& ec) {
+  // Without close_notify, TLS calls the end a truncation.
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+    fail(c, "the server closed the connection" +
+                (c.last_error.empty() && c.first_server_error.empty()
+                     ? std::string()
+                     : " after: " + (c.first_server_error.empty() ? c.last_error
+                                                                  : c.first_server_error)));
+  } else {
+    fail(c, describe(ec));
+  }
+}
+
 // Reads until the connection ends: the handshake first, then traffic.
-asio::awaitable<void> read_loop(client& c) {
+template <class Stream>
+asio::awaitable<void> read_loop(client& c, Stream& stream) {
   shard& home = c.home;
   run_state& run = c.run;
+  // Whether the stream has nothing left, so that the socket is waited for.
+  // TLS starts with what came in behind the handshake.
+  bool drained = !holds_input<Stream>;
   for (;;) {
-    auto [wait_error] = co_await c.socket.async_wait(tcp::socket::wait_read, use_tuple);
-    if (run.stopping.load(std::memory_order_relaxed) || c.done) co_return;
-    if (wait_error) {
-      fail(c, describe(wait_error));
-      co_return;
+    if (drained) {
+      auto [wait_error] = co_await c.socket.async_wait(tcp::socket::wait_read, use_tuple);
+      if (run.stopping.load(std::memory_order_relaxed) || c.done) co_return;
+      if (wait_error) {
+        fail(c, describe(wait_error));
+        co_return;
+      }
+    } else {
+      // The other clients of the thread get their turn before this one reads on.
+      co_await asio::post(home.io, asio::use_awaitable);
+      if (run.stopping.load(std::memory_order_relaxed) || c.done) co_return;
     }
+    // A socket that a full read left readable is signalled again, so plain
+    // TCP waits after every turn; TLS only once a read comes up short.
+    drained = !holds_input<Stream>;
     for (int turn = 0; turn < reads_per_turn; ++turn) {
       // The unfinished frame of the previous read goes in front of this one.
       const std::size_t carried = c.carry.size();
       std::memcpy(home.read_buffer.data(), c.carry.data(), carried);
       boost::system::error_code ec;
-      const std::size_t count = c.socket.read_some(
-          asio::buffer(home.read_buffer.data() + carried, home.read_size), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-      if (ec == asio::error::eof) {
-        fail(c, "the server closed the connection" +
-                    (c.last_error.empty() && c.first_server_error.empty()
-                         ? std::string()
-                         : " after: " + (c.first_server_error.empty() ? c.last_error
-                                                                      : c.first_server_error)));
-        co_return;
+      const std::size_t count = read_available(
+          stream, asio::buffer(home.read_buffer.data() + carried, home.read_size), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        drained = true;
+        break;
       }
       if (ec) {
-        fail(c, describe(ec));
+        fail_read(c, ec);
         co_return;
       }
       home.bytes_in.store(home.bytes_in.load(std::memory_order_relaxed) + count,
@@ -203,7 +246,7 @@ asio::awaitable<void> read_loop(client& c) {
       publish(c);
       if (!c.reply.empty()) {
         auto [write_error, written] =
-            co_await asio::async_write(c.socket, asio::buffer(c.reply), use_tuple);
+            co_await asio::async_write(writable(stream), asio::buffer(c.reply), use_tuple);
         if (run.stopping.load(std::memory_order_relaxed)) co_return;
         if (write_error) {
           fail(c, describe(write_error));
@@ -212,9 +255,24 @@ asio::awaitable<void> read_loop(client& c) {
         home.bytes_out += written;
         c.reply.clear();
       }
-      if (count < home.read_size) break;
+      if (count < home.read_size) {
+        drained = true;
+        break;
+      }
     }
   }
+}
+
+// The TLS handshake, counted in the connect time as a TLS client's is.
+asio::awaitable<bool> start_tls(client& c) {
+  c.tls = std::make_unique<tls_stream>(c.socket, *c.run.tls);
+  auto [ec] = co_await c.tls->stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
+  if (c.run.stopping.load(std::memory_order_relaxed)) co_return false;
+  if (ec) {
+    fail(c, describe_handshake_failure(*c.tls, ec));
+    co_return false;
+  }
+  co_return true;
 }
 
 // One client's whole life: connect, log in, read until the run stops.
@@ -234,9 +292,18 @@ asio::awaitable<void> client_main(client& c) {
   // Senders write whole batches; without this a latency probe would wait on
   // Nagle's algorithm.
   c.socket.set_option(tcp::no_delay(true), ec);
+  if (c.run.tls) {
+    const bool started = co_await start_tls(c);
+    if (!started) {
+      free_login_slot(c);
+      co_return;
+    }
+  }
   // Reads are attempted until the kernel has nothing more (see read_loop).
+  // Asynchronous operations are unaffected.
   c.socket.non_blocking(true, ec);
-  co_await read_loop(c);
+  if (c.tls) co_await read_loop(c, *c.tls);
+  else co_await read_loop(c, c.socket);
   if (!c.logged_in) free_login_slot(c);
 }
 
@@ -256,8 +323,10 @@ void fill_batch(client& c, std::uint64_t first_seq, std::uint64_t count, std::ui
 }
 
 // Writes the batch; false when the run is over for this sender.
-asio::awaitable<bool> write_batch(client& c) {
-  auto [ec, written] = co_await asio::async_write(c.socket, asio::buffer(c.batch), use_tuple);
+template <class Stream>
+asio::awaitable<bool> write_batch(client& c, Stream& stream) {
+  auto [ec, written] =
+      co_await asio::async_write(writable(stream), asio::buffer(c.batch), use_tuple);
   if (c.run.stopping.load(std::memory_order_relaxed)) co_return false;
   if (ec) {
     fail(c, describe(ec));
@@ -299,7 +368,12 @@ shard::shard(std::size_t read_size_, std::size_t max_frame_, bool alone)
       max_frame(max_frame_) {}
 
 run_state::run_state(const options& o, const run_id& r)
-    : opts(o), run(r), origin(std::chrono::steady_clock::now()) {}
+    : opts(o),
+      run(r),
+      origin(std::chrono::steady_clock::now()),
+      tls(o.tls ? std::make_unique<tls_settings>(o) : nullptr) {}
+
+run_state::~run_state() = default;
 
 void run_state::record_failure(const std::string& reason) {
   if (stopping.load(std::memory_order_relaxed)) return;
@@ -319,6 +393,8 @@ client::client(run_state& r, shard& s, std::size_t i, std::string n,
       counts(r.run, r.opts.payload, r.senders, r.max_seq, sender_slot),
       wake(s.io) {}
 
+client::~client() = default;
+
 asio::awaitable<void> spawn_clients(shard& s) {
   for (client* c : s.members) {
     while (s.logins_in_flight >= s.max_logins_in_flight) {
@@ -332,7 +408,8 @@ asio::awaitable<void> spawn_clients(shard& s) {
   }
 }
 
-asio::awaitable<void> send_windowed(client& c) {
+template <class Stream>
+asio::awaitable<void> windowed_sender(client& c, Stream& stream) {
   const options& opts = c.run.opts;
   const std::uint64_t per_write =
       std::max<std::uint64_t>(1, batch_bytes / message_request_size(opts.json, opts.payload));
@@ -351,13 +428,19 @@ asio::awaitable<void> send_windowed(client& c) {
     // Counted before the write: receivers may see the batch before the
     // write completes, and must never seem to get more than was sent.
     c.sent.store(sent, std::memory_order_relaxed);
-    const bool written = co_await write_batch(c);
+    const bool written = co_await write_batch(c, stream);
     if (!written) break;
   }
   c.sending_done.store(true, std::memory_order_release);
 }
 
-asio::awaitable<void> send_at_rate(client& c) {
+asio::awaitable<void> send_windowed(client& c) {
+  if (c.tls) return windowed_sender(c, *c.tls);
+  return windowed_sender(c, c.socket);
+}
+
+template <class Stream>
+asio::awaitable<void> rate_sender(client& c, Stream& stream) {
   const options& opts = c.run.opts;
   const auto start = std::chrono::steady_clock::now();
   const double period_ns = 1e9 / opts.rate;
@@ -373,7 +456,7 @@ asio::awaitable<void> send_at_rate(client& c) {
       fill_batch(c, sent + 1, due - sent, c.run.now_ns(), 1);
       sent = due;
       c.sent.store(sent, std::memory_order_relaxed);
-      const bool written = co_await write_batch(c);
+      const bool written = co_await write_batch(c, stream);
       if (!written) break;
     }
     const auto next_due = std::chrono::nanoseconds(
@@ -384,11 +467,22 @@ asio::awaitable<void> send_at_rate(client& c) {
   c.sending_done.store(true, std::memory_order_release);
 }
 
-asio::awaitable<bool> send_warm_up(client& c) {
+asio::awaitable<void> send_at_rate(client& c) {
+  if (c.tls) return rate_sender(c, *c.tls);
+  return rate_sender(c, c.socket);
+}
+
+template <class Stream>
+asio::awaitable<bool> warm_up_sender(client& c, Stream& stream) {
   const options& opts = c.run.opts;
   c.batch.clear();
   append_message_request(c.batch, opts.json, opts.payload, c.run.run, stamp{*c.slot, 0, 0});
-  co_return co_await write_batch(c);
+  co_return co_await write_batch(c, stream);
+}
+
+asio::awaitable<bool> send_warm_up(client& c) {
+  if (c.tls) return warm_up_sender(c, *c.tls);
+  return warm_up_sender(c, c.socket);
 }
 
 void close_client(client& c) noexcept {

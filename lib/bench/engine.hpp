@@ -32,6 +32,10 @@ namespace asio = boost::asio;
 
 struct client;
 struct run_state;
+// chat-bench's TLS (tls_stream.hpp): complete only where it is used, so
+// that OpenSSL's headers stay out of this one.
+struct tls_settings;
+struct tls_stream;
 
 // One generator thread's share of the clients, with everything its readers
 // touch on the hot path, so that threads share nothing there.
@@ -70,7 +74,9 @@ struct shard {
 
 // What the controller and the clients share.
 struct run_state {
+  // Throws when the TLS settings cannot be used.
   run_state(const options& o, const run_id& r);
+  ~run_state();
 
   std::uint64_t now_ns() const noexcept {
     return static_cast<std::uint64_t>(
@@ -87,6 +93,7 @@ struct run_state {
   const std::chrono::steady_clock::time_point origin;
   // Resolved once: a lookup per connection would be measured as connect time.
   asio::ip::tcp::endpoint endpoint;
+  std::unique_ptr<tls_settings> tls;  // with --tls only
   std::vector<std::unique_ptr<shard>> shards;
   std::vector<std::unique_ptr<client>> clients;
   std::uint32_t senders = 0;
@@ -108,12 +115,15 @@ struct client {
   // `sender_slot` is set when the client sends.
   client(run_state& r, shard& s, std::size_t i, std::string n,
          std::optional<std::uint32_t> sender_slot);
+  ~client();
 
   run_state& run;
   shard& home;  // every operation of the client runs on its thread
   const std::size_t index;
   const std::string name;
   asio::ip::tcp::socket socket;
+  // Over the socket once it is connected, with --tls.
+  std::unique_ptr<tls_stream> tls;
   bool receiver = false;  // its deliveries count towards the expected
   const std::optional<std::uint32_t> slot;
   // The receiver whose progress bounds this sender's window.

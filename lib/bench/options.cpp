@@ -29,6 +29,16 @@ Options:
   --host HOST         server address (default 127.0.0.1)
   --port PORT         server port (default 7777)
   --json              JSON sessions (default: plain)
+  --tls               every connection over TLS 1.2 or 1.3; --port is then the
+                      server's TLS port (chat-server --tls-port). The server's
+                      certificate is NOT verified unless --ca is given: the
+                      targets are our own servers with throwaway certificates.
+                      connect counts the TLS handshake in connects+logins/s
+  --ca FILE           with --tls: verify the server's certificate against the
+                      CA certificates in FILE (PEM) and its name against
+                      --server-name
+  --server-name NAME  with --tls: the name sent as SNI and, with --ca, the name
+                      the certificate must carry (default: --host)
   --payload BYTES     message text size, 64 to 1048576 (default 64); the
                       server's --max-line must hold it
   --messages N        messages per sender (default: fanout 100000, chatroom
@@ -89,7 +99,8 @@ std::optional<scenario> parse_scenario(std::string_view name) {
 constexpr std::string_view value_flags[] = {
     "--host",        "--port",     "--payload",    "--messages", "--window",
     "--receivers",   "--clients",  "--rate",       "--duration", "--concurrency",
-    "--hold-ms",     "--server-pid", "--threads",  "--max-seconds", "--quiet-ms"};
+    "--hold-ms",     "--server-pid", "--threads",  "--max-seconds", "--quiet-ms",
+    "--ca",          "--server-name"};
 
 // Applies one flag and its value; an error message when the value is bad.
 std::optional<usage_error> apply(options& out, std::string_view flag, std::string_view value,
@@ -98,6 +109,10 @@ std::optional<usage_error> apply(options& out, std::string_view flag, std::strin
   constexpr auto u64_max = std::numeric_limits<std::uint64_t>::max();
   if (flag == "--host") {
     out.host = value;
+  } else if (flag == "--ca") {
+    out.ca_file = value;
+  } else if (flag == "--server-name") {
+    out.server_name = value;
   } else if (flag == "--port") {
     const auto port = parse_number<unsigned>(value, 1, 65535);
     if (!port) return cli::invalid_value(flag, value, "1 to 65535");
@@ -173,6 +188,8 @@ parsed_options parse_options(int argc, const char* const* argv) {
       return usage_text{std::string(usage)};
     } else if (arg.flag == "--json") {
       result.json = true;
+    } else if (arg.flag == "--tls") {
+      result.tls = true;
     } else if (arg.flag == "--json-report") {
       result.json_report = true;
     } else if (arg.flag == "--progress") {
@@ -189,6 +206,9 @@ parsed_options parse_options(int argc, const char* const* argv) {
   }
   if (!scenario_given) {
     return usage_error{"no scenario given: fanout, chatroom, latency or connect"};
+  }
+  if (!result.tls && (!result.ca_file.empty() || !result.server_name.empty())) {
+    return usage_error{"--ca and --server-name need --tls"};
   }
 
   switch (result.which) {

@@ -30,6 +30,12 @@ struct options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 7777;
   bool json = false;  // JSON sessions instead of plain ones
+  // TLS to the server's TLS port. Unverified unless ca_file is given: the
+  // targets are our own servers with throwaway certificates.
+  bool tls = false;
+  std::string ca_file;
+  // Checked against the certificate with ca_file, and sent as SNI; empty: host.
+  std::string server_name;
   std::size_t payload = 64;
   // Per sender. fanout 100000, chatroom 10000, latency rate x duration.
   std::uint64_t messages = 0;

@@ -117,7 +117,8 @@ std::string render_problems(const report& r) {
 
 std::string render_table(const report& r) {
   std::string out = "chat-bench " + r.scenario + ", " + (r.json ? "JSON" : "plain") +
-                    " sessions, " + r.target + ", run " + r.run_id + "\n";
+                    " sessions" + (r.tls ? " over TLS" : "") + ", " + r.target + ", run " +
+                    r.run_id + "\n";
   if (r.scenario == "fanout" || r.scenario == "latency") {
     out += format("  1 sender, %u receivers", r.receivers);
   } else {
@@ -190,6 +191,7 @@ std::string render_json(const report& r) {
   json out;
   out["scenario"] = r.scenario;
   out["mode"] = r.json ? "json" : "plain";
+  out["tls"] = r.tls;
   out["target"] = r.target;
   out["run_id"] = r.run_id;
   out["ok"] = r.ok();

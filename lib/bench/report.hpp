@@ -12,6 +12,7 @@ struct report {
   // The run asked for.
   std::string scenario;
   bool json = false;
+  bool tls = false;
   std::string target;  // host:port
   std::string run_id;
   unsigned receivers = 0;  // fanout, latency

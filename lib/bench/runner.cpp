@@ -87,6 +87,7 @@ asio::ip::tcp::endpoint resolve(const options& o) {
 void describe_request(const options& o, const run_state& s, report& r) {
   r.scenario = std::string(to_string(o.which));
   r.json = o.json;
+  r.tls = o.tls;
   r.target = ::chat::client::format_address(o.host, o.port);
   r.run_id = std::string(s.run.view());
   r.receivers = (o.which == scenario::fanout || o.which == scenario::latency) ? o.receivers : 0;

@@ -11,6 +11,7 @@
 #include "bench/report.hpp"
 #include "bench/runner.hpp"
 #include "faulty_server.hpp"
+#include "test_pki.hpp"
 #include "test_server.hpp"
 #ifdef CHAT_BENCH_BINARY
 #include "child_process.hpp"
@@ -20,6 +21,7 @@ namespace {
 
 using namespace chat::bench;
 using namespace std::chrono_literals;
+using Catch::Matchers::Contains;
 
 // The real server with its fair-use limits off, as benchmarks run it.
 chat::server::config bench_config() {
@@ -27,6 +29,12 @@ chat::server::config bench_config() {
   config.rate_limit = 0;
   config.max_per_ip = 0;
   return config;
+}
+
+// The same with a TLS port beside the plain one, presenting a certificate for
+// localhost that `pki` issues.
+chat::server::config tls_bench_config(chat::test::test_pki& pki) {
+  return chat::test::with_tls(pki.issue("bench server"), bench_config());
 }
 
 options small(scenario which, std::uint16_t port) {
@@ -66,7 +74,8 @@ void check_clean(const report& r, std::uint64_t expected) {
 }  // namespace
 
 TEST_CASE("fanout to the real server: every delivery once, in order", "[bench][server]") {
-  chat::test::test_server server(bench_config());
+  chat::test::test_pki pki;
+  chat::test::test_server server(tls_bench_config(pki));
   options o = small(scenario::fanout, server.port());
   SECTION("plain") {}
   SECTION("json") { o.json = true; }
@@ -76,18 +85,40 @@ TEST_CASE("fanout to the real server: every delivery once, in order", "[bench][s
     o.window = 1;
     o.messages = 200;
   }
+  SECTION("plain, over TLS") {
+    o.tls = true;
+    o.port = server.tls_port();
+  }
+  SECTION("json, over TLS, two generator threads") {
+    o.tls = true;
+    o.port = server.tls_port();
+    o.json = true;
+    o.threads = 2;
+  }
   const report r = run(o);
   check_clean(r, std::uint64_t{o.receivers} * o.messages);
   CHECK(r.sent == o.messages);
+  CHECK(r.tls == o.tls);
   server.stop();
 }
 
 TEST_CASE("chatroom on the real server: everyone gets everyone else's", "[bench][server]") {
-  chat::test::test_server server(bench_config());
+  chat::test::test_pki pki;
+  chat::test::test_server server(tls_bench_config(pki));
   options o = small(scenario::chatroom, server.port());
   o.messages = 500;
   SECTION("json, one thread") { o.json = true; }
   SECTION("plain, two threads") { o.threads = 2; }
+  SECTION("plain, over TLS") {
+    o.tls = true;
+    o.port = server.tls_port();
+  }
+  SECTION("json, over TLS, two threads") {
+    o.tls = true;
+    o.port = server.tls_port();
+    o.json = true;
+    o.threads = 2;
+  }
   const report r = run(o);
   check_clean(r, std::uint64_t{o.clients} * (o.clients - 1) * o.messages);
   server.stop();
@@ -113,12 +144,16 @@ TEST_CASE("latency on the real server: percentiles of every delivery", "[bench][
 }
 
 TEST_CASE("connect on the real server: logins counted, memory read", "[bench][server]") {
-  chat::test::test_server server(bench_config());
+  chat::test::test_pki pki;
+  chat::test::test_server server(tls_bench_config(pki));
   options o = small(scenario::connect, server.port());
   o.clients = 200;
   o.concurrency = 50;
   o.hold = 0ms;
   o.json = GENERATE(false, true);
+  // Over TLS the handshakes are part of connecting.
+  o.tls = GENERATE(false, true);
+  if (o.tls) o.port = server.tls_port();
   // The server runs in this process: its RSS is ours.
   o.server_pid = static_cast<int>(::getpid());
   const report r = run(o);
@@ -131,6 +166,86 @@ TEST_CASE("connect on the real server: logins counted, memory read", "[bench][se
   CHECK(r.rss_after_kib.has_value());
   CHECK(r.rss_per_connection_kib.has_value());
   CHECK(r.server_cpu_s.has_value());
+  server.stop();
+}
+
+TEST_CASE("TLS: what a full read leaves in the TLS stream is read too",
+          "[bench][server][tls]") {
+  chat::test::test_pki pki;
+  chat::server::config config = tls_bench_config(pki);
+  config.max_line = 32 * 1024;
+  config.history = 100;
+  config.max_queue = 64 << 20;  // room for the history at login
+  chat::test::test_server server(config);
+  options o = small(scenario::fanout, server.tls_port());
+  o.tls = true;
+  o.payload = 20'000;
+  o.receivers = 1;
+  o.messages = 100;
+  check_clean(run(o), 100);
+  // Each new client gets those messages as history, 2 MB, at once: reads
+  // fill the buffer, and may leave records in the TLS stream that the socket
+  // will not signal again, so the reader reads on without waiting for it.
+  // Nothing comes after the history: whatever stayed behind would be missing.
+  o.which = scenario::connect;
+  o.clients = 10;
+  o.hold = 0ms;
+  const report r = run(o);
+  INFO(explain(r));
+  CHECK(r.ok());
+  CHECK(r.foreign == 10 * 100);
+  server.stop();
+}
+
+TEST_CASE("TLS against a plain port fails at once, saying why", "[bench][server][tls]") {
+  chat::test::test_server server(bench_config());
+  options o = small(scenario::fanout, server.port());
+  o.tls = true;
+  o.receivers = 1;
+  const auto start = std::chrono::steady_clock::now();
+  const report r = run(o);
+  // Well before --max-seconds: the handshake fails, it does not hang.
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  INFO(explain(r));
+  CHECK_FALSE(r.ok());
+  CHECK(r.connections_failed > 0);
+  CHECK_THAT(r.first_failure, Contains("TLS handshake failed") && Contains("TLS port"));
+}
+
+TEST_CASE("with --ca the certificate and its name are verified", "[bench][server][tls]") {
+  chat::test::test_pki pki;
+  chat::test::test_server server(tls_bench_config(pki));
+  options o = small(scenario::connect, server.tls_port());
+  o.tls = true;
+  o.clients = 3;
+  o.hold = 0ms;
+  o.ca_file = pki.ca_file();
+  SECTION("issued by the CA, for the name asked for") {
+    o.server_name = "localhost";
+    const report r = run(o);
+    INFO(explain(r));
+    CHECK(r.ok());
+    CHECK(r.logged_in == 3);
+  }
+  SECTION("issued by another CA") {
+    o.server_name = "localhost";
+    o.ca_file = pki.self_signed("stranger").cert_file;
+    const report r = run(o);
+    CHECK_FALSE(r.ok());
+    CHECK_THAT(r.first_failure,
+               Contains("certificate verify failed") && Contains("(certificate: "));
+  }
+  SECTION("for another name") {
+    o.server_name = "chat.example";
+    const report r = run(o);
+    CHECK_FALSE(r.ok());
+    CHECK_THAT(r.first_failure, Contains("hostname mismatch"));
+  }
+  SECTION("checked against --host by default, here an address the certificate lacks") {
+    const report r = run(o);
+    CHECK_FALSE(r.ok());
+    CHECK_THAT(r.first_failure, Contains("IP address mismatch"));
+  }
   server.stop();
 }
 
@@ -212,6 +327,19 @@ TEST_CASE("chat-bench --json-report prints one object and exits 0", "[bench][bin
   CHECK(json["ok"] == true);
   CHECK(json["mode"] == "json");
   CHECK(json["received"] == 3 * 2 * 300);
+  server.stop();
+}
+
+TEST_CASE("chat-bench --tls against a plain port exits 1 and says why", "[bench][binary]") {
+  chat::test::test_server server(bench_config());
+  chat::test::child_process bench(
+      CHAT_BENCH_BINARY, {"chatroom", "--tls", "--port", std::to_string(server.port()),
+                          "--clients", "2", "--max-seconds", "20"});
+  CHECK(bench.wait(10s) == 1);
+  const std::string& output = bench.output();
+  INFO(output);
+  CHECK(output.find("RUN FAILED") != std::string::npos);
+  CHECK(output.find("TLS handshake failed") != std::string::npos);
   server.stop();
 }
 

@@ -80,6 +80,14 @@ TEST_CASE("loss, duplicates, reordering and failures are problems", "[report]") 
   CHECK(mentions(timed_out, "--max-seconds"));
 }
 
+TEST_CASE("a run over TLS says so in the table and the JSON", "[report]") {
+  report r = clean_fanout();
+  r.tls = true;
+  judge(r);
+  CHECK(render_table(r).find("plain sessions over TLS, 127.0.0.1:7777") != std::string::npos);
+  CHECK(nlohmann::json::parse(render_json(r))["tls"] == true);
+}
+
 TEST_CASE("foreign messages are reported but fail nothing", "[report]") {
   report r = clean_fanout();
   r.foreign = 100;
@@ -96,6 +104,7 @@ TEST_CASE("the JSON report is one object with the numbers", "[report]") {
   const auto json = nlohmann::json::parse(line);
   CHECK(json["scenario"] == "fanout");
   CHECK(json["mode"] == "plain");
+  CHECK(json["tls"] == false);
   CHECK(json["ok"] == false);
   CHECK(json["lost"] == 1);
   CHECK(json["received"] == 10'000);
