@@ -108,6 +108,18 @@ parsed_args parse_args(int argc, const char* const* argv) {
       return error;
     };
   };
+  // Into a std::uint16_t or a std::optional of one.
+  auto port_into = [](auto& field) {
+    return [&field](std::string_view flag, std::string_view value) -> std::optional<std::string> {
+      const auto port = cli::parse_number<std::uint16_t>(value, 0, 65535);
+      if (!port) {
+        return cli::invalid_value(flag, value, "a TCP port in 1..65535 (or 0 for any free port)")
+            .message;
+      }
+      field = *port;
+      return std::nullopt;
+    };
+  };
   unsigned long long handshake_seconds = 30;
   const std::map<std::string_view, setter> flags = {
       {"--host",
@@ -115,28 +127,8 @@ parsed_args parse_args(int argc, const char* const* argv) {
          cfg.host = value;
          return std::nullopt;
        }},
-      {"--port",
-       [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
-         const auto port = cli::parse_number<std::uint16_t>(value, 0, 65535);
-         if (!port) {
-           return cli::invalid_value(flag, value,
-                                     "a TCP port in 1..65535 (or 0 for any free port)")
-               .message;
-         }
-         cfg.port = *port;
-         return std::nullopt;
-       }},
-      {"--tls-port",
-       [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
-         const auto port = cli::parse_number<std::uint16_t>(value, 0, 65535);
-         if (!port) {
-           return cli::invalid_value(flag, value,
-                                     "a TCP port in 1..65535 (or 0 for any free port)")
-               .message;
-         }
-         cfg.tls_port = *port;
-         return std::nullopt;
-       }},
+      {"--port", port_into(cfg.port)},
+      {"--tls-port", port_into(cfg.tls_port)},
       {"--cert",
        [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
          if (value.empty()) return std::string(flag) + " needs a file";
