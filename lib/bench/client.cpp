@@ -52,9 +52,7 @@ constexpr std::size_t batch_bytes = 64 * 1024;
 // Reads per wake-up before the other clients of the thread get their turn.
 constexpr int reads_per_turn = 4;
 
-std::string describe(const boost::system::error_code& ec) {
-  return std::error_code(ec).message();
-}
+std::string describe(const boost::system::error_code& ec) { return std::error_code(ec).message(); }
 
 void fail(client& c, const std::string& reason) {
   if (c.done) return;
@@ -115,8 +113,8 @@ void on_handshake_frame(client& c, std::string_view frame) {
 
 void on_traffic_frame(client& c, std::string_view frame, std::uint64_t now) {
   shard& home = c.home;
-  const classified_frame seen = c.run.opts.json ? classify_json_frame(frame, home.scratch)
-                                                : classify_plain_frame(frame);
+  const classified_frame seen =
+      c.run.opts.json ? classify_json_frame(frame, home.scratch) : classify_plain_frame(frame);
   switch (seen.kind) {
     case frame_kind::message: {
       const tally::outcome outcome = c.counts.on_message(seen.text);
@@ -184,8 +182,8 @@ void fail_read(client& c, const boost::system::error_code& ec) {
     fail(c, "the server closed the connection" +
                 (c.last_error.empty() && c.first_server_error.empty()
                      ? std::string()
-                     : " after: " + (c.first_server_error.empty() ? c.last_error
-                                                                  : c.first_server_error)));
+                     : " after: " +
+                           (c.first_server_error.empty() ? c.last_error : c.first_server_error)));
   } else {
     fail(c, describe(ec));
   }
@@ -238,8 +236,7 @@ asio::awaitable<void> read_loop(client& c, Stream& stream) {
       const std::size_t taken = on_chunk(c, chunk, now);
       if (c.done) co_return;
       if (chunk.size() - taken > home.max_frame) {
-        fail(c, "the server sent a frame longer than " + std::to_string(home.max_frame) +
-                    " bytes");
+        fail(c, "the server sent a frame longer than " + std::to_string(home.max_frame) + " bytes");
         co_return;
       }
       c.carry.assign(chunk.substr(taken));
@@ -447,8 +444,8 @@ asio::awaitable<void> rate_sender(client& c, Stream& stream) {
   std::uint64_t sent = 0;
   while (sent < opts.messages && !c.run.stopping.load(std::memory_order_relaxed) && !c.done) {
     const auto elapsed = std::chrono::steady_clock::now() - start;
-    const double elapsed_ns = static_cast<double>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
+    const double elapsed_ns =
+        static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
     // Messages due by now; a late tick catches up in one write.
     const auto due = std::min<std::uint64_t>(
         opts.messages, static_cast<std::uint64_t>(elapsed_ns / period_ns) + 1);
@@ -459,8 +456,8 @@ asio::awaitable<void> rate_sender(client& c, Stream& stream) {
       const bool written = co_await write_batch(c, stream);
       if (!written) break;
     }
-    const auto next_due = std::chrono::nanoseconds(
-        static_cast<std::int64_t>(static_cast<double>(sent) * period_ns));
+    const auto next_due =
+        std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(sent) * period_ns));
     c.wake.expires_at(start + next_due);
     co_await c.wake.async_wait(use_tuple);
   }

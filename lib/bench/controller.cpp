@@ -155,7 +155,7 @@ asio::awaitable<bool> controller::log_in_all() {
 }
 
 asio::awaitable<void> controller::settle(milliseconds quiet, milliseconds limit,
-                                        const std::string& phase) {
+                                         const std::string& phase) {
   const auto give_up = std::chrono::steady_clock::now() + limit;
   std::uint64_t last = sum_bytes_in(s_);
   auto still_since = std::chrono::steady_clock::now();

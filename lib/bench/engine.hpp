@@ -79,10 +79,9 @@ struct run_state {
   ~run_state();
 
   std::uint64_t now_ns() const noexcept {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::steady_clock::now() - origin)
-            .count());
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::steady_clock::now() - origin)
+                                          .count());
   }
   // Records a connection's failure, unless the run is stopping anyway.
   void record_failure(const std::string& reason);
@@ -135,8 +134,8 @@ struct client {
   // Handshake state.
   bool hello_sent = false;
   bool logged_in = false;
-  bool done = false;  // failed: nothing more is read or counted
-  std::string reply;  // a handshake frame to send once the chunk is parsed
+  bool done = false;       // failed: nothing more is read or counted
+  std::string reply;       // a handshake frame to send once the chunk is parsed
   std::string last_error;  // why a name was refused, for the failure message
 
   // An unfinished frame, kept between reads.

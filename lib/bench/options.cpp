@@ -97,10 +97,9 @@ std::optional<scenario> parse_scenario(std::string_view name) {
 }
 
 constexpr std::string_view value_flags[] = {
-    "--host",        "--port",     "--payload",    "--messages", "--window",
-    "--receivers",   "--clients",  "--rate",       "--duration", "--concurrency",
-    "--hold-ms",     "--server-pid", "--threads",  "--max-seconds", "--quiet-ms",
-    "--ca",          "--server-name"};
+    "--host",    "--port",        "--payload",  "--messages",    "--window",     "--receivers",
+    "--clients", "--rate",        "--duration", "--concurrency", "--hold-ms",    "--server-pid",
+    "--threads", "--max-seconds", "--quiet-ms", "--ca",          "--server-name"};
 
 // Applies one flag and its value; an error message when the value is bad.
 std::optional<usage_error> apply(options& out, std::string_view flag, std::string_view value,
@@ -134,12 +133,14 @@ std::optional<usage_error> apply(options& out, std::string_view flag, std::strin
     const auto count = parse_number<unsigned>(value, 1, 1'000'000);
     if (!count) return cli::invalid_value(flag, value, "1 to 1000000");
     (flag == "--receivers" ? out.receivers
-                           : flag == "--clients" ? out.clients : out.concurrency) = *count;
+     : flag == "--clients" ? out.clients
+                           : out.concurrency) = *count;
   } else if (flag == "--rate" || flag == "--duration" || flag == "--max-seconds") {
     const auto number = parse_positive(value);
     if (!number) return cli::invalid_value(flag, value, "a positive number");
-    (flag == "--rate" ? out.rate : flag == "--duration" ? out.duration_s : out.max_seconds) =
-        *number;
+    (flag == "--rate"       ? out.rate
+     : flag == "--duration" ? out.duration_s
+                            : out.max_seconds) = *number;
   } else if (flag == "--hold-ms" || flag == "--quiet-ms") {
     const auto ms = parse_number<unsigned>(value, flag == "--quiet-ms" ? 1 : 0, 3'600'000);
     if (!ms) return cli::invalid_value(flag, value, "milliseconds, up to 3600000");

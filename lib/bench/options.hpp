@@ -41,15 +41,15 @@ struct options {
   std::uint64_t messages = 0;
   // Messages a sender may have out before its probe receiver has seen them.
   std::uint64_t window = 1000;
-  unsigned receivers = 10;  // fanout, latency
-  unsigned clients = 0;     // chatroom 20, connect 1000
-  double rate = 1000;       // latency: messages per second
-  double duration_s = 5;    // latency, when --messages is not given
-  unsigned concurrency = 500;  // connects and logins in flight
-  std::chrono::milliseconds hold{1000};  // connect: hold before reading RSS
-  std::optional<int> server_pid;  // for its RSS and CPU time
-  unsigned threads = 1;           // generator threads
-  double max_seconds = 60;        // the whole run, setup included
+  unsigned receivers = 10;                // fanout, latency
+  unsigned clients = 0;                   // chatroom 20, connect 1000
+  double rate = 1000;                     // latency: messages per second
+  double duration_s = 5;                  // latency, when --messages is not given
+  unsigned concurrency = 500;             // connects and logins in flight
+  std::chrono::milliseconds hold{1000};   // connect: hold before reading RSS
+  std::optional<int> server_pid;          // for its RSS and CPU time
+  unsigned threads = 1;                   // generator threads
+  double max_seconds = 60;                // the whole run, setup included
   std::chrono::milliseconds quiet{2000};  // no delivery for this long ends a run
   // nullopt: a progress line when standard error is a terminal.
   std::optional<bool> progress;

@@ -53,12 +53,11 @@ void judge_traffic(report& r) {
     p.push_back("ECHOES: " + count(r.echoes) + " messages came back to their sender");
   }
   if (r.malformed != 0) {
-    p.push_back("MALFORMED: " + count(r.malformed) +
-                " frames were damaged or not of the protocol");
+    p.push_back("MALFORMED: " + count(r.malformed) + " frames were damaged or not of the protocol");
   }
   if (r.server_errors != 0) {
-    p.push_back("SERVER ERRORS: " + count(r.server_errors) + " (first: " +
-                r.first_server_error + ")");
+    p.push_back("SERVER ERRORS: " + count(r.server_errors) + " (first: " + r.first_server_error +
+                ")");
   }
 }
 
@@ -98,8 +97,9 @@ void judge(report& r) {
   if (r.time_limit) p.push_back("the run hit --max-seconds before it finished");
   if (is_traffic(r)) judge_traffic(r);
   if (hit_fair_use_limits(r)) {
-    p.push_back("the server's fair-use limits are on: run it with --rate-limit 0 --max-per-ip 0"
-                " and --max-clients above the client count");
+    p.push_back(
+        "the server's fair-use limits are on: run it with --rate-limit 0 --max-per-ip 0"
+        " and --max-clients above the client count");
   }
 }
 
@@ -116,9 +116,8 @@ std::string render_problems(const report& r) {
 }
 
 std::string render_table(const report& r) {
-  std::string out = "chat-bench " + r.scenario + ", " + (r.json ? "JSON" : "plain") +
-                    " sessions" + (r.tls ? " over TLS" : "") + ", " + r.target + ", run " +
-                    r.run_id + "\n";
+  std::string out = "chat-bench " + r.scenario + ", " + (r.json ? "JSON" : "plain") + " sessions" +
+                    (r.tls ? " over TLS" : "") + ", " + r.target + ", run " + r.run_id + "\n";
   if (r.scenario == "fanout" || r.scenario == "latency") {
     out += format("  1 sender, %u receivers", r.receivers);
   } else {
@@ -159,8 +158,9 @@ std::string render_table(const report& r) {
   } else {
     row(out, "connects/s", human_number(r.connects_per_s) + " (connect and log in)");
     if (r.rss_before_kib && r.rss_after_kib) {
-      row(out, "server RSS", format("%" PRIu64 " KiB before, %" PRIu64 " KiB after",
-                                    *r.rss_before_kib, *r.rss_after_kib));
+      row(out, "server RSS",
+          format("%" PRIu64 " KiB before, %" PRIu64 " KiB after", *r.rss_before_kib,
+                 *r.rss_after_kib));
     }
     if (r.rss_per_connection_kib) {
       row(out, "RSS/connection", format("%.2f KiB", *r.rss_per_connection_kib));
@@ -168,15 +168,16 @@ std::string render_table(const report& r) {
   }
   const double wall = r.measured_s > 0 ? r.measured_s : 1;
   if (r.server_cpu_s) {
-    row(out, "server CPU", format("%.2f s (%.0f%% of one core)", *r.server_cpu_s,
-                                  100.0 * *r.server_cpu_s / wall));
+    row(out, "server CPU",
+        format("%.2f s (%.0f%% of one core)", *r.server_cpu_s, 100.0 * *r.server_cpu_s / wall));
   }
   row(out, "generator CPU",
       format("%.2f s (%.0f%% of one core)", r.generator_cpu_s, 100.0 * r.generator_cpu_s / wall));
   if (r.reads) {
-    row(out, "input", format("%.1f MB in %" PRIu64 " reads of %.0f bytes on average",
-                             static_cast<double>(r.bytes_in) / 1e6, r.reads,
-                             static_cast<double>(r.bytes_in) / static_cast<double>(r.reads)));
+    row(out, "input",
+        format("%.1f MB in %" PRIu64 " reads of %.0f bytes on average",
+               static_cast<double>(r.bytes_in) / 1e6, r.reads,
+               static_cast<double>(r.bytes_in) / static_cast<double>(r.reads)));
   }
   out += r.ok() ? "  result           ok\n" : "  result           FAILED (see standard error)\n";
   return out;
@@ -196,9 +197,8 @@ std::string render_json(const report& r) {
   out["run_id"] = r.run_id;
   out["ok"] = r.ok();
   out["problems"] = r.problems;
-  out["params"] = {{"receivers", r.receivers}, {"clients", r.clients},
-                   {"messages", r.messages},   {"payload", r.payload},
-                   {"window", r.window},       {"rate", r.rate},
+  out["params"] = {{"receivers", r.receivers}, {"clients", r.clients}, {"messages", r.messages},
+                   {"payload", r.payload},     {"window", r.window},   {"rate", r.rate},
                    {"threads", r.threads}};
   out["connections"] = r.connections;
   out["logged_in"] = r.logged_in;

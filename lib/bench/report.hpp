@@ -43,10 +43,10 @@ struct report {
   std::uint64_t server_errors = 0;
   std::string first_server_error;
   std::uint64_t control_frames = 0;  // welcome, join, leave...: not counted as anything
-  double elapsed_s = 0;  // first send to last delivery
+  double elapsed_s = 0;              // first send to last delivery
   double deliveries_per_s = 0;
   double messages_per_s = 0;
-  bool all_sent = true;   // false when the time bound stopped the senders
+  bool all_sent = true;     // false when the time bound stopped the senders
   bool time_limit = false;  // --max-seconds ended the run
 
   // Latency from send to the read that brought the frame, in nanoseconds.

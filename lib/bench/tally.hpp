@@ -32,8 +32,8 @@ public:
   };
 
   // `own_slot` is the receiver's sender slot when it also sends (chatroom).
-  tally(const run_id& run, std::size_t payload_size, std::uint32_t senders,
-        std::uint64_t max_seq, std::optional<std::uint32_t> own_slot);
+  tally(const run_id& run, std::size_t payload_size, std::uint32_t senders, std::uint64_t max_seq,
+        std::optional<std::uint32_t> own_slot);
 
   // Counts the text of one message frame.
   outcome on_message(std::string_view text);

@@ -50,8 +50,7 @@ struct tls_stream {
 // non-blocking socket: would_block only when there was nothing. A short read
 // means that the stream has nothing left, so the socket may be waited for; a
 // full one may leave input behind that the socket will not signal again.
-std::size_t read_available(tls_stream& s, asio::mutable_buffer into,
-                           boost::system::error_code& ec);
+std::size_t read_available(tls_stream& s, asio::mutable_buffer into, boost::system::error_code& ec);
 
 // Why a handshake failed, with the certificate's verification result when it
 // was refused, and a hint when the peer does not seem to speak TLS at all.

@@ -42,8 +42,7 @@ std::variant<std::vector<argument>, usage_error> split(
 usage_error unknown_option(std::string_view flag);
 
 // "invalid --port '77777': expected 1 to 65535"
-usage_error invalid_value(std::string_view flag, std::string_view value,
-                          std::string_view expected);
+usage_error invalid_value(std::string_view flag, std::string_view value, std::string_view expected);
 
 // The whole of `text` as an integer in [low, high], or nothing.
 template <class Number>

@@ -122,8 +122,8 @@ ssl::context client_context(const tls_options& tls) {
     context.load_verify_file(tls.ca_file, ec);
   }
   if (ec) {
-    const std::string what = tls.ca_file.empty() ? "the system's certificate store"
-                                                 : "--ca " + tls.ca_file;
+    const std::string what =
+        tls.ca_file.empty() ? "the system's certificate store" : "--ca " + tls.ca_file;
     throw std::runtime_error("cannot use " + what + ": " + reason_of(ec));
   }
   return context;
@@ -159,12 +159,9 @@ std::string certificate_refusal(long verdict, const std::string& host) {
       return "the server's certificate is signed by an authority this client does not trust"
              " (--ca FILE names one to trust)";
     case X509_V_ERR_HOSTNAME_MISMATCH:
-    case X509_V_ERR_IP_ADDRESS_MISMATCH:
-      return "the server's certificate is not for " + host;
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-      return "the server's certificate has expired";
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-      return "the server's certificate is not valid yet";
+    case X509_V_ERR_IP_ADDRESS_MISMATCH: return "the server's certificate is not for " + host;
+    case X509_V_ERR_CERT_HAS_EXPIRED: return "the server's certificate has expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID: return "the server's certificate is not valid yet";
     default:
       return std::string("the server's certificate was refused: ") +
              X509_verify_cert_error_string(verdict);
@@ -252,8 +249,7 @@ asio::awaitable<std::optional<std::string>> connection::read_frame() {
     if (auto line = inbox_.next()) {
       if (line->too_long) {
         fail(make_error_code(boost::system::errc::message_size),
-             "the server sent a frame longer than " + std::to_string(inbox_.max_line()) +
-                 " bytes");
+             "the server sent a frame longer than " + std::to_string(inbox_.max_line()) + " bytes");
       }
       co_return std::move(line->text);
     }

@@ -120,8 +120,7 @@ input_action chat_command(std::string_view line, std::string_view current_room) 
   if (command == "/help") return local_reply{help_text()};
   // A mistyped command is more likely than a message that starts with `/`;
   // sending it to the whole room would be the worse mistake.
-  return local_reply{"! unknown command " + std::string(command) + " (/help lists commands)",
-                     true};
+  return local_reply{"! unknown command " + std::string(command) + " (/help lists commands)", true};
 }
 
 }  // namespace

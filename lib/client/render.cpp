@@ -120,10 +120,10 @@ std::string describe_left(const server_event& event, const session_state& where)
 // the LF between them must survive.
 std::string describe_history(const server_event& event, const session_state& where) {
   const auto count = event.messages.size();
-  std::string out = printable(
-      "* history of " + event.room + ": " +
-      (count == 0 ? std::string("no messages")
-                  : std::to_string(count) + (count == 1 ? " message" : " messages")));
+  std::string out =
+      printable("* history of " + event.room + ": " +
+                (count == 0 ? std::string("no messages")
+                            : std::to_string(count) + (count == 1 ? " message" : " messages")));
   for (const auto& m : event.messages) {
     out.push_back('\n');
     out.append(printable(history_line(m.ts_ms, event.room, m.from, m.text, where)));
@@ -138,43 +138,28 @@ std::string describe(const server_event& event, std::string_view frame,
     case kind::welcome:
       return "* welcome " + event.user + ", you are in " + room_members(event) +
              topic_suffix(event.topic) + " (/help lists commands)";
-    case kind::join:
-      return "* " + event.user + " joined " + event.room;
-    case kind::leave:
-      return "* " + event.user + " left " + event.room;
+    case kind::join: return "* " + event.user + " joined " + event.room;
+    case kind::leave: return "* " + event.user + " left " + event.room;
     case kind::message:
-      if (event.history) return history_line(event.ts_ms, event.room, event.from, event.text, where);
+      if (event.history)
+        return history_line(event.ts_ms, event.room, event.from, event.text, where);
       return clock_prefix(event.ts_ms) + room_marker(event.room, where) + event.from + ": " +
              event.text;
-    case kind::ack:
-      return "* delivered as #" + std::to_string(event.id);
-    case kind::users:
-      return "* users in " + event.room + ": " + join_names(event.users);
-    case kind::error:
-      return "! error " + event.code + ": " + event.text;
-    case kind::shutdown:
-      return "* server is shutting down";
-    case kind::pong:
-      return "* pong";
-    case kind::ping:
-      return "* ping";
-    case kind::joined:
-      return "* you joined " + room_members(event) + topic_suffix(event.topic);
-    case kind::left:
-      return describe_left(event, where);
-    case kind::rooms:
-      return describe_rooms(event.rooms);
-    case kind::topic:
-      return describe_topic(event);
-    case kind::direct:
-      return clock_prefix(event.ts_ms) + "[dm] " + event.from + ": " + event.text;
-    case kind::nick:
-      return "* " + event.from + " is now known as " + event.to;
-    case kind::history:
-      break;  // several lines: see render_event
+    case kind::ack: return "* delivered as #" + std::to_string(event.id);
+    case kind::users: return "* users in " + event.room + ": " + join_names(event.users);
+    case kind::error: return "! error " + event.code + ": " + event.text;
+    case kind::shutdown: return "* server is shutting down";
+    case kind::pong: return "* pong";
+    case kind::ping: return "* ping";
+    case kind::joined: return "* you joined " + room_members(event) + topic_suffix(event.topic);
+    case kind::left: return describe_left(event, where);
+    case kind::rooms: return describe_rooms(event.rooms);
+    case kind::topic: return describe_topic(event);
+    case kind::direct: return clock_prefix(event.ts_ms) + "[dm] " + event.from + ": " + event.text;
+    case kind::nick: return "* " + event.from + " is now known as " + event.to;
+    case kind::history: break;  // several lines: see render_event
     case kind::prompt:
-    case kind::other:
-      break;
+    case kind::other: break;
   }
   return std::string(frame);
 }

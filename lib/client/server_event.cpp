@@ -98,8 +98,7 @@ bool decode_fields(const json& object, const std::string& type, server_event& ev
   if (type == "welcome") {
     event.type = kind::welcome;
     return read_string(object, "user", event.user) && read_string(object, "room", event.room) &&
-           read_members(object, event) &&
-           read_optional_string(object, "topic", event.topic);
+           read_members(object, event) && read_optional_string(object, "topic", event.topic);
   }
   if (type == "join" || type == "leave") {
     event.type = type == "join" ? kind::join : kind::leave;

@@ -26,24 +26,24 @@ struct past_message {
 // and show it. Fields not used by a kind stay empty.
 struct server_event {
   enum class kind {
-    prompt,    // USER: the server wants a name
-    welcome,   // user, room, users or member_count, topic
-    join,      // room, user
-    leave,     // room, user
-    message,   // id, ts_ms, room, from, text, history
-    ack,       // id (the ref is not kept: this client sends none)
-    users,     // room, users
-    error,     // code, text
+    prompt,   // USER: the server wants a name
+    welcome,  // user, room, users or member_count, topic
+    join,     // room, user
+    leave,    // room, user
+    message,  // id, ts_ms, room, from, text, history
+    ack,      // id (the ref is not kept: this client sends none)
+    users,    // room, users
+    error,    // code, text
     shutdown,
     pong,
-    joined,    // room, users or member_count, topic: this client joined the room
-    left,      // room: this client left it
-    rooms,     // rooms
-    topic,     // room, topic, by (empty when it answers a question)
-    direct,    // id, ts_ms, from, to, text
-    nick,      // from (the old name), to (the new one)
-    history,   // room, messages
-    ping,      // the server's keepalive probe: answer it with a pong
+    joined,   // room, users or member_count, topic: this client joined the room
+    left,     // room: this client left it
+    rooms,    // rooms
+    topic,    // room, topic, by (empty when it answers a question)
+    direct,   // id, ts_ms, from, to, text
+    nick,     // from (the old name), to (the new one)
+    history,  // room, messages
+    ping,     // the server's keepalive probe: answer it with a pong
     // Anything else, including envelopes of a newer server and plain-text
     // frames: shown as received.
     other,

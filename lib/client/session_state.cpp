@@ -7,18 +7,13 @@ namespace chat::client {
 void session_state::apply(const server_event& event) {
   using kind = server_event::kind;
   switch (event.type) {
-    case kind::welcome:
-      rooms_.assign(1, event.room);
-      break;
+    case kind::welcome: rooms_.assign(1, event.room); break;
     case kind::joined:
       remove(event.room);
       rooms_.push_back(event.room);
       break;
-    case kind::left:
-      remove(event.room);
-      break;
-    default:
-      break;
+    case kind::left: remove(event.room); break;
+    default: break;
   }
 }
 

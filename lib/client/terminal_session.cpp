@@ -130,9 +130,10 @@ private:
 
 awaitable<void> terminal_session::run() {
   if (opts_.tls && opts_.tls->insecure) {
-    complain("warning: --insecure: the server's certificate is not checked; anyone between here"
-             " and " + format_address(opts_.host, opts_.port) +
-             " can read and change the conversation");
+    complain(
+        "warning: --insecure: the server's certificate is not checked; anyone between here"
+        " and " +
+        format_address(opts_.host, opts_.port) + " can read and change the conversation");
   }
   std::string failure;
   try {

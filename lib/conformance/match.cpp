@@ -22,8 +22,8 @@ struct special {
 bool is_capture_name(std::string_view name) {
   if (name.empty()) return false;
   for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return !(name.front() >= '0' && name.front() <= '9');
@@ -34,7 +34,8 @@ bool is_capture_name(std::string_view name) {
 std::optional<special> classify(const std::string& text) {
   if (text == "*") return special{special::kind::any, {}};
   if (!text.starts_with('$')) return special{special::kind::literal, text};
-  if (text == "$*" || text.starts_with("$$")) return special{special::kind::literal, text.substr(1)};
+  if (text == "$*" || text.starts_with("$$"))
+    return special{special::kind::literal, text.substr(1)};
   if (is_capture_name(std::string_view(text).substr(1))) {
     return special{special::kind::capture, text.substr(1)};
   }

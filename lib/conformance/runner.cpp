@@ -17,7 +17,9 @@ using clock = connection::clock;
 using received = connection::received;
 using outcome = std::optional<std::string>;  // nothing: the step passed; else why not
 
-std::string milliseconds(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
+std::string milliseconds(std::chrono::milliseconds ms) {
+  return std::to_string(ms.count()) + " ms";
+}
 
 // Long lines (the oversized ones, say) are shown by their start and size.
 std::string abbreviated(std::string_view bytes, std::string (*show)(std::string_view) = display,
@@ -45,9 +47,8 @@ std::string describe(const received& r, std::chrono::milliseconds waited) {
       if (!r.text.empty()) {
         return "the server closed the connection in the middle of a line: " + display(r.text);
       }
-      return r.error == boost::asio::error::connection_reset
-                 ? "the server reset the connection"
-                 : "the server closed the connection";
+      return r.error == boost::asio::error::connection_reset ? "the server reset the connection"
+                                                             : "the server closed the connection";
     case received::kind::timed_out: return "nothing arrived within " + milliseconds(waited);
     case received::kind::failed:
       if (r.error == boost::asio::error::message_size) {
@@ -62,7 +63,10 @@ std::string describe(const received& r, std::chrono::milliseconds waited) {
 class runner {
 public:
   runner(const std::string& host, std::uint16_t port, const run_options& options)
-      : host_(host), port_(port), timeout_(options.timeout), quiet_(options.quiet),
+      : host_(host),
+        port_(port),
+        timeout_(options.timeout),
+        quiet_(options.quiet),
         trace_(options.trace) {}
 
   runner(const runner&) = delete;

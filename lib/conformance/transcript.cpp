@@ -127,7 +127,8 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   const std::string_view unit = trim(text.substr(end - text.data()));
-  const auto bad = bad_line{"expected a duration like 200 ms or 3 s, got \"" + std::string(text) + "\""};
+  const auto bad =
+      bad_line{"expected a duration like 200 ms or 3 s, got \"" + std::string(text) + "\""};
   if (ec != std::errc{} || end == text.data()) throw bad;
   if (unit == "ms") return std::chrono::milliseconds(value);
   if (unit == "s") return std::chrono::seconds(value);
@@ -162,8 +163,7 @@ action::send parse_send(std::string_view rest) {
 }
 
 // JSON after `receives`: must parse, and its special strings must be well formed.
-frame_expectation parse_json_expectation(std::string_view text,
-                                         name_set& capture_names) {
+frame_expectation parse_json_expectation(std::string_view text, name_set& capture_names) {
   json pattern;
   try {
     pattern = json::parse(text);
@@ -176,8 +176,7 @@ frame_expectation parse_json_expectation(std::string_view text,
   return {frame_expectation::kind::json, pattern.dump()};
 }
 
-any_action parse_receive(std::string_view rest,
-                         name_set& capture_names) {
+any_action parse_receive(std::string_view rest, name_set& capture_names) {
   using kind = frame_expectation::kind;
   if (rest.empty()) throw bad_line{"receives needs an expectation"};
   if (rest == "nothing") return action::receive_nothing{};
@@ -209,14 +208,14 @@ std::optional<relation> parse_relation(std::string_view word) {
 }
 
 // check $a < $b <= 10 …
-action::check parse_check(std::string_view rest,
-                          const name_set& capture_names) {
+action::check parse_check(std::string_view rest, const name_set& capture_names) {
   action::check check;
   for (bool want_operand = true; !rest.empty(); want_operand = !want_operand) {
     const std::string_view word = take_word(rest);
     if (!want_operand) {
       const auto rel = parse_relation(word);
-      if (!rel) throw bad_line{"expected one of < <= > >= == !=, got \"" + std::string(word) + "\""};
+      if (!rel)
+        throw bad_line{"expected one of < <= > >= == !=, got \"" + std::string(word) + "\""};
       check.relations.push_back(*rel);
       continue;
     }
@@ -344,7 +343,8 @@ transcript parse_transcript(std::string_view text, std::string name) {
       throw transcript_error(result.name, number, error.reason);
     }
   }
-  if (result.steps.empty()) throw transcript_error(result.name, number, "the transcript has no steps");
+  if (result.steps.empty())
+    throw transcript_error(result.name, number, "the transcript has no steps");
   return result;
 }
 

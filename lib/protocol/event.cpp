@@ -107,8 +107,7 @@ std::string joined(session_mode mode, std::string_view room, const roster& membe
 }
 
 // {"type":"<type>","room":<room>,"user":<user>}
-std::string encode_membership(std::string_view type, std::string_view room,
-                              std::string_view user) {
+std::string encode_membership(std::string_view type, std::string_view room, std::string_view user) {
   std::string out;
   out.reserve(48 + room.size() + user.size());
   out.append(R"({"type":")").append(type).append(R"(","room":)");
@@ -159,7 +158,7 @@ using namespace std::string_view_literals;
 // time from a table: std::to_chars first counts the digits, which costs as
 // much again, and every message carries two such numbers.
 class decimal {
- public:
+public:
   explicit decimal(std::uint64_t value) noexcept : begin_(write(value)) {}
   explicit decimal(std::int64_t value) noexcept
       : begin_(write(value < 0 ? 0 - static_cast<std::uint64_t>(value)
@@ -173,7 +172,7 @@ class decimal {
     return {begin_, static_cast<std::size_t>(digits_ + sizeof digits_ - begin_)};
   }
 
- private:
+private:
   char* write(std::uint64_t value) noexcept {
     static constexpr char pairs[] =
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -221,8 +220,7 @@ std::string encode_unescaped_json_message(const message_view& message) {
   const std::size_t size = head.size() + id.view().size() + ts_key.size() + ts.view().size() +
                            room_key.size() + message.room.size() + from_key.size() +
                            message.from.size() + text_key.size() + message.text.size() +
-                           text_end.size() + (message.history ? history.size() : 0) +
-                           tail.size();
+                           text_end.size() + (message.history ? history.size() : 0) + tail.size();
   std::string out(size, '\0');
   char* at = put(out.data(), head);
   at = put(at, id.view());
@@ -420,8 +418,7 @@ std::string encode_direct(session_mode mode, std::uint64_t id, std::int64_t ts_m
   return out;
 }
 
-std::string encode_nick(session_mode mode, std::string_view old_name,
-                        std::string_view new_name) {
+std::string encode_nick(session_mode mode, std::string_view old_name, std::string_view new_name) {
   if (mode == session_mode::plain) return plain_line("* ", old_name, " is now known as ", new_name);
   std::string out(R"({"type":"nick","old":)");
   append_json_string(out, old_name);

@@ -179,9 +179,7 @@ namespace chat::protocol {
 
 namespace {
 
-bool is_json_whitespace(char c) noexcept {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+bool is_json_whitespace(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 std::size_t skip_json_whitespace(std::string_view text, std::size_t pos) noexcept {
   while (pos < text.size() && is_json_whitespace(text[pos])) ++pos;

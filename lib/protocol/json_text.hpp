@@ -43,7 +43,7 @@ namespace chat::protocol {
 // which also says what is wrong; so it only has to be right about what it
 // accepts, and it accepts exactly what that parser reads the same way.
 class flat_json_object {
- public:
+public:
   static constexpr std::size_t max_members = 8;
 
   enum class value_kind : std::uint8_t { string, number, literal };
@@ -92,7 +92,7 @@ class flat_json_object {
   // The same into `out`, reusing its buffer.
   static void string_value(const member& string_member, std::string& out);
 
- private:
+private:
   // Left uninitialised: read() fills what it uses, and it runs per request.
   std::array<member, max_members> members_;
   std::size_t size_ = 0;

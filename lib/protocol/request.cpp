@@ -111,7 +111,7 @@ decoded<any_request> make_message(std::string text) {
 // flat_json_object, which takes the common requests far more cheaply. The
 // decoders are written once against both, so both readings decode alike.
 class dom_fields {
- public:
+public:
   dom_fields(std::string_view frame, const json& object) : frame_(frame), object_(object) {}
 
   bool has(std::string_view key) const { return object_.contains(key); }
@@ -142,13 +142,13 @@ class dom_fields {
     return ref->dump();
   }
 
- private:
+private:
   std::string_view frame_;
   const json& object_;
 };
 
 class flat_fields {
- public:
+public:
   explicit flat_fields(const flat_json_object& object) : object_(object) {}
 
   bool has(std::string_view key) const { return object_.find(key) != nullptr; }
@@ -172,7 +172,7 @@ class flat_fields {
     return ref == nullptr ? std::string() : std::string(ref->raw);
   }
 
- private:
+private:
   const flat_json_object& object_;
 };
 
@@ -189,8 +189,7 @@ field_error required_string(const Fields& object, std::string_view key, std::str
 
 // Reads an optional string member; false when present with another type.
 template <class Fields>
-bool optional_string(const Fields& object, std::string_view key,
-                     std::optional<std::string>& out) {
+bool optional_string(const Fields& object, std::string_view key, std::optional<std::string>& out) {
   if (!object.has(key)) return true;
   return object.string(key, out.emplace());
 }

@@ -27,12 +27,12 @@ bool is_valid_utf8(std::string_view text) noexcept {
       continuation = 1;
     } else if (lead >= 0xE0 && lead <= 0xEF) {
       continuation = 2;
-      if (lead == 0xE0) lo = 0xA0;       // overlong
-      if (lead == 0xED) hi = 0x9F;       // UTF-16 surrogates
+      if (lead == 0xE0) lo = 0xA0;  // overlong
+      if (lead == 0xED) hi = 0x9F;  // UTF-16 surrogates
     } else if (lead >= 0xF0 && lead <= 0xF4) {
       continuation = 3;
-      if (lead == 0xF0) lo = 0x90;       // overlong
-      if (lead == 0xF4) hi = 0x8F;       // above U+10FFFF
+      if (lead == 0xF0) lo = 0x90;  // overlong
+      if (lead == 0xF4) hi = 0x8F;  // above U+10FFFF
     } else {
       return false;
     }

@@ -148,7 +148,8 @@ parsed_args parse_args(int argc, const char* const* argv) {
       {"--default-room",
        [&](std::string_view, std::string_view value) -> std::optional<std::string> {
          auto room = protocol::normalize_room_name(value);
-         if (!room) return "invalid --default-room '" + std::string(value) + "': " + std::string(room_rule);
+         if (!room)
+           return "invalid --default-room '" + std::string(value) + "': " + std::string(room_rule);
          cfg.default_room = std::move(*room);
          return std::nullopt;
        }},

@@ -20,7 +20,7 @@ struct config {
   // PEM files of the TLS certificate chain and its key; read again on SIGHUP.
   std::string cert_file;
   std::string key_file;
-  unsigned threads = 0;       // 0: one per hardware thread
+  unsigned threads = 0;  // 0: one per hardware thread
   std::size_t max_line = 4096;
   // Bytes a client may have queued but not yet read before it is dropped as a
   // slow consumer; bounds the memory one stalled reader can pin.

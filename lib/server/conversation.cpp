@@ -62,9 +62,9 @@ std::size_t conversation::on_input(std::string_view input, time_point now) {
 
 bool conversation::on_line(protocol::line_framer::event event, std::string_view line) {
   if (event == protocol::line_framer::event::too_long) {
-    send_error(error_code::line_too_long,
-               "lines are limited to " + std::to_string(config_.max_line) +
-                   " bytes; the rest of that line was dropped");
+    send_error(error_code::line_too_long, "lines are limited to " +
+                                              std::to_string(config_.max_line) +
+                                              " bytes; the rest of that line was dropped");
     return true;
   }
   if (!protocol::is_valid_utf8(line)) {

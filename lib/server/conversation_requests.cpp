@@ -72,7 +72,8 @@ bool conversation::handle(request::leave& leave) {
   std::string current;
   if (hub_.leave(*this, room, current) != hub::outcome::ok) {
     send_not_in_room(room);
-  } else if (leave.room.empty() || protocol::fold_name(room) == protocol::fold_name(current_room_)) {
+  } else if (leave.room.empty() ||
+             protocol::fold_name(room) == protocol::fold_name(current_room_)) {
     current_room_ = std::move(current);
   }
   return true;

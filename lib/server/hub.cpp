@@ -86,12 +86,14 @@ bool hub::is_large(const room& r) const {
 frame hub::join_reply(const room& r, const member& who, bool at_login) const {
   if (is_large(r)) {
     const protocol::member_count count{r.members.size()};
-    return make_frame(at_login ? protocol::encode_welcome(who.mode(), who.name(), r.name, count, r.topic)
-                               : protocol::encode_joined(who.mode(), r.name, count, r.topic));
+    return make_frame(at_login
+                          ? protocol::encode_welcome(who.mode(), who.name(), r.name, count, r.topic)
+                          : protocol::encode_joined(who.mode(), r.name, count, r.topic));
   }
   const auto names = sorted_names(r);
-  return make_frame(at_login ? protocol::encode_welcome(who.mode(), who.name(), r.name, names, r.topic)
-                             : protocol::encode_joined(who.mode(), r.name, names, r.topic));
+  return make_frame(at_login
+                        ? protocol::encode_welcome(who.mode(), who.name(), r.name, names, r.topic)
+                        : protocol::encode_joined(who.mode(), r.name, names, r.topic));
 }
 
 void hub::enter(room& r, user& u, bool at_login) {
@@ -105,9 +107,8 @@ void hub::enter(room& r, user& u, bool at_login) {
         who.mode(), {s.id, s.ts_ms, r.name, s.from, s.text, names_room, /*history=*/true})));
   }
   if (is_large(r)) return;
-  broadcast(r.members, &who, [&](session_mode mode) {
-    return protocol::encode_join(mode, r.name, who.name());
-  });
+  broadcast(r.members, &who,
+            [&](session_mode mode) { return protocol::encode_join(mode, r.name, who.name()); });
 }
 
 void hub::exit(room& r, const member& who) {
@@ -122,9 +123,8 @@ void hub::exit(room& r, const member& who) {
     r.members.pop_back();
   }
   if (announce) {
-    broadcast(r.members, nullptr, [&](session_mode mode) {
-      return protocol::encode_leave(mode, r.name, who.name());
-    });
+    broadcast(r.members, nullptr,
+              [&](session_mode mode) { return protocol::encode_leave(mode, r.name, who.name()); });
   }
   if (r.members.empty() && r.name != options_.default_room) {
     rooms_.erase(r.key);
@@ -230,7 +230,8 @@ hub::outcome hub::rename(member& who, const std::string& new_name) {
   const std::string old_key = protocol::fold_name(who.name());
   const std::string new_key = protocol::fold_name(new_name);
   const auto old_entry = users_.find(old_key);
-  if (old_entry == users_.end() || old_entry->second.who.get() != &who) return outcome::no_such_user;
+  if (old_entry == users_.end() || old_entry->second.who.get() != &who)
+    return outcome::no_such_user;
   if (new_key != old_key && users_.contains(new_key)) return outcome::name_taken;
   user moved = std::move(old_entry->second);
   users_.erase(old_entry);
@@ -244,9 +245,8 @@ hub::outcome hub::rename(member& who, const std::string& new_name) {
   std::sort(told.begin(), told.end());
   told.erase(std::unique(told.begin(), told.end()), told.end());
   users_.emplace(new_key, std::move(moved));
-  broadcast(told, nullptr, [&](session_mode mode) {
-    return protocol::encode_nick(mode, old_name, new_name);
-  });
+  broadcast(told, nullptr,
+            [&](session_mode mode) { return protocol::encode_nick(mode, old_name, new_name); });
   return outcome::ok;
 }
 
@@ -300,7 +300,8 @@ hub::outcome hub::send_history(member& who, std::string_view name, std::uint64_t
         end = std::lower_bound(r->history.begin(), r->history.end(), before,
                                [](const stored& s, std::uint64_t id) { return s.id < id; });
       }
-      const auto count = std::min<std::size_t>(limit, static_cast<std::size_t>(end - r->history.begin()));
+      const auto count =
+          std::min<std::size_t>(limit, static_cast<std::size_t>(end - r->history.begin()));
       for (auto it = end - static_cast<std::ptrdiff_t>(count); it != end; ++it) {
         page.push_back({it->id, it->ts_ms, room_name, it->from, it->text});
       }

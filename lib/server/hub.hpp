@@ -78,8 +78,7 @@ public:
   // Sets the topic when `text` is given (the room hears of it), else sends it.
   outcome topic(member& who, std::string_view room, const std::optional<std::string>& text);
   // Sends up to `limit` messages of the room older than `before` (0: newest).
-  outcome send_history(member& who, std::string_view room, std::uint64_t before,
-                       std::size_t limit);
+  outcome send_history(member& who, std::string_view room, std::uint64_t before, std::size_t limit);
 
   // From now on departures are not announced: the server is going down and
   // every client is being told so.

@@ -24,9 +24,9 @@ void refuse(Socket& socket, session_registry::admission admission, refusal how) 
   using protocol::error_code;
   static const std::string server_full = protocol::encode_error(
       protocol::session_mode::plain, error_code::server_full, "the server is full; try later");
-  static const std::string too_many = protocol::encode_error(
-      protocol::session_mode::plain, error_code::too_many_connections,
-      "too many connections from your address");
+  static const std::string too_many =
+      protocol::encode_error(protocol::session_mode::plain, error_code::too_many_connections,
+                             "too many connections from your address");
   const std::string& line =
       admission == session_registry::admission::server_full ? server_full : too_many;
   boost::system::error_code ignored;
@@ -40,9 +40,8 @@ void refuse(Socket& socket, session_registry::admission admission, refusal how) 
 }  // namespace
 
 asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor,
-                             std::span<asio::io_context* const> workers,
-                             session_registry& registry, refusal how_to_refuse,
-                             session_starter start) {
+                             std::span<asio::io_context* const> workers, session_registry& registry,
+                             refusal how_to_refuse, session_starter start) {
   constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
   const auto executor = co_await asio::this_coro::executor;
   std::size_t next_worker = 0;
@@ -54,8 +53,7 @@ asio::awaitable<void> listen(asio::ip::tcp::acceptor& acceptor,
     asio::ip::tcp::endpoint peer;
     asio::io_context& worker = *workers[next_worker];
     next_worker = (next_worker + 1) % workers.size();
-    auto [ec, socket] =
-        co_await acceptor.async_accept(asio::make_strand(worker), peer, use_tuple);
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(worker), peer, use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
     if (ec) {
       // Out of descriptors (EMFILE) and the like pass: back off instead of

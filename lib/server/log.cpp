@@ -34,9 +34,7 @@ bool parse_log_level(std::string_view text, log_level& level) {
 
 void set_log_level(log_level level) { current_level.store(level, std::memory_order_relaxed); }
 
-bool log_enabled(log_level level) {
-  return level <= current_level.load(std::memory_order_relaxed);
-}
+bool log_enabled(log_level level) { return level <= current_level.load(std::memory_order_relaxed); }
 
 void write_log_line(log_level level, std::string_view line) {
   const auto now = std::chrono::system_clock::now();
@@ -48,8 +46,8 @@ void write_log_line(log_level level, std::string_view line) {
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
   // One fprintf per line: stdio locks the stream, so lines from threads never interleave.
-  std::fprintf(stderr, "%s.%03dZ %-5s %.*s\n", stamp, static_cast<int>(millis),
-               label(level).data(), static_cast<int>(line.size()), line.data());
+  std::fprintf(stderr, "%s.%03dZ %-5s %.*s\n", stamp, static_cast<int>(millis), label(level).data(),
+               static_cast<int>(line.size()), line.data());
 }
 
 }  // namespace chat::server

@@ -50,7 +50,8 @@ struct server::impl {
   static std::unique_ptr<store::history_database> open_database(const config& cfg) {
     if (cfg.data_dir.empty()) return nullptr;
     auto database = std::make_unique<store::history_database>(
-        cfg.data_dir, [](std::string_view problem) { log(log_level::error, "history: ", problem); });
+        cfg.data_dir,
+        [](std::string_view problem) { log(log_level::error, "history: ", problem); });
     log(log_level::info, "history kept in ", database->path().string());
     return database;
   }
@@ -87,11 +88,12 @@ struct server::impl {
   }
 
   void wait_for_reload_signal() {
-    reload_signals.async_wait(asio::bind_executor(control, [this](boost::system::error_code ec, int) {
-      if (ec) return;
-      reload_certificates();
-      wait_for_reload_signal();
-    }));
+    reload_signals.async_wait(
+        asio::bind_executor(control, [this](boost::system::error_code ec, int) {
+          if (ec) return;
+          reload_certificates();
+          wait_for_reload_signal();
+        }));
   }
 
   void begin_stop() {
@@ -167,8 +169,7 @@ server::server(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   }
   bind_and_listen(impl_->acceptor, tcp::endpoint(address, settings.port), settings.host);
   if (settings.tls_port) {
-    bind_and_listen(impl_->tls_acceptor, tcp::endpoint(address, *settings.tls_port),
-                    settings.host);
+    bind_and_listen(impl_->tls_acceptor, tcp::endpoint(address, *settings.tls_port), settings.host);
     // OpenSSL writes to the socket with write(2), which raises SIGPIPE when
     // the peer is gone: that must be an error code, not the end of the server.
     std::signal(SIGPIPE, SIG_IGN);
@@ -206,8 +207,9 @@ void server::stop() {
 
 void server::run() {
   auto& state = *impl_;
-  const unsigned threads =
-      state.cfg.threads != 0 ? state.cfg.threads : std::max(1U, std::thread::hardware_concurrency());
+  const unsigned threads = state.cfg.threads != 0
+                               ? state.cfg.threads
+                               : std::max(1U, std::thread::hardware_concurrency());
   std::vector<asio::io_context*> workers{&state.io};
   for (unsigned i = 1; i < threads; ++i) {
     auto& worker = *state.other_workers.emplace_back(std::make_unique<asio::io_context>(1));
@@ -232,19 +234,19 @@ void server::run() {
   // Printed whatever the log level: scripts and tests wait for these lines.
   write_log_line(log_level::info, "listening on " + describe(state.acceptor.local_endpoint()));
   if (state.credentials) {
-    asio::co_spawn(
-        state.control,
-        listen(state.tls_acceptor, workers, state.registry, refusal::close,
-               [&state](transport::socket_type socket, const asio::ip::address& peer) {
-                 ssl_st* ssl = state.credentials->new_connection();
-                 if (ssl == nullptr) {
-                   log(log_level::error, "TLS connection refused: out of memory");
-                   state.registry.abandon(peer);
-                   return;
-                 }
-                 state.start_session(transport::tls_transport(std::move(socket), ssl), peer);
-               }),
-        on_listener_end);
+    asio::co_spawn(state.control,
+                   listen(state.tls_acceptor, workers, state.registry, refusal::close,
+                          [&state](transport::socket_type socket, const asio::ip::address& peer) {
+                            ssl_st* ssl = state.credentials->new_connection();
+                            if (ssl == nullptr) {
+                              log(log_level::error, "TLS connection refused: out of memory");
+                              state.registry.abandon(peer);
+                              return;
+                            }
+                            state.start_session(transport::tls_transport(std::move(socket), ssl),
+                                                peer);
+                          }),
+                   on_listener_end);
     write_log_line(log_level::info,
                    "listening (tls) on " + describe(state.tls_acceptor.local_endpoint()));
   }

@@ -75,11 +75,8 @@ void session::shutdown() {
 void session::deliver(frame f) {
   if (sealed_.load(std::memory_order_acquire)) return;
   switch (outbox_.push(std::move(f), config_.max_queue)) {
-    case outbox::push_result::queued:
-      return;
-    case outbox::push_result::queued_first:
-      wake_writer();
-      return;
+    case outbox::push_result::queued: return;
+    case outbox::push_result::queued_first: wake_writer(); return;
     case outbox::push_result::over_limit:
       if (!sealed_.exchange(true)) {
         asio::post(strand_, [self = std::static_pointer_cast<session>(shared_from_this())] {

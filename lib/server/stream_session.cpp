@@ -29,8 +29,8 @@ constexpr auto use_tuple = asio::as_tuple(session::awaitable_token{});
 }  // namespace
 
 template <class Transport>
-stream_session<Transport>::stream_session(Transport transport, hub& hub,
-                                          session_registry& registry, const config& cfg)
+stream_session<Transport>::stream_session(Transport transport, hub& hub, session_registry& registry,
+                                          const config& cfg)
     : session(transport.get_executor(), hub, registry, cfg), transport_(std::move(transport)) {}
 
 template <class Transport>

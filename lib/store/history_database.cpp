@@ -43,8 +43,8 @@ std::filesystem::path prepare_directory(const std::filesystem::path& dir) {
   // its own message for a missing permission ("unable to open database
   // file", with a stale errno) does not point at the directory.
   if (::access(dir.c_str(), W_OK | X_OK) != 0) {
-    throw store_error("history directory " + quoted(dir) + " is not writable: " +
-                      std::generic_category().message(errno));
+    throw store_error("history directory " + quoted(dir) +
+                      " is not writable: " + std::generic_category().message(errno));
   }
   return dir / history_database::file_name;
 }
@@ -60,10 +60,9 @@ store_error open_failure(const std::filesystem::path& file, const detail::sqlite
                          "); restore it from a backup, or move it and the chunk file away");
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return store_error("history database " + quoted(file) +
-                         " is locked by another process (" + e.what() + ")");
-    default:
-      return store_error("cannot open history database " + quoted(file) + ": " + e.what());
+      return store_error("history database " + quoted(file) + " is locked by another process (" +
+                         e.what() + ")");
+    default: return store_error("cannot open history database " + quoted(file) + ": " + e.what());
   }
 }
 
@@ -192,8 +191,8 @@ void history_database::impl::write(const detail::packed_messages& batch) {
     // The messages were delivered and stay in the rooms' memory; only their
     // copy on disk is lost, and the next batch tries again.
     if (!failing_) {
-      report("cannot save " + std::to_string(batch.count) + " messages to " + quoted(file_) +
-             ": " + e.what() + "; history is kept in memory only until writes work again");
+      report("cannot save " + std::to_string(batch.count) + " messages to " + quoted(file_) + ": " +
+             e.what() + "; history is kept in memory only until writes work again");
       failing_ = true;
     }
     lost_while_failing_ += batch.count;
@@ -215,9 +214,7 @@ history_database::~history_database() {
   impl_->writer_thread_.join();
 }
 
-void history_database::append(const stored_message_view& message) {
-  impl_->queue_.push(message);
-}
+void history_database::append(const stored_message_view& message) { impl_->queue_.push(message); }
 
 void history_database::flush() { impl_->queue_.wait_finished(); }
 

@@ -78,8 +78,7 @@ public:
   // oldest first. Sees every message appended before the call, written or
   // not. Reads through a connection of its own, so it never waits for the
   // writer. A read error is reported and only the unwritten messages are returned.
-  std::vector<stored_message> load(std::string_view room, std::uint64_t before,
-                                   std::size_t limit);
+  std::vector<stored_message> load(std::string_view room, std::uint64_t before, std::size_t limit);
 
   // The highest id stored or appended so far (0 when none), so that a
   // restarted server continues the sequence. Does not touch the disk.

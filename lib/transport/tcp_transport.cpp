@@ -20,8 +20,8 @@ std::size_t tcp_transport::read_some(std::span<char> into, boost::system::error_
   return socket_.read_some(asio::buffer(into.data(), into.size()), ec);
 }
 
-std::size_t tcp_transport::write_some(std::span<const server::frame> frames,
-                                      std::size_t skip_first, boost::system::error_code& ec) {
+std::size_t tcp_transport::write_some(std::span<const server::frame> frames, std::size_t skip_first,
+                                      boost::system::error_code& ec) {
   // Built per call in a per-thread array: there is no suspension between
   // filling it and the system call.
   thread_local std::array<iovec, IOV_MAX> iov;

@@ -45,17 +45,17 @@ void check_readable(std::string_view flag, const std::string& file) {
   }
 }
 
-std::shared_ptr<asio::ssl::context> make_context(const std::string& cert_file,
-                                                 const std::string& key_file,
-                                                 const std::function<void(std::string_view)>& warn) {
+std::shared_ptr<asio::ssl::context> make_context(
+    const std::string& cert_file, const std::string& key_file,
+    const std::function<void(std::string_view)>& warn) {
   check_readable("--cert", cert_file);
   check_readable("--key", key_file);
   auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX* ctx = context->native_handle();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                               SSL_OP_IGNORE_UNEXPECTED_EOF);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   // Resumption by tickets only: a server-side cache would keep memory for

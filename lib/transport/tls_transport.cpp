@@ -48,14 +48,9 @@ bool tls_transport::prepare(boost::system::error_code& ec) {
 boost::system::error_code tls_transport::outcome(int ok) {
   if (ok > 0) return {};
   switch (SSL_get_error(ssl_, ok)) {
-    case SSL_ERROR_WANT_READ:
-      want_ = socket_type::wait_read;
-      return asio::error::would_block;
-    case SSL_ERROR_WANT_WRITE:
-      want_ = socket_type::wait_write;
-      return asio::error::would_block;
-    case SSL_ERROR_ZERO_RETURN:
-      return asio::error::eof;
+    case SSL_ERROR_WANT_READ: want_ = socket_type::wait_read; return asio::error::would_block;
+    case SSL_ERROR_WANT_WRITE: want_ = socket_type::wait_write; return asio::error::would_block;
+    case SSL_ERROR_ZERO_RETURN: return asio::error::eof;
     case SSL_ERROR_SYSCALL:
       if (errno != 0) return {errno, boost::system::system_category()};
       return asio::error::eof;
@@ -103,8 +98,8 @@ std::size_t tls_transport::read_some(std::span<char> into, boost::system::error_
   return total;
 }
 
-std::size_t tls_transport::write_some(std::span<const server::frame> frames,
-                                      std::size_t skip_first, boost::system::error_code& ec) {
+std::size_t tls_transport::write_some(std::span<const server::frame> frames, std::size_t skip_first,
+                                      boost::system::error_code& ec) {
   const char* data = nullptr;
   std::size_t size = 0;
   const std::string& first = *frames.front();

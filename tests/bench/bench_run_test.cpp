@@ -169,8 +169,7 @@ TEST_CASE("connect on the real server: logins counted, memory read", "[bench][se
   server.stop();
 }
 
-TEST_CASE("TLS: what a full read leaves in the TLS stream is read too",
-          "[bench][server][tls]") {
+TEST_CASE("TLS: what a full read leaves in the TLS stream is read too", "[bench][server][tls]") {
   chat::test::test_pki pki;
   chat::server::config config = tls_bench_config(pki);
   config.max_line = 32 * 1024;
@@ -333,8 +332,8 @@ TEST_CASE("chat-bench --json-report prints one object and exits 0", "[bench][bin
 TEST_CASE("chat-bench --tls against a plain port exits 1 and says why", "[bench][binary]") {
   chat::test::test_server server(bench_config());
   chat::test::child_process bench(
-      CHAT_BENCH_BINARY, {"chatroom", "--tls", "--port", std::to_string(server.port()),
-                          "--clients", "2", "--max-seconds", "20"});
+      CHAT_BENCH_BINARY, {"chatroom", "--tls", "--port", std::to_string(server.port()), "--clients",
+                          "2", "--max-seconds", "20"});
   CHECK(bench.wait(10s) == 1);
   const std::string& output = bench.output();
   INFO(output);

@@ -25,8 +25,8 @@ std::string without_lf(std::string frame) {
 }  // namespace
 
 TEST_CASE("plain frames: messages, errors and control lines", "[frame_text]") {
-  const std::string message = without_lf(protocol::encode_message(
-      session_mode::plain, 7, 0, "lobby", "alice", "hi: there"));
+  const std::string message = without_lf(
+      protocol::encode_message(session_mode::plain, 7, 0, "lobby", "alice", "hi: there"));
   auto seen = classify_plain_frame(message);
   CHECK(seen.kind == frame_kind::message);
   CHECK(seen.text == "hi: there");
@@ -60,8 +60,8 @@ TEST_CASE("JSON frames: the text of msg envelopes, escapes decoded", "[frame_tex
   CHECK(seen.text == "~abc");
 
   const std::string tricky = "say \"text\":\"x\" \\ \t and \xC3\xA9";
-  const std::string escaped = without_lf(
-      protocol::encode_message(session_mode::json, 1, 2, "lobby", "bob", tricky));
+  const std::string escaped =
+      without_lf(protocol::encode_message(session_mode::json, 1, 2, "lobby", "bob", tricky));
   seen = classify_json_frame(escaped, scratch);
   CHECK(seen.kind == frame_kind::message);
   CHECK(seen.text == tricky);
@@ -69,8 +69,8 @@ TEST_CASE("JSON frames: the text of msg envelopes, escapes decoded", "[frame_tex
   CHECK(classify_json_frame(without_lf(protocol::encode_join(session_mode::json, "lobby", "a")),
                             scratch)
             .kind == frame_kind::control);
-  CHECK(classify_json_frame(without_lf(protocol::encode_error(
-                                session_mode::json, protocol::error_code::bad_json, "x")),
+  CHECK(classify_json_frame(without_lf(protocol::encode_error(session_mode::json,
+                                                              protocol::error_code::bad_json, "x")),
                             scratch)
             .kind == frame_kind::error);
   CHECK(classify_json_frame("not json", scratch).kind == frame_kind::malformed);
@@ -132,8 +132,8 @@ TEST_CASE("JSON string escapes decode to UTF-8", "[json_fields]") {
   std::string out;
   REQUIRE(unescape_json_string(R"(a\"\\\/\b\f\n\r\t\u00e9\u20ac\ud83d\ude00)", out));
   CHECK(out == "a\"\\/\b\f\n\r\t\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
-  for (const char* broken : {R"(\)", R"(\x)", R"(\u12)", R"(\u12g4)", R"(\ud83d)",
-                             R"(\ud83d\u0041)", R"(\ude00)"}) {
+  for (const char* broken :
+       {R"(\)", R"(\x)", R"(\u12)", R"(\u12g4)", R"(\ud83d)", R"(\ud83d\u0041)", R"(\ude00)"}) {
     INFO(broken);
     CHECK_FALSE(unescape_json_string(broken, out));
   }
@@ -142,8 +142,8 @@ TEST_CASE("JSON string escapes decode to UTF-8", "[json_fields]") {
 TEST_CASE("the JSON scan agrees with a full parser on awkward texts", "[json_fields]") {
   // Quotes and backslash runs at every offset within the 8-byte words the
   // scan reads, texts of every length around those words, and escapes.
-  const std::string pieces[] = {"\"", "\\", "\\\\", "\\\"", "a", "text", "\":\"", "\t",
-                                "\xC3\xA9", "{", "}", "[", "]", ",", "\x01", "/"};
+  const std::string pieces[] = {"\"",       "\\", "\\\\", "\\\"", "a", "text", "\":\"", "\t",
+                                "\xC3\xA9", "{",  "}",    "[",    "]", ",",    "\x01",  "/"};
   std::uint32_t seed = 12345;
   const auto next = [&seed] {
     seed = seed * 1664525u + 1013904223u;
@@ -154,8 +154,8 @@ TEST_CASE("the JSON scan agrees with a full parser on awkward texts", "[json_fie
     std::string text;
     const std::uint32_t count = 1 + next() % 24;
     for (std::uint32_t i = 0; i < count; ++i) text += pieces[next() % std::size(pieces)];
-    const std::string frame = without_lf(
-        protocol::encode_message(session_mode::json, next(), 1, "lobby", "alice", text));
+    const std::string frame =
+        without_lf(protocol::encode_message(session_mode::json, next(), 1, "lobby", "alice", text));
     const auto expected = nlohmann::json::parse(frame)["text"].get<std::string>();
     const classified_frame seen = classify_json_frame(frame, scratch);
     INFO(frame);

@@ -53,10 +53,18 @@ TEST_CASE("each scenario has its defaults", "[options]") {
 }
 
 TEST_CASE("flags take values with a space or an equals sign", "[options]") {
-  const options o = ok({"--port=9000", "chatroom", "--clients", "5", "--json", "--payload=128",
-                        "--messages", "7", "--window", "3", "--threads", "2", "--server-pid",
-                        "42", "--max-seconds", "2.5", "--quiet-ms", "300", "--json-report",
-                        "--no-progress", "--hold-ms", "0", "--concurrency", "9"});
+  const options o = ok({"--port=9000",   "chatroom",
+                        "--clients",     "5",
+                        "--json",        "--payload=128",
+                        "--messages",    "7",
+                        "--window",      "3",
+                        "--threads",     "2",
+                        "--server-pid",  "42",
+                        "--max-seconds", "2.5",
+                        "--quiet-ms",    "300",
+                        "--json-report", "--no-progress",
+                        "--hold-ms",     "0",
+                        "--concurrency", "9"});
   CHECK(o.which == scenario::chatroom);
   CHECK(o.port == 9000);
   CHECK(o.clients == 5);
@@ -99,8 +107,7 @@ TEST_CASE("TLS is verified only with --ca", "[options]") {
   CHECK(unverified.tls);
   CHECK(unverified.ca_file.empty());
 
-  const options verified =
-      ok({"connect", "--tls", "--ca", "ca.pem", "--server-name=chat.example"});
+  const options verified = ok({"connect", "--tls", "--ca", "ca.pem", "--server-name=chat.example"});
   CHECK(verified.tls);
   CHECK(verified.ca_file == "ca.pem");
   CHECK(verified.server_name == "chat.example");

@@ -14,8 +14,8 @@
 
 namespace {
 
-using chat::test::json;
 using chat::test::join_json;
+using chat::test::json;
 using chat::test::next_envelope;
 using chat::test::next_line;
 using chat::test::read_json;
@@ -63,7 +63,8 @@ TEST_CASE("chat-client sends to its current room, which follows joins and leaves
   auto bob = join_json(server.port(), "bob");
   join_room(bob, "dev");
   auto client = start_client(server.port(), {"--user", "alice"});
-  CHECK(next_line(client) == "* welcome alice, you are in lobby with: alice, bob (/help lists commands)");
+  CHECK(next_line(client) ==
+        "* welcome alice, you are in lobby with: alice, bob (/help lists commands)");
   CHECK(read_json(bob) == membership("join", "lobby", "alice"));
 
   // All in one write: each line after a /join or /leave must still go to
@@ -131,8 +132,7 @@ TEST_CASE("chat-client sends and shows direct messages", "[chat-client][server][
   require_exit(client, 0);
 }
 
-TEST_CASE("chat-client changes its name and shows others' changes",
-          "[chat-client][server][nick]") {
+TEST_CASE("chat-client changes its name and shows others' changes", "[chat-client][server][nick]") {
   chat::test::test_server server;
   auto bob = join_json(server.port(), "bob");
   auto client = start_client(server.port(), {"--user", "alice"});

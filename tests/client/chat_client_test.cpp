@@ -150,8 +150,7 @@ TEST_CASE("chat-client --json prints raw envelopes and passes requests through",
   CHECK(client.stdout_text().empty());  // nothing after the last envelope
 }
 
-TEST_CASE("chat-client renders the room readably and handles commands",
-          "[chat-client][server]") {
+TEST_CASE("chat-client renders the room readably and handles commands", "[chat-client][server]") {
   chat::test::test_server server;
   auto bob = join_json(server.port(), "bob");
   auto client = start_client(server.port(), {"--user", "alice"});
@@ -293,8 +292,8 @@ TEST_CASE("chat-client exits 1 when the server goes away unannounced", "[chat-cl
   SECTION("with a reset") {
     session.reset();
     require_exit(client, 1);
-    CHECK_THAT(client.stderr_text(), Catch::Contains("connection to the server lost") &&
-                                         Catch::Contains("reset"));
+    CHECK_THAT(client.stderr_text(),
+               Catch::Contains("connection to the server lost") && Catch::Contains("reset"));
   }
 }
 

@@ -17,13 +17,13 @@
 namespace {
 
 using Catch::Contains;
-using chat::test::with_tls;
 using chat::test::next_line;
 using chat::test::piped_process;
 using chat::test::require_exit;
 using chat::test::start_client;
 using chat::test::test_pki;
 using chat::test::test_server;
+using chat::test::with_tls;
 
 constexpr auto deadline = chat::test::client_deadline;
 
@@ -72,35 +72,35 @@ TEST_CASE("chat-client --tls refuses a certificate it cannot trust, saying why",
   SECTION("signed by a CA the system's store does not hold") {
     test_server server(with_tls(pki.issue("chat server")));
     auto client = start_client(server.tls_port(), {"--host", "localhost", "--tls", "--user", "a"});
-    CHECK_THAT(connect_failure(client, on_localhost(server.tls_port())),
-               Contains("signed by an authority this client does not trust") &&
-                   Contains("--ca FILE"));
+    CHECK_THAT(
+        connect_failure(client, on_localhost(server.tls_port())),
+        Contains("signed by an authority this client does not trust") && Contains("--ca FILE"));
   }
   SECTION("self-signed") {
     test_server server(with_tls(pki.self_signed("chat server")));
-    auto client = start_client(server.tls_port(), {"--host", "localhost", "--tls", "--ca",
-                                                   pki.ca_file(), "--user", "a"});
+    auto client = start_client(
+        server.tls_port(), {"--host", "localhost", "--tls", "--ca", pki.ca_file(), "--user", "a"});
     CHECK_THAT(connect_failure(client, on_localhost(server.tls_port())),
                Contains("the server's certificate is self-signed"));
   }
   SECTION("for another name") {
     test_server server(with_tls(pki.issue("elsewhere", {.dns_name = "elsewhere.example"})));
-    auto client = start_client(server.tls_port(), {"--host", "localhost", "--tls", "--ca",
-                                                   pki.ca_file(), "--user", "a"});
+    auto client = start_client(
+        server.tls_port(), {"--host", "localhost", "--tls", "--ca", pki.ca_file(), "--user", "a"});
     CHECK_THAT(connect_failure(client, on_localhost(server.tls_port())),
                Contains("the server's certificate is not for localhost"));
   }
   SECTION("for a name, when the client was given an address") {
     test_server server(with_tls(pki.issue("chat server")));
-    auto client = start_client(server.tls_port(), {"--host", "127.0.0.1", "--tls", "--ca",
-                                                   pki.ca_file(), "--user", "a"});
+    auto client = start_client(
+        server.tls_port(), {"--host", "127.0.0.1", "--tls", "--ca", pki.ca_file(), "--user", "a"});
     CHECK_THAT(connect_failure(client, "127.0.0.1:" + std::to_string(server.tls_port())),
                Contains("the server's certificate is not for 127.0.0.1"));
   }
   SECTION("expired") {
     test_server server(with_tls(pki.issue("old", {.expired = true})));
-    auto client = start_client(server.tls_port(), {"--host", "localhost", "--tls", "--ca",
-                                                   pki.ca_file(), "--user", "a"});
+    auto client = start_client(
+        server.tls_port(), {"--host", "localhost", "--tls", "--ca", pki.ca_file(), "--user", "a"});
     CHECK_THAT(connect_failure(client, on_localhost(server.tls_port())),
                Contains("the server's certificate has expired"));
   }
@@ -123,8 +123,8 @@ TEST_CASE("chat-client --tls names the failed handshake", "[chat-client][tls]") 
   SECTION("with a server that speaks no TLS on that port") {
     test_pki pki;
     test_server server(with_tls(pki.issue("chat server")));
-    auto client = start_client(server.port(), {"--host", "localhost", "--tls", "--ca",
-                                               pki.ca_file(), "--user", "a"});
+    auto client = start_client(
+        server.port(), {"--host", "localhost", "--tls", "--ca", pki.ca_file(), "--user", "a"});
     CHECK_THAT(connect_failure(client, on_localhost(server.port())),
                Contains("TLS handshake") && Contains("TLS port?"));
   }

@@ -139,10 +139,9 @@ TEST_CASE("connection over TLS drops an unfinished last frame when TLS is cut sh
   context.use_private_key_file(pair.key_file, asio::ssl::context::pem);
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
-  asio::co_spawn(io, send_and_cut(acceptor, context, "USER\nhalf a fra"),
-                 [](std::exception_ptr e) {
-                   if (e) std::rethrow_exception(e);
-                 });
+  asio::co_spawn(io, send_and_cut(acceptor, context, "USER\nhalf a fra"), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
 
   connection client = connect(io, acceptor.local_endpoint().port(), tls_options{.insecure = true});
   CHECK(finish(io, client.read_frame()) == "USER");

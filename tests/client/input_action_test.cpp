@@ -96,15 +96,14 @@ TEST_CASE("chat input: room commands", "[input_action]") {
   CHECK(request_for("/topic all about \"dev\"") ==
         json{{"type", "topic"}, {"room", "dev"}, {"text", "all about \"dev\""}});
   CHECK(request_for("/history") == json{{"type", "history"}, {"room", "dev"}});
-  CHECK(request_for("/history 200") ==
-        json{{"type", "history"}, {"room", "dev"}, {"limit", 200}});
+  CHECK(request_for("/history 200") == json{{"type", "history"}, {"room", "dev"}, {"limit", 200}});
 
   // Only a join or a leave can change the current room: lines typed after
   // them wait for the answer.
   CHECK(sent("/join ops", input_mode::chat, "dev").changes_room);
   CHECK(sent("/leave", input_mode::chat, "dev").changes_room);
-  for (const char* line : {"hi", "/who", "/rooms", "/topic x", "/msg bob x", "/nick al",
-                           "/history"}) {
+  for (const char* line :
+       {"hi", "/who", "/rooms", "/topic x", "/msg bob x", "/nick al", "/history"}) {
     INFO(line);
     CHECK_FALSE(sent(line, input_mode::chat, "dev").changes_room);
     CHECK_FALSE(sent(line, input_mode::chat, "dev").quits);
@@ -124,11 +123,10 @@ TEST_CASE("chat input: direct messages and names", "[input_action]") {
   CHECK(request_for("/nick b@d") == json{{"type", "nick"}, {"user", "b@d"}});
 }
 
-TEST_CASE("chat input: a command without what it needs is answered locally",
-          "[input_action]") {
-  for (const char* line : {"/join", "/join  ", "/msg", "/msg bob", "/msg bob  ", "/nick",
-                           "/history 0", "/history 201", "/history ten", "/history -1",
-                           "/history 5x"}) {
+TEST_CASE("chat input: a command without what it needs is answered locally", "[input_action]") {
+  for (const char* line :
+       {"/join", "/join  ", "/msg", "/msg bob", "/msg bob  ", "/nick", "/history 0", "/history 201",
+        "/history ten", "/history -1", "/history 5x"}) {
     INFO(line);
     const auto reply = answered(line, input_mode::chat, "dev");
     CHECK(reply.is_error);
@@ -142,9 +140,9 @@ TEST_CASE("chat input: /help lists every command", "[input_action]") {
   CHECK_FALSE(help.is_error);
   CHECK(help.text == help_text());
   CHECK_FALSE(help.text.ends_with('\n'));
-  for (const char* command : {"/join ROOM", "/leave [ROOM]", "/rooms", "/who [ROOM]",
-                              "/topic [TEXT]", "/msg NAME TEXT", "/nick NAME", "/history [N]",
-                              "/help", "/quit", "//"}) {
+  for (const char* command :
+       {"/join ROOM", "/leave [ROOM]", "/rooms", "/who [ROOM]", "/topic [TEXT]", "/msg NAME TEXT",
+        "/nick NAME", "/history [N]", "/help", "/quit", "//"}) {
     INFO(command);
     CHECK(help.text.find(command) != std::string::npos);
   }

@@ -30,7 +30,8 @@ session_state in_rooms(const std::vector<std::string>& rooms) {
   where.apply(decode_server_event(
       without_lf(protocol::encode_welcome(json, "alice", rooms.front(), rooms))));
   for (std::size_t i = 1; i < rooms.size(); ++i) {
-    where.apply(decode_server_event(without_lf(protocol::encode_joined(json, rooms[i], std::span<const std::string>{}, {}))));
+    where.apply(decode_server_event(
+        without_lf(protocol::encode_joined(json, rooms[i], std::span<const std::string>{}, {}))));
   }
   return where;
 }
@@ -136,8 +137,8 @@ TEST_CASE("render_event sets direct messages and history apart", "[render]") {
   CHECK(matches(shown(protocol::encode_direct(json, 3, now_ms, "bob", "alice", "psst")),
                 R"(\[\d\d:\d\d\] \[dm\] bob: psst)"));
   CHECK(shown(protocol::encode_direct(json, 3, now_ms, "bob", "alice", "psst"))
-            .ends_with(without_lf(
-                protocol::encode_direct(plain, 3, now_ms, "bob", "alice", "psst"))));
+            .ends_with(
+                without_lf(protocol::encode_direct(plain, 3, now_ms, "bob", "alice", "psst"))));
 
   // History from today shows the time, older history the day too.
   const auto past = [](std::int64_t ts_ms, const char* room) {

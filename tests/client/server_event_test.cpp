@@ -110,7 +110,8 @@ TEST_CASE("server_event decodes rooms, topics, direct messages, nicks and histor
   CHECK(asked.topic.empty());
   CHECK(asked.by.empty());
 
-  const auto direct = decode(protocol::encode_direct(json, 9, 1'700'000'000'000, "bob", "alice", "psst"));
+  const auto direct =
+      decode(protocol::encode_direct(json, 9, 1'700'000'000'000, "bob", "alice", "psst"));
   CHECK(direct.type == kind::direct);
   CHECK(direct.id == 9);
   CHECK(direct.ts_ms == 1'700'000'000'000);
@@ -148,19 +149,19 @@ TEST_CASE("server_event decodes rooms, topics, direct messages, nicks and histor
 
 TEST_CASE("server_event leaves what it cannot trust as other", "[server_event]") {
   for (const char* frame : {
-           "* bob joined lobby",                             // plain text
-           "{not json",                                      // broken
-           "[1,2]",                                          // not an object
-           R"({"type":"msg","id":1})",                       // missing fields
-           R"({"type":"join","room":"lobby","user":7})",     // ill-typed field
-           R"({"type":"users","room":"r","users":["a",1]})", // ill-typed element
-           R"({"type":"dm","from":"x"})",                    // missing fields
-           R"({"type":"reaction","id":1})",                  // a newer server's envelope
+           "* bob joined lobby",                                      // plain text
+           "{not json",                                               // broken
+           "[1,2]",                                                   // not an object
+           R"({"type":"msg","id":1})",                                // missing fields
+           R"({"type":"join","room":"lobby","user":7})",              // ill-typed field
+           R"({"type":"users","room":"r","users":["a",1]})",          // ill-typed element
+           R"({"type":"dm","from":"x"})",                             // missing fields
+           R"({"type":"reaction","id":1})",                           // a newer server's envelope
            R"({"type":"joined","room":"dev","users":[],"topic":1})",  // ill-typed optional
            R"({"type":"msg","id":1,"ts":2,"room":"r","from":"a","text":"t","history":1})",
-           R"({"type":"rooms","rooms":[{"room":"dev"}]})",    // an incomplete entry
+           R"({"type":"rooms","rooms":[{"room":"dev"}]})",  // an incomplete entry
            R"({"type":"history","room":"dev","messages":[{"id":1}]})",
-           "USER ",                                          // not exactly the prompt
+           "USER ",  // not exactly the prompt
        }) {
     INFO(frame);
     CHECK(decode_server_event(frame).type == kind::other);

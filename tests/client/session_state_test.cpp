@@ -22,8 +22,7 @@ void apply(session_state& where, std::string frame) {
 
 }  // namespace
 
-TEST_CASE("session_state follows joins and leaves as the server applies them",
-          "[session_state]") {
+TEST_CASE("session_state follows joins and leaves as the server applies them", "[session_state]") {
   session_state where;
   CHECK(where.current_room().empty());
   CHECK_FALSE(where.is_current("lobby"));

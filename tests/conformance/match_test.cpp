@@ -43,7 +43,8 @@ TEST_CASE("plain expectations: exact, prefix and substring", "[match]") {
 TEST_CASE("JSON expectations ignore member order and spacing", "[match]") {
   CHECK_FALSE(match(R"({"type":"join","room":"lobby","user":"a"})",
                     R"({ "user": "a", "type": "join", "room": "lobby" })"));
-  CHECK_FALSE(match(R"({"ref":{"b":[1,{"c":null}],"a":true}})", R"({"ref":{"a":true,"b":[1,{"c":null}]}})"));
+  CHECK_FALSE(match(R"({"ref":{"b":[1,{"c":null}],"a":true}})",
+                    R"({"ref":{"a":true,"b":[1,{"c":null}]}})"));
 }
 
 TEST_CASE("JSON expectations say where the frame differs", "[match]") {
@@ -57,7 +58,8 @@ TEST_CASE("JSON expectations say where the frame differs", "[match]") {
         R"(at /users: expected 2 elements, got 1: ["a"])");
   CHECK(*match(R"({"users":["a","b"]})", R"({"users":["a","c"]})") ==
         R"(at /users/1: expected "b", got "c")");
-  CHECK(*match(R"({"ref":{"n":1}})", R"({"ref":[1]})") == R"(at /ref: expected an object, got [1])");
+  CHECK(*match(R"({"ref":{"n":1}})", R"({"ref":[1]})") ==
+        R"(at /ref: expected an object, got [1])");
   CHECK(*match(R"({"ref":null})", R"({"ref":false})") == R"(at /ref: expected null, got false)");
   CHECK(*match(R"({"id":"1"})", R"({"id":1})") == R"(at /id: expected "1", got 1)");
 }
@@ -106,7 +108,8 @@ TEST_CASE("$$ and $* match the literal strings", "[match]") {
 
 TEST_CASE("malformed patterns are caught before they run", "[match]") {
   std::vector<std::string> names;
-  CHECK_FALSE(conf::validate_pattern(json::parse(R"({"a":"$x","b":["$y_2",{"c":"$$z"}],"d":"*"})"), names));
+  CHECK_FALSE(
+      conf::validate_pattern(json::parse(R"({"a":"$x","b":["$y_2",{"c":"$$z"}],"d":"*"})"), names));
   CHECK(names == std::vector<std::string>{"x", "y_2"});
   for (const char* bad : {R"("$")", R"("$1")", R"("$a b")", R"({"a":["$-"]})"}) {
     INFO(bad);
@@ -116,11 +119,12 @@ TEST_CASE("malformed patterns are caught before they run", "[match]") {
 
 TEST_CASE("check evaluates a chain of relations", "[match]") {
   using conf::relation;
-  const conf::capture_table captures{{"a", 1}, {"b", 2}, {"big", 18446744073709551615ULL},
-                                     {"minus", -1}, {"s", "text"}};
+  const conf::capture_table captures{
+      {"a", 1}, {"b", 2}, {"big", 18446744073709551615ULL}, {"minus", -1}, {"s", "text"}};
   const conf::operand a{true, "a"}, b{true, "b"}, big{true, "big"}, minus{true, "minus"},
       s{true, "s"};
-  CHECK_FALSE(check(captures, {minus, a, b, big}, {relation::less, relation::less, relation::less}));
+  CHECK_FALSE(
+      check(captures, {minus, a, b, big}, {relation::less, relation::less, relation::less}));
   CHECK_FALSE(check(captures, {big, minus}, {relation::not_equal}));
   CHECK_FALSE(check(captures, {a, {false, "1.5"}, b}, {relation::less, relation::less}));
   CHECK_FALSE(check(captures, {a, {false, "1.0"}}, {relation::equal}));

@@ -20,7 +20,6 @@ chat::server::config history_of(std::size_t limit) {
   return config;
 }
 
-
 json history_page(line_client& json_client, const json& request) {
   json_client.send_line(request.dump());
   json page = read_json(json_client);

@@ -25,7 +25,6 @@ chat::server::config persistent(const data_dir& dir, std::size_t history = 100) 
   return config;
 }
 
-
 void join_room(line_client& json_client, const std::string& room) {
   json_client.send_line(json{{"type", "join"}, {"room", room}}.dump());
   json reply = read_json(json_client);

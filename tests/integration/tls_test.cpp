@@ -33,9 +33,7 @@ struct tls_scene {
   explicit tls_scene(chat::server::config config = test_config())
       : server(with_tls(pki.issue("chat server"), std::move(config))) {}
 
-  line_client_options tls() const {
-    return {.tls = tls_client_options{.ca_file = pki.ca_file()}};
-  }
+  line_client_options tls() const { return {.tls = tls_client_options{.ca_file = pki.ca_file()}}; }
   line_client connect_tls() const { return line_client(server.tls_port(), tls()); }
   // A TCP connection to the TLS port that has not begun a handshake.
   line_client connect_raw() const { return line_client(server.tls_port()); }
@@ -104,8 +102,7 @@ TEST_CASE("TLS and plain clients meet in one room, in both wire forms", "[tls]")
   }
 }
 
-TEST_CASE("the TLS port presents the configured certificate, which a client can verify",
-          "[tls]") {
+TEST_CASE("the TLS port presents the configured certificate, which a client can verify", "[tls]") {
   tls_scene scene;
   line_client client = scene.connect_tls();
   CHECK(client.peer_common_name() == "chat server");
@@ -297,8 +294,8 @@ TEST_CASE("chat-server refuses an unusable certificate or key at start: one line
   };
   for (const bad_case& bad : cases) {
     INFO(bad.what);
-    child_process server(chat_server, {"--port", "0", "--tls-port", "0", "--cert", bad.cert,
-                                       "--key", bad.key});
+    child_process server(chat_server,
+                         {"--port", "0", "--tls-port", "0", "--cert", bad.cert, "--key", bad.key});
     CHECK(server.wait() == 2);
     const std::string& output = server.output();
     INFO("output: " << output);
@@ -311,8 +308,8 @@ TEST_CASE("chat-server refuses an unusable certificate or key at start: one line
 TEST_CASE("chat-server with an expired certificate warns and serves", "[tls][chat-server]") {
   test_pki pki;
   const key_pair expired = pki.issue("expired", {.expired = true});
-  child_process server(chat_server, {"--port", "0", "--tls-port", "0", "--cert",
-                                     expired.cert_file, "--key", expired.key_file});
+  child_process server(chat_server, {"--port", "0", "--tls-port", "0", "--cert", expired.cert_file,
+                                     "--key", expired.key_file});
   const std::string log = read_log_until(server, "listening (tls)");
   CHECK_THAT(log, Contains("expired"));
   const std::uint16_t port = tls_port_in(log);

@@ -109,8 +109,7 @@ TEST_CASE("append_queue: unwritten orders by id, not by push order", "[store]") 
   CHECK(queue.highest_id() == 9);
 }
 
-TEST_CASE("append_queue: wait_finished ends the batch wait and returns once written",
-          "[store]") {
+TEST_CASE("append_queue: wait_finished ends the batch wait and returns once written", "[store]") {
   append_queue queue(100'000, 1'000, forever);
   std::atomic<std::size_t> written{0};
   std::thread writer([&] {

@@ -212,8 +212,8 @@ TEST_CASE("history_database: a file of the chunk-in-a-row schema is brought up t
     for (std::uint64_t first = 1; first <= 71; first += 10) {
       const std::string room = first % 20 == 1 ? "lobby" : "dev";
       const auto ten = sample_messages(first, first + 9, room);
-      (room == "lobby" ? lobby : dev).insert((room == "lobby" ? lobby : dev).end(), ten.begin(),
-                                            ten.end());
+      (room == "lobby" ? lobby : dev)
+          .insert((room == "lobby" ? lobby : dev).end(), ten.begin(), ten.end());
     }
     CHECK(db.load("lobby", 0, 100) == lobby);
     CHECK(db.load("dev", 0, 100) == dev);

@@ -72,7 +72,9 @@ TEST_CASE("history_database: every field comes back as it was", "[store]") {
       .id = (std::uint64_t{1} << 62) + 3,
       .ts_ms = -5,
       .room = "r\xC3\xA9union-#1",
-      .from = "Z\xC3\xBC" "rich.b0b",
+      .from =
+          "Z\xC3\xBC"
+          "rich.b0b",
       // The protocol forbids NUL in a message; the store still must not cut at one.
       .text = "quotes ' \" \\ tab\t nul\0 after, emoji \xF0\x9F\x98\x80"s,
   };

@@ -116,8 +116,7 @@ TEST_CASE("history_database: messages without their index are refused, not throw
   CHECK(std::filesystem::file_size(chunks) == kept);
 }
 
-TEST_CASE("history_database: a file that is not a database is refused and left alone",
-          "[store]") {
+TEST_CASE("history_database: a file that is not a database is refused and left alone", "[store]") {
   temp_dir dir;
   const auto file = dir.path() / "history.sqlite3";
   const std::string garbage = random_bytes(8192, 1);
@@ -160,8 +159,7 @@ TEST_CASE("history_database: a database from a newer version is refused", "[stor
   CHECK_THAT(message, Catch::Contains("newer"));
 }
 
-TEST_CASE("history_database: a database with someone else's messages table is refused",
-          "[store]") {
+TEST_CASE("history_database: a database with someone else's messages table is refused", "[store]") {
   temp_dir dir;
   raw_database(dir.path() / "history.sqlite3").execute("CREATE TABLE messages(body BLOB)");
   const std::string message = open_failure(dir.path());

@@ -18,8 +18,7 @@ public:
     static std::atomic<unsigned> made{0};
     // pid and a random part: ctest runs test processes side by side.
     const std::string name = "chat-store-test-" + std::to_string(::getpid()) + "-" +
-                             std::to_string(std::random_device{}()) + "-" +
-                             std::to_string(made++);
+                             std::to_string(std::random_device{}()) + "-" + std::to_string(made++);
     path_ = std::filesystem::temp_directory_path() / name;
     std::filesystem::create_directories(path_);
   }

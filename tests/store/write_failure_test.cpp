@@ -86,8 +86,7 @@ TEST_CASE("history_database: a failing write is reported and the store carries o
   CHECK(db.last_id() == 10);
 }
 
-TEST_CASE("history_database: shutdown gives up on a failing disk instead of hanging",
-          "[store]") {
+TEST_CASE("history_database: shutdown gives up on a failing disk instead of hanging", "[store]") {
   temp_dir dir;
   error_log errors;
   history_options options;
@@ -113,9 +112,10 @@ TEST_CASE("history_database: shutdown gives up on a failing disk instead of hang
   CHECK(db.last_id() == 0);
 }
 
-TEST_CASE("history_database: a chunk file that cannot grow is reported, and the next batch "
-          "takes the failed one's place",
-          "[store]") {
+TEST_CASE(
+    "history_database: a chunk file that cannot grow is reported, and the next batch "
+    "takes the failed one's place",
+    "[store]") {
   temp_dir dir;
   error_log errors;
   history_database db(dir.path(), errors.handler());

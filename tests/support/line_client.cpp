@@ -180,8 +180,7 @@ std::string line_client::peer_common_name() const {
   X509* certificate = SSL_get1_peer_certificate(ssl_);
   if (certificate == nullptr) fail("the server presented no certificate");
   char name[256] = "";
-  X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName, name,
-                            sizeof name);
+  X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName, name, sizeof name);
   X509_free(certificate);
   return name;
 }
@@ -240,7 +239,8 @@ void line_client::send_tls(std::string_view bytes) {
       fail("TLS write failed: " + openssl_errors());
     }
     // Retried with the same bytes, as OpenSSL requires.
-    await_socket(reason == SSL_ERROR_WANT_WRITE, deadline, "room to send: the server stopped reading");
+    await_socket(reason == SSL_ERROR_WANT_WRITE, deadline,
+                 "room to send: the server stopped reading");
   }
 }
 
@@ -278,11 +278,8 @@ bool line_client::receive(bool abort_is_end) {
     }
     switch (SSL_get_error(ssl_, done)) {
       case SSL_ERROR_WANT_READ:
-      case SSL_ERROR_WANT_WRITE:
-        return true;
-      case SSL_ERROR_ZERO_RETURN:
-        eof_ = true;
-        return false;
+      case SSL_ERROR_WANT_WRITE: return true;
+      case SSL_ERROR_ZERO_RETURN: eof_ = true; return false;
       case SSL_ERROR_SYSCALL:
         if (errno == ECONNRESET && !abort_is_end) {
           fail_errno("TLS read (after " + excerpt(buffer_) + ")");

@@ -84,7 +84,8 @@ test_pki::test_pki() {
   certificate_ptr certificate = new_certificate(key.get(), "chat test CA", false);
   X509_set_issuer_name(certificate.get(), X509_get_subject_name(certificate.get()));
   add_extension(certificate.get(), certificate.get(), NID_basic_constraints, "critical,CA:TRUE");
-  add_extension(certificate.get(), certificate.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
+  add_extension(certificate.get(), certificate.get(), NID_key_usage,
+                "critical,keyCertSign,cRLSign");
   add_extension(certificate.get(), certificate.get(), NID_subject_key_identifier, "hash");
   sign(certificate.get(), key.get());
   ca_ = write("ca", certificate.get(), key.get());
@@ -123,8 +124,8 @@ key_pair test_pki::self_signed(std::string_view common_name) {
 
 key_pair test_pki::write(std::string_view common_name, X509* certificate, EVP_PKEY* key) {
   // Numbered: the same name issued twice (a renewed certificate) gets new files.
-  const std::string stem = (dir_ / std::string(common_name)).string() + "-" +
-                           std::to_string(issued_++);
+  const std::string stem =
+      (dir_ / std::string(common_name)).string() + "-" + std::to_string(issued_++);
   key_pair files{stem + ".crt", stem + ".key"};
   const auto write_pem = [](const std::string& path, auto&& write_one) {
     std::FILE* file = std::fopen(path.c_str(), "w");

@@ -86,7 +86,9 @@ TEST_CASE("a conversation asks for a name, logs in and chats, with no socket", "
   scene s;
   auto alice = s.arrive();
   CHECK(alice->take() == std::vector<std::string>{"USER\n"});
-  alice->say(R"({"type":"hello","user":"alice"})" "\n", s.now);
+  alice->say(R"({"type":"hello","user":"alice"})"
+             "\n",
+             s.now);
   CHECK(alice->logged_in());
   CHECK(alice->take().at(0).starts_with(R"({"type":"welcome")"));
 
@@ -94,7 +96,8 @@ TEST_CASE("a conversation asks for a name, logs in and chats, with no socket", "
   bob->take();
   bob->say("bob\n", s.now);
   CHECK(bob->take().at(0).starts_with("* welcome bob"));
-  CHECK(alice->take() == std::vector<std::string>{R"({"type":"join","room":"lobby","user":"bob"})" "\n"});
+  CHECK(alice->take() == std::vector<std::string>{R"({"type":"join","room":"lobby","user":"bob"})"
+                                                  "\n"});
 
   bob->say("hello\nagain\n", s.now);
   const std::vector<std::string> heard = alice->take();

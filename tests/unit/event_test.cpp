@@ -57,7 +57,10 @@ TEST_CASE("JSON server frames parse and carry exactly the documented fields", "[
   SECTION("welcome and joined of a large room count instead of listing") {
     CHECK(parse_frame(protocol::encode_welcome(json_mode, "bob", "lobby",
                                                protocol::member_count{5000}, "hi")) ==
-          json{{"type", "welcome"}, {"user", "bob"}, {"room", "lobby"}, {"count", 5000},
+          json{{"type", "welcome"},
+               {"user", "bob"},
+               {"room", "lobby"},
+               {"count", 5000},
                {"topic", "hi"}});
     CHECK(parse_frame(protocol::encode_joined(json_mode, "dev", protocol::member_count{101}, "")) ==
           json{{"type", "joined"}, {"room", "dev"}, {"count", 101}});
@@ -197,8 +200,7 @@ TEST_CASE("client requests encode to frames the server's decoders accept", "[eve
   }
 }
 
-TEST_CASE("message, dm and ack frames are byte for byte what clients have always seen",
-          "[event]") {
+TEST_CASE("message, dm and ack frames are byte for byte what clients have always seen", "[event]") {
   // Clients may match these bytes (the order of fields, no spaces), so a
   // faster encoder must not change a single one.
   const auto json_mode = session_mode::json;

@@ -28,8 +28,7 @@ TEST_CASE("frame: copies and moves share one body", "[frame]") {
   CHECK(*c == "hello\n");
 }
 
-TEST_CASE("frame_copies: handles outlive it, and those not handed out are given back",
-          "[frame]") {
+TEST_CASE("frame_copies: handles outlive it, and those not handed out are given back", "[frame]") {
   std::vector<frame> handed;
   {
     frame_copies copies(make_frame("to many\n"), 5);

@@ -177,8 +177,7 @@ TEST_CASE("line_framer stops when the handler says so and resumes where it stopp
   CHECK(feed_chunks(framer, {"\n"}) == transcript{"three"});
 }
 
-TEST_CASE("line_framer gives back the memory of a long line once it is finished",
-          "[line_framer]") {
+TEST_CASE("line_framer gives back the memory of a long line once it is finished", "[line_framer]") {
   line_framer framer(64 * 1024);
   const std::string long_half(30'000, 'a');
   CHECK(feed_chunks(framer, {long_half}).empty());

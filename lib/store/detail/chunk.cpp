@@ -130,8 +130,7 @@ routed_record read_routed(std::string_view buffer, std::size_t at) {
 }
 
 stored_message unpack_routed(const routed_record& routed) {
-  return to_message(routed.record, record_header_size, read_header(routed.record, 0),
-                    routed.room);
+  return to_message(routed.record, record_header_size, read_header(routed.record, 0), routed.room);
 }
 
 }  // namespace chat::store::detail

@@ -36,7 +36,7 @@ chunk_file::chunk_file(const std::filesystem::path& file) : path_(file) {
     ::close(fd_);
     throw store_error(why);
   };
-  struct stat status{};
+  struct stat status {};
   if (::fstat(fd_, &status) != 0) {
     refuse("cannot examine history file " + quoted(file) + ": " + errno_text());
   }
@@ -44,24 +44,22 @@ chunk_file::chunk_file(const std::filesystem::path& file) : path_(file) {
   // Two servers appending to one file would write over each other's chunks.
   // The lock goes with the process, so a crashed server leaves none behind.
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    refuse(errno == EWOULDBLOCK
-               ? "history file " + quoted(file) + " is in use by another process"
-               : "cannot lock history file " + quoted(file) + ": " + errno_text());
+    refuse(errno == EWOULDBLOCK ? "history file " + quoted(file) + " is in use by another process"
+                                : "cannot lock history file " + quoted(file) + ": " + errno_text());
   }
 }
 
 chunk_file::~chunk_file() { ::close(fd_); }
 
 std::uint64_t chunk_file::size() const {
-  struct stat status{};
+  struct stat status {};
   if (::fstat(fd_, &status) != 0) fail("examine");
   return static_cast<std::uint64_t>(status.st_size);
 }
 
 void chunk_file::write_at(std::uint64_t offset, std::string_view bytes) {
   while (!bytes.empty()) {
-    const ssize_t written =
-        ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+    const ssize_t written = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset));
     if (written < 0) {
       if (errno == EINTR) continue;
       fail("write");
@@ -75,8 +73,8 @@ std::string chunk_file::read_at(std::uint64_t offset, std::uint64_t size) const 
   std::string bytes(size, '\0');
   std::size_t got = 0;
   while (got < bytes.size()) {
-    const ssize_t read = ::pread(fd_, bytes.data() + got, bytes.size() - got,
-                                 static_cast<off_t>(offset + got));
+    const ssize_t read =
+        ::pread(fd_, bytes.data() + got, bytes.size() - got, static_cast<off_t>(offset + got));
     if (read < 0) {
       if (errno == EINTR) continue;
       fail("read");

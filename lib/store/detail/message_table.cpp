@@ -58,7 +58,8 @@ std::uint64_t message_writer::reconcile() {
   // Without a sync between the chunk file and the index, a power cut may
   // keep a row and lose its bytes: such rows go (the sequence keeps their ids).
   // Negative places come only from a damaged index; they would poison end_.
-  statement forget(db_, "DELETE FROM chunks WHERE position + size > ?1 OR position < 0 OR size < 0");
+  statement forget(db_,
+                   "DELETE FROM chunks WHERE position + size > ?1 OR position < 0 OR size < 0");
   {
     reset_on_exit reset(forget);
     forget.bind(1, to_int64(file_size));
@@ -161,12 +162,12 @@ std::uint64_t message_writer::highest_id() {
   return static_cast<std::uint64_t>(std::max<std::int64_t>(highest_id_.column_int(0), 0));
 }
 
-message_reader::message_reader(connection& db, const chunk_file& chunks,
-                               damage_handler on_damage)
+message_reader::message_reader(connection& db, const chunk_file& chunks, damage_handler on_damage)
     : chunks_(chunks),
       on_damage_(std::move(on_damage)),
-      select_(db, "SELECT first_id, last_id, position, size FROM chunks "
-                  "WHERE room = ?1 AND first_id < ?2 ORDER BY first_id DESC") {}
+      select_(db,
+              "SELECT first_id, last_id, position, size FROM chunks "
+              "WHERE room = ?1 AND first_id < ?2 ORDER BY first_id DESC") {}
 
 std::vector<stored_message> message_reader::read_chunk(std::string_view room,
                                                        std::uint64_t first_id,
@@ -199,9 +200,9 @@ std::vector<stored_message> message_reader::newest(std::string_view room, std::u
     const auto last_id = static_cast<std::uint64_t>(select_.column_int(1));
     std::vector<stored_message> messages;
     try {
-      messages = read_chunk(room, first_id, last_id,
-                            static_cast<std::uint64_t>(select_.column_int(2)),
-                            static_cast<std::uint64_t>(select_.column_int(3)));
+      messages =
+          read_chunk(room, first_id, last_id, static_cast<std::uint64_t>(select_.column_int(2)),
+                     static_cast<std::uint64_t>(select_.column_int(3)));
     } catch (const std::system_error&) {
       throw;  // a failing disk, not a damaged chunk: the whole read fails
     } catch (const std::runtime_error& e) {

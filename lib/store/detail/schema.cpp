@@ -86,8 +86,9 @@ constexpr std::size_t migrated_chunk_size = 1'000;
 
 void migrate_from_version_1(connection& db, chunk_mover& mover) {
   // Version 1 also kept id-only rows with an empty room: the sequence has them.
-  statement select(db, "SELECT id, ts, room, sender, text FROM messages WHERE room <> '' "
-                       "ORDER BY room, id");
+  statement select(db,
+                   "SELECT id, ts, room, sender, text FROM messages WHERE room <> '' "
+                   "ORDER BY room, id");
   std::string room;
   std::string bytes;
   std::int64_t first_id = 0;
@@ -130,8 +131,9 @@ ALTER TABLE chunks RENAME TO chunks_with_data;
 
 void migrate_from_version_2(connection& db, chunk_mover& mover) {
   {
-    statement select(db, "SELECT room, first_id, last_id, data FROM chunks_with_data "
-                         "ORDER BY rowid");
+    statement select(db,
+                     "SELECT room, first_id, last_id, data FROM chunks_with_data "
+                     "ORDER BY rowid");
     reset_on_exit reset(select);
     while (select.step()) {
       mover.move(select.column_text(0), select.column_int(1), select.column_int(2),

@@ -82,9 +82,7 @@ bool statement::step() {
   return rc == SQLITE_ROW;
 }
 
-std::int64_t statement::column_int(int index) const {
-  return sqlite3_column_int64(stmt_, index);
-}
+std::int64_t statement::column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
 
 std::string statement::column_text(int index) const {
   // Text first, then its length: the order SQLite documents as safe.
