@@ -18,6 +18,7 @@ std::string_view to_string(error_code code) noexcept {
     case error_code::rate_limited: return "rate-limited";
     case error_code::server_full: return "server-full";
     case error_code::too_many_connections: return "too-many-connections";
+    case error_code::storage_unavailable: return "storage-unavailable";
   }
   return "internal";
 }

@@ -21,6 +21,7 @@ enum class error_code {
   rate_limited,
   server_full,
   too_many_connections,
+  storage_unavailable,
 };
 
 std::string_view to_string(error_code code) noexcept;

@@ -334,6 +334,63 @@ std::string encode_ack(std::string_view ref_json, std::uint64_t id) {
   return out;
 }
 
+std::string encode_not_stored(session_mode mode, std::string_view ref_json) {
+  constexpr std::string_view why = "your message was delivered but could not be stored";
+  if (mode == session_mode::plain) {
+    return plain_line("! error ", to_string(error_code::storage_unavailable), ": ", why);
+  }
+  std::string out(R"({"type":"error","code":")");
+  out.append(to_string(error_code::storage_unavailable)).append(R"(","message":)");
+  append_json_string(out, why);
+  if (!ref_json.empty()) out.append(R"(,"ref":)").append(ref_json);
+  out.append("}\n");
+  return out;
+}
+
+std::string encode_slow_consumer(session_mode mode, std::uint64_t last_id) {
+  const std::string why = "you fell too far behind and were disconnected (last message id " +
+                          std::to_string(last_id) + ")";
+  if (mode == session_mode::plain) {
+    return plain_line("! error ", to_string(error_code::slow_consumer), ": ", why);
+  }
+  std::string out(R"({"type":"error","code":")");
+  out.append(to_string(error_code::slow_consumer)).append(R"(","message":)");
+  append_json_string(out, why);
+  out.append(R"(,"last_id":)").append(std::to_string(last_id)).append("}\n");
+  return out;
+}
+
+std::string encode_gap(session_mode mode, std::string_view room, std::uint64_t from,
+                       std::uint64_t to) {
+  if (mode == session_mode::plain) {
+    return "* messages in " + std::string(room) + " after " + std::to_string(from) + " up to " +
+           std::to_string(to) + " may be missing\n";
+  }
+  std::string out(R"({"type":"gap","room":)");
+  append_json_string(out, room);
+  out.append(R"(,"from":)").append(std::to_string(from));
+  out.append(R"(,"to":)").append(std::to_string(to)).append("}\n");
+  return out;
+}
+
+std::string encode_more(session_mode mode, std::string_view room, std::uint64_t after) {
+  if (mode == session_mode::plain) {
+    return "* more in " + std::string(room) + ": /resume " + std::string(room) + " " +
+           std::to_string(after) + "\n";
+  }
+  std::string out(R"({"type":"more","room":)");
+  append_json_string(out, room);
+  out.append(R"(,"after":)").append(std::to_string(after)).append("}\n");
+  return out;
+}
+
+std::string encode_resume_request(std::string_view room, std::uint64_t after) {
+  std::string out(R"({"type":"resume","room":)");
+  append_json_string(out, room);
+  out.append(R"(,"after":)").append(std::to_string(after)).append("}\n");
+  return out;
+}
+
 std::string encode_pong() { return "{\"type\":\"pong\"}\n"; }
 
 std::string encode_ping() { return "{\"type\":\"ping\"}\n"; }

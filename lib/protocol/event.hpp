@@ -72,6 +72,17 @@ std::string encode_nick(session_mode mode, std::string_view old_name, std::strin
 // JSON sessions only: a page of older messages, oldest first.
 std::string encode_history_page(std::string_view room, std::span<const message_view> messages);
 std::string encode_ack(std::string_view ref_json, std::uint64_t id);
+// Sent instead of the ack when a message was delivered but could not be
+// stored; `ref_json` empty when the message had no ref.
+std::string encode_not_stored(session_mode mode, std::string_view ref_json);
+// The last frame to a slow consumer: `last_id` is that of the last message
+// written to it (0: none), so that it can resume from there.
+std::string encode_slow_consumer(session_mode mode, std::uint64_t last_id);
+// In a replay (resume): messages of `room` with from < id <= to may be missing.
+std::string encode_gap(session_mode mode, std::string_view room, std::uint64_t from,
+                       std::uint64_t to);
+// Ends a replay page that did not hold everything: resume again after `after`.
+std::string encode_more(session_mode mode, std::string_view room, std::uint64_t after);
 std::string encode_pong();
 // The server's keepalive probe; a JSON client answers {"type":"pong"}.
 std::string encode_ping();
@@ -79,6 +90,7 @@ std::string encode_ping();
 // Client-to-server frames, for the bundled client and the tests.
 std::string encode_hello_request(std::string_view user);
 std::string encode_message_request(std::string_view text, std::string_view ref_json = {});
+std::string encode_resume_request(std::string_view room, std::uint64_t after);
 // {"type":"<type>"} for the requests without fields: ping, who, quit.
 std::string encode_bare_request(std::string_view type);
 

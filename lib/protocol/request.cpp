@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -296,6 +297,12 @@ decoded<any_request> decode_json_object(const Fields& object) {
     }
     return history;
   }
+  if (is(type, "resume")) {
+    request::resume resume;
+    if (auto error = optional_room(object, type, resume.room)) return *error;
+    if (auto error = optional_count(object, "after", 0, UINT64_MAX, resume.after)) return *error;
+    return resume;
+  }
   if (is(type, "rooms")) return request::rooms{};
   if (is(type, "ping")) return request::ping{};
   if (is(type, "pong")) return request::pong{};
@@ -324,12 +331,37 @@ decoded<any_request> plain_room_command(std::string_view argument, bool required
   return make(std::move(*room));
 }
 
+// A decimal id as a plain command gives it: digits only, below 2^64.
+std::optional<std::uint64_t> parse_id(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The hello's "resume": {"ROOM": LAST_ID_SEEN, ...}.
+field_error read_resume_map(const json& map, std::vector<request::resume>& out) {
+  if (!map.is_object()) return bad_request(R"("resume" must be an object {"ROOM":ID,...})");
+  if (map.size() > max_resume_rooms) {
+    return bad_request("at most " + std::to_string(max_resume_rooms) + " rooms can be resumed");
+  }
+  for (const auto& [room, after] : map.items()) {
+    auto normalized = normalize_room_name(room);
+    if (!normalized) return bad_room(room);
+    if (!after.is_number_unsigned()) {
+      return bad_request("resume: the id of " + room + " must be an unsigned integer");
+    }
+    out.push_back({std::move(*normalized), after.get<std::uint64_t>()});
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 decoded<hello> decode_hello(std::string_view frame) {
   if (!frame.starts_with('{')) {
     if (!is_valid_name(frame)) return bad_name(frame);
-    return hello{std::string(frame), false};
+    return hello{std::string(frame), false, {}};
   }
   auto parsed = parse_object(frame);
   if (auto* error = std::get_if<decode_error>(&parsed)) return std::move(*error);
@@ -340,7 +372,11 @@ decoded<hello> decode_hello(std::string_view frame) {
   }
   const auto& name = user->get_ref<const std::string&>();
   if (!is_valid_name(name)) return bad_name(name);
-  return hello{name, true};
+  hello greeting{name, true, {}};
+  if (const auto resume = object.find("resume"); resume != object.end()) {
+    if (auto error = read_resume_map(*resume, greeting.resume)) return std::move(*error);
+  }
+  return greeting;
 }
 
 decoded<any_request> decode_json_request(std::string_view frame) {
@@ -391,6 +427,14 @@ decoded<any_request> decode_plain_request(std::string_view frame) {
     if (user.empty()) return bad_request("usage: /nick NAME");
     if (!is_valid_name(user)) return bad_name(user);
     return request::nick{std::string(user)};
+  }
+  if (command == "/resume") {
+    const auto [room, after] = split_word(argument);
+    const auto id = parse_id(split_word(after).first);
+    if (room.empty() || !id) return bad_request("usage: /resume ROOM ID");
+    auto normalized = normalize_room_name(room);
+    if (!normalized) return bad_room(room);
+    return request::resume{std::move(*normalized), *id};
   }
   if (command == "/rooms") return request::rooms{};
   if (command == "/quit") return request::quit{};

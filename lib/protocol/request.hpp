@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "protocol/error_code.hpp"
 
@@ -48,6 +49,13 @@ struct history {
   std::uint64_t before = 0;  // 0: from the newest
   std::size_t limit = 50;
 };
+// Replays what the session missed in a room: every message with an id above
+// `after`, paged (more than a page ends with a `more` marker); joins the room
+// first when the session is not in it.
+struct resume {
+  std::string room;
+  std::uint64_t after = 0;
+};
 struct rooms {};
 struct ping {};
 struct pong {};
@@ -57,16 +65,21 @@ struct help {};
 
 using any_request =
     std::variant<request::message, request::direct, request::join, request::leave, request::who,
-                 request::topic, request::nick, request::history, request::rooms, request::ping,
-                 request::pong, request::quit, request::help>;
+                 request::topic, request::nick, request::history, request::resume, request::rooms,
+                 request::ping, request::pong, request::quit, request::help>;
 
-// Most history one request may ask for.
+// Most history one request may ask for, and most messages one resume replays
+// before its `more` marker.
 inline constexpr std::size_t max_history_page = 200;
+// Rooms one hello may ask to resume: each costs a join and a replay.
+inline constexpr std::size_t max_resume_rooms = 64;
 
 // The first frame of a connection: a plain name or a JSON hello.
 struct hello {
   std::string user;
   bool json = false;
+  // Rooms to resume at login (JSON only).
+  std::vector<request::resume> resume;
 };
 
 struct decode_error {

@@ -37,6 +37,14 @@ struct config {
   std::size_t history = 100;
   // Where history survives restarts (SQLite); empty keeps it in memory only.
   std::string data_dir;
+  // Whether each group commit waits for the disk (fdatasync): an ack then
+  // survives a power cut, not only a crash of the process.
+  enum class sync_mode { none, batch };
+  sync_mode sync = sync_mode::batch;
+  // Retention on disk: whole chunks go from the front past either bound;
+  // 0 keeps everything.
+  std::uint64_t history_max_bytes = 0;
+  std::chrono::seconds history_max_age{0};
   // JSON clients silent this long are pinged, and dropped if still silent
   // after as long again; 0 turns pings off.
   std::chrono::milliseconds ping_interval{60'000};

@@ -56,7 +56,8 @@ std::size_t conversation::on_input(std::string_view input, time_point now) {
   std::size_t bytes = 0;
   return framer_.feed(input, [&](auto event, std::string_view line) {
     bytes += line.size() + 1;
-    return on_line(event, line) && ++lines < max_lines_per_turn && bytes < max_bytes_per_turn;
+    return on_line(event, line) && ++lines < max_lines_per_turn && bytes < max_bytes_per_turn &&
+           !input_paused_;
   });
 }
 
@@ -97,7 +98,7 @@ void conversation::on_handshake(std::string_view line) {
   auto& hello = std::get<protocol::hello>(decoded);
   name_ = std::move(hello.user);
   mode_ = hello.json ? session_mode::json : session_mode::plain;
-  if (!hub_.login(shared_from_this())) {
+  if (!hub_.login(shared_from_this(), hello.resume)) {
     send(protocol::encode_error(attempted, error_code::name_taken,
                                 "the name " + name_ + " is taken"));
     send(protocol::encode_prompt());

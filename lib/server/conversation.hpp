@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/error_code.hpp"
 #include "protocol/line_framer.hpp"
@@ -59,12 +60,26 @@ protected:
   void send(std::string bytes);
   void send_error(protocol::error_code code, std::string_view message);
 
+  // The history writer settled every id up to `through` (stored or not):
+  // the acks of those messages go out, or storage-unavailable errors; input
+  // paused for the writer goes on once it is no longer `backlogged`. Returns
+  // whether the session still waits for the writer.
+  bool on_commit(std::uint64_t through, bool stored, bool backlogged);
+  // A message sent was too much for the history writer: read no more input
+  // until on_commit() says it caught up.
+  bool input_paused() const noexcept { return input_paused_; }
+
   // The session's part. close_after_flush() calls begin_closing() and lets
   // the writer flush; stop() closes at once; deadlines_changed() is told
   // when next_deadline() moved earlier than the session may expect.
   virtual void close_after_flush() = 0;
   virtual void stop() = 0;
   virtual void deadlines_changed() = 0;
+  // From now on on_commit() is to be called after each batch the history
+  // writer settles, until it returns false.
+  virtual void watch_commits() = 0;
+  // on_commit() ended a pause: the reader may go on.
+  virtual void resume_input() = 0;
 
   const config& config_;
 
@@ -82,6 +97,7 @@ private:
   bool handle(protocol::request::topic& request);
   bool handle(protocol::request::nick& request);
   bool handle(protocol::request::history& request);
+  bool handle(protocol::request::resume& request);
   bool handle(protocol::request::rooms& request);
   bool handle(protocol::request::ping& request);
   bool handle(protocol::request::pong& request);
@@ -92,6 +108,8 @@ private:
   // Takes a token from the message bucket; false (and an error sent) when empty.
   bool within_rate_limit();
   void send_not_in_room(std::string_view room);
+  // Acks message `id` now, or once it is stored (with a database).
+  void acknowledge(std::uint64_t id, std::string ref_json, bool kept);
 
   hub& hub_;
   protocol::line_framer framer_;
@@ -109,6 +127,16 @@ private:
   bool closing_ = false;
   // Where plain messages go: the room joined last, or set with /join.
   std::string current_room_;
+  // Messages sent and not yet settled by the history writer, in id order.
+  struct unsettled {
+    std::uint64_t id;
+    std::string ref_json;  // empty: no ack asked for
+    // A room message, kept in history; a direct message has only its id
+    // stored and is acked whatever becomes of it.
+    bool kept;
+  };
+  std::vector<unsettled> unsettled_;
+  bool input_paused_ = false;
 };
 
 }  // namespace chat::server

@@ -45,8 +45,8 @@ bool conversation::handle(request::message& message) {
   const auto id = hub_.publish(*this, room, message.text);
   if (!id) {
     send_not_in_room(room);
-  } else if (!message.ref_json.empty()) {
-    send(protocol::encode_ack(message.ref_json, *id));
+  } else {
+    acknowledge(*id, std::move(message.ref_json), /*kept=*/true);
   }
   return true;
 }
@@ -56,10 +56,43 @@ bool conversation::handle(request::direct& message) {
   const auto id = hub_.send_direct(*this, message.to, message.text);
   if (!id) {
     send_error(error_code::no_such_user, "no one is called " + message.to);
-  } else if (!message.ref_json.empty()) {
-    send(protocol::encode_ack(message.ref_json, *id));
+  } else {
+    acknowledge(*id, std::move(message.ref_json), /*kept=*/false);
   }
   return true;
+}
+
+void conversation::acknowledge(std::uint64_t id, std::string ref_json, bool kept) {
+  if (!hub_.persists()) {
+    if (!ref_json.empty()) send(protocol::encode_ack(ref_json, id));
+    return;
+  }
+  // An ack is a promise that the message outlives a crash: it waits for the
+  // writer's commit. Without a ref only a failure is told.
+  unsettled_.push_back({id, std::move(ref_json), kept});
+  if (unsettled_.size() == 1) watch_commits();
+  // Checked after each message, so a pause comes within one message of the
+  // writer falling behind; the rest of the turn waits in the backlog.
+  if (hub_.store_backlogged()) input_paused_ = true;
+}
+
+bool conversation::on_commit(std::uint64_t through, bool stored, bool backlogged) {
+  const auto settled = std::find_if(unsettled_.begin(), unsettled_.end(),
+                                    [&](const unsettled& u) { return u.id > through; });
+  for (auto it = unsettled_.begin(); it != settled; ++it) {
+    if (stored || !it->kept) {
+      if (!it->ref_json.empty()) send(protocol::encode_ack(it->ref_json, it->id));
+    } else {
+      send(protocol::encode_not_stored(mode_, it->ref_json));
+    }
+  }
+  unsettled_.erase(unsettled_.begin(), settled);
+  if (unsettled_.empty() && unsettled_.capacity() > 64) unsettled_.shrink_to_fit();
+  if (input_paused_ && !backlogged) {
+    input_paused_ = false;
+    resume_input();
+  }
+  return !unsettled_.empty() || input_paused_;
 }
 
 bool conversation::handle(request::join& join) {
@@ -103,6 +136,17 @@ bool conversation::handle(request::history& history) {
   if (hub_.send_history(*this, room, history.before, history.limit) != hub::outcome::ok) {
     send_not_in_room(room);
   }
+  return true;
+}
+
+bool conversation::handle(request::resume& resume) {
+  // Resuming a room joins it, so it becomes the current room as a join does.
+  const std::string& room = room_of(resume.room);
+  if (room.empty()) {
+    send_not_in_room(room);
+    return true;
+  }
+  current_room_ = hub_.resume(shared_from_this(), room, resume.after);
   return true;
 }
 

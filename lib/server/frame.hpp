@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cassert>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -16,7 +17,9 @@ namespace chat::server {
 class frame {
 public:
   frame() noexcept = default;
-  explicit frame(std::string bytes) : body_(new body{{1}, std::move(bytes)}) {}
+  // `message_id`: the id of the message the frame carries, 0 for other frames.
+  explicit frame(std::string bytes, std::uint64_t message_id = 0)
+      : body_(new body{{1}, message_id, std::move(bytes)}) {}
 
   frame(const frame& other) noexcept : body_(other.body_) {
     if (body_ != nullptr) body_->holders.fetch_add(1, std::memory_order_relaxed);
@@ -31,6 +34,8 @@ public:
   explicit operator bool() const noexcept { return body_ != nullptr; }
   const std::string& operator*() const noexcept { return body_->bytes; }
   const std::string* operator->() const noexcept { return &body_->bytes; }
+  // What a client that was sent this frame has seen: the resume point.
+  std::uint64_t message_id() const noexcept { return body_->message_id; }
   friend bool operator==(const frame& f, std::nullptr_t) noexcept { return f.body_ == nullptr; }
 
 private:
@@ -38,6 +43,7 @@ private:
 
   struct body {
     std::atomic<std::size_t> holders;
+    std::uint64_t message_id;
     std::string bytes;
   };
 
@@ -84,6 +90,8 @@ private:
   std::size_t left_;
 };
 
-inline frame make_frame(std::string bytes) { return frame(std::move(bytes)); }
+inline frame make_frame(std::string bytes, std::uint64_t message_id = 0) {
+  return frame(std::move(bytes), message_id);
+}
 
 }  // namespace chat::server

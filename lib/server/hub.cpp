@@ -22,12 +22,13 @@ std::int64_t unix_millis() {
 // `except`, encoding each wire form when its first recipient comes up, with
 // a handle counted for every member.
 template <class Members, class Encode>
-void broadcast(const Members& members, const member* except, Encode&& encode) {
+void broadcast(const Members& members, const member* except, Encode&& encode,
+               std::uint64_t message_id = 0) {
   std::optional<frame_copies> plain, json;
   for (const auto& m : members) {
     if (&*m == except) continue;
     auto& copies = m->mode() == session_mode::json ? json : plain;
-    if (!copies) copies.emplace(make_frame(encode(m->mode())), members.size());
+    if (!copies) copies.emplace(make_frame(encode(m->mode()), message_id), members.size());
     m->deliver(copies->next());
   }
 }
@@ -36,22 +37,49 @@ void broadcast(const Members& members, const member* except, Encode&& encode) {
 
 hub::hub(options opts) : options_(std::move(opts)) {
   if (options_.database != nullptr) last_id_ = options_.database->last_id();
-  find_or_create_room(options_.default_room);
+  std::unique_lock lock(mutex_);
+  open_room(lock, options_.default_room);
 }
 
-hub::room& hub::find_or_create_room(std::string_view name) {
+bool hub::store_backlogged() const noexcept {
+  return options_.database != nullptr && options_.database->backlogged();
+}
+
+hub::room& hub::open_room(std::unique_lock<std::mutex>& lock, std::string_view name) {
+  const bool reads_disk = options_.database != nullptr && options_.history_limit > 0;
+  // Retried when a room went away during the read, since it may have been
+  // this one with messages the read did not see; given up on (read under
+  // the lock) only under churn that never lets a read finish.
+  constexpr int unlocked_attempts = 3;
+  for (int attempt = 0;; ++attempt) {
+    if (room* r = find_room(name)) return *r;
+    if (!reads_disk) return create_room(name, {}, last_id_);
+    const std::uint64_t through = last_id_;
+    const std::string key = protocol::fold_name(name);
+    if (attempt == unlocked_attempts) {
+      return create_room(name, options_.database->load(key, 0, options_.history_limit), through);
+    }
+    const std::uint64_t removed = rooms_removed_;
+    // No room of that name exists, so nothing is said in it until someone
+    // creates it: the read misses nothing unless a room came and went.
+    lock.unlock();
+    auto recent = options_.database->load(key, through + 1, options_.history_limit);
+    lock.lock();
+    if (room* r = find_room(name)) return *r;
+    if (rooms_removed_ == removed) return create_room(name, std::move(recent), through);
+  }
+}
+
+hub::room& hub::create_room(std::string_view name, std::vector<store::stored_message> recent,
+                            std::uint64_t floor) {
   auto [it, created] = rooms_.try_emplace(protocol::fold_name(name));
-  if (!created) return *it->second;
   it->second = std::make_unique<room>();
   room& r = *it->second;
   r.key = it->first;
   r.name = name;
-  if (options_.database != nullptr && options_.history_limit > 0) {
-    // A room coming back to life gets back what was said in it. Rare enough
-    // (a room's first join) to read under the lock.
-    for (auto& m : options_.database->load(r.key, 0, options_.history_limit)) {
-      r.history.push_back({m.id, m.ts_ms, std::move(m.from), std::move(m.text)});
-    }
+  r.floor = floor;
+  for (auto& m : recent) {
+    r.history.push_back({m.id, m.ts_ms, std::move(m.from), std::move(m.text), {}});
   }
   return r;
 }
@@ -96,19 +124,89 @@ frame hub::join_reply(const room& r, const member& who, bool at_login) const {
                         : protocol::encode_joined(who.mode(), r.name, names, r.topic));
 }
 
-void hub::enter(room& r, user& u, bool at_login) {
+hub::joined_room* hub::find_joined(user& u, const room& r) {
+  const auto it = std::find_if(u.rooms.begin(), u.rooms.end(),
+                               [&](const joined_room& j) { return j.where == &r; });
+  return it == u.rooms.end() ? nullptr : &*it;
+}
+
+frame hub::history_frame(const room& r, stored& s, session_mode mode) const {
+  frame& cached = s.as_history[mode == session_mode::json ? 1 : 0];
+  if (!cached) {
+    const bool names_room = r.name != options_.default_room;
+    cached = make_frame(protocol::encode_message(mode, {s.id, s.ts_ms, r.name, s.from, s.text,
+                                                        names_room, /*history=*/true}),
+                        s.id);
+  }
+  return cached;
+}
+
+std::optional<hub::replay_request> hub::enter(room& r, user& u, bool at_login,
+                                              std::optional<std::uint64_t> resume_after) {
   member& who = *u.who;
   r.members.push_back(u.who);
-  u.rooms.push_back(&r);
+  u.rooms.push_back({&r, last_id_});
   who.deliver(join_reply(r, who, at_login));
-  const bool names_room = r.name != options_.default_room;
-  for (const stored& s : r.history) {
-    who.deliver(make_frame(protocol::encode_message(
-        who.mode(), {s.id, s.ts_ms, r.name, s.from, s.text, names_room, /*history=*/true})));
+  std::optional<replay_request> later;
+  if (resume_after) {
+    later = replay(r, who, *resume_after, last_id_);
+  } else {
+    for (stored& s : r.history) who.deliver(history_frame(r, s, who.mode()));
   }
-  if (is_large(r)) return;
-  broadcast(r.members, &who,
-            [&](session_mode mode) { return protocol::encode_join(mode, r.name, who.name()); });
+  if (!is_large(r)) {
+    broadcast(r.members, &who,
+              [&](session_mode mode) { return protocol::encode_join(mode, r.name, who.name()); });
+  }
+  return later;
+}
+
+std::optional<hub::replay_request> hub::replay(room& r, member& who, std::uint64_t after,
+                                               std::uint64_t through) {
+  if (after >= through) return std::nullopt;
+  if (options_.history_limit == 0) {
+    // Nothing is kept, so everything since is missing.
+    who.deliver(make_frame(protocol::encode_gap(who.mode(), r.name, after, through)));
+    return std::nullopt;
+  }
+  if (r.floor > after) {
+    if (options_.database != nullptr) return replay_request{r.key, r.name, after, through};
+    who.deliver(
+        make_frame(protocol::encode_gap(who.mode(), r.name, after, std::min(r.floor, through))));
+    after = std::max(after, r.floor);
+  }
+  auto first = std::upper_bound(r.history.begin(), r.history.end(), after,
+                                [](std::uint64_t id, const stored& s) { return id < s.id; });
+  std::size_t sent = 0;
+  std::uint64_t last_sent = after;
+  for (; first != r.history.end() && first->id <= through; ++first) {
+    if (sent == protocol::max_history_page) {
+      who.deliver(make_frame(protocol::encode_more(who.mode(), r.name, last_sent)));
+      break;
+    }
+    who.deliver(history_frame(r, *first, who.mode()));
+    last_sent = first->id;
+    ++sent;
+  }
+  return std::nullopt;
+}
+
+void hub::replay_from_database(member& who, const replay_request& request) {
+  const auto page = options_.database->load_after(request.key, request.after, request.through,
+                                                  protocol::max_history_page);
+  const session_mode mode = who.mode();
+  if (page.lost_through > request.after) {
+    who.deliver(make_frame(protocol::encode_gap(mode, request.name, request.after,
+                                                std::min(page.lost_through, request.through))));
+  }
+  const bool names_room = request.name != options_.default_room;
+  for (const auto& m : page.messages) {
+    who.deliver(make_frame(protocol::encode_message(mode, {m.id, m.ts_ms, request.name, m.from,
+                                                           m.text, names_room, /*history=*/true}),
+                           m.id));
+  }
+  if (page.more && !page.messages.empty()) {
+    who.deliver(make_frame(protocol::encode_more(mode, request.name, page.messages.back().id)));
+  }
 }
 
 void hub::exit(room& r, const member& who) {
@@ -128,14 +226,32 @@ void hub::exit(room& r, const member& who) {
   }
   if (r.members.empty() && r.name != options_.default_room) {
     rooms_.erase(r.key);
+    ++rooms_removed_;
   }
 }
 
-bool hub::login(const std::shared_ptr<member>& who) {
-  std::lock_guard lock(mutex_);
-  auto [it, inserted] = users_.try_emplace(protocol::fold_name(who->name()), user{who, {}});
-  if (!inserted) return false;
-  enter(find_or_create_room(options_.default_room), it->second, /*at_login=*/true);
+bool hub::login(const std::shared_ptr<member>& who,
+                std::span<const protocol::request::resume> resume) {
+  std::optional<std::uint64_t> default_after;
+  for (const auto& r : resume) {
+    if (protocol::fold_name(r.room) == protocol::fold_name(options_.default_room)) {
+      default_after = r.after;
+    }
+  }
+  std::optional<replay_request> later;
+  {
+    std::lock_guard lock(mutex_);
+    auto [it, inserted] = users_.try_emplace(protocol::fold_name(who->name()), user{who, {}});
+    if (!inserted) return false;
+    room* lobby = find_room(options_.default_room);  // never removed
+    later = enter(*lobby, it->second, /*at_login=*/true, default_after);
+  }
+  if (later) replay_from_database(*who, *later);
+  for (const auto& r : resume) {
+    if (protocol::fold_name(r.room) != protocol::fold_name(options_.default_room)) {
+      this->resume(who, r.room, r.after);
+    }
+  }
   return true;
 }
 
@@ -145,23 +261,44 @@ void hub::logout(const member& who) {
   if (u == nullptr) return;
   const auto rooms = std::move(u->rooms);
   users_.erase(protocol::fold_name(who.name()));
-  for (room* r : rooms) exit(*r, who);
+  for (const joined_room& j : rooms) exit(*j.where, who);
 }
 
 std::string hub::join(const std::shared_ptr<member>& who, std::string_view name) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  room& r = open_room(lock, name);
   user* u = find_user(*who);
-  room& r = find_or_create_room(name);
   if (u == nullptr) return r.name;
-  if (contains(r, *who)) {
+  if (joined_room* j = find_joined(*u, r)) {
     // Joining again only refreshes the view; it becomes the current room.
     who->deliver(join_reply(r, *who, /*at_login=*/false));
-    std::erase(u->rooms, &r);
-    u->rooms.push_back(&r);
+    const joined_room again = *j;
+    std::erase_if(u->rooms, [&](const joined_room& k) { return k.where == &r; });
+    u->rooms.push_back(again);
     return r.name;
   }
   enter(r, *u, /*at_login=*/false);
   return r.name;
+}
+
+std::string hub::resume(const std::shared_ptr<member>& who, std::string_view name,
+                        std::uint64_t after) {
+  std::optional<replay_request> later;
+  std::string room_name;
+  {
+    std::unique_lock lock(mutex_);
+    room& r = open_room(lock, name);
+    room_name = r.name;
+    user* u = find_user(*who);
+    if (u == nullptr) return room_name;
+    if (const joined_room* j = find_joined(*u, r)) {
+      later = replay(r, *who, after, j->live_from);
+    } else {
+      later = enter(r, *u, /*at_login=*/false, after);
+    }
+  }
+  if (later) replay_from_database(*who, *later);
+  return room_name;
 }
 
 hub::outcome hub::leave(member& who, std::string_view name, std::string& current) {
@@ -169,11 +306,11 @@ hub::outcome hub::leave(member& who, std::string_view name, std::string& current
   user* u = find_user(who);
   room* r = find_room(name);
   if (u == nullptr || r == nullptr || !contains(*r, who)) return outcome::not_in_room;
-  std::erase(u->rooms, r);
+  std::erase_if(u->rooms, [&](const joined_room& j) { return j.where == r; });
   const std::string room_name = r->name;
   exit(*r, who);
   who.deliver(make_frame(protocol::encode_left(who.mode(), room_name)));
-  current = u->rooms.empty() ? std::string() : u->rooms.back()->name;
+  current = u->rooms.empty() ? std::string() : u->rooms.back().where->name;
   return outcome::ok;
 }
 
@@ -183,8 +320,11 @@ void hub::remember(room& r, std::uint64_t id, std::int64_t ts_ms, const member& 
     remember_id(id);
     return;
   }
-  if (r.history.size() == options_.history_limit) r.history.pop_front();
-  r.history.push_back({id, ts_ms, from.name(), std::string(text)});
+  if (r.history.size() == options_.history_limit) {
+    r.floor = std::max(r.floor, r.history.front().id);
+    r.history.pop_front();
+  }
+  r.history.push_back({id, ts_ms, from.name(), std::string(text), {}});
   if (options_.database != nullptr) {
     options_.database->append({id, ts_ms, r.key, from.name(), text});
   }
@@ -205,9 +345,12 @@ std::optional<std::uint64_t> hub::publish(const member& from, std::string_view n
   const std::int64_t ts = unix_millis();
   remember(*r, id, ts, from, text);
   const bool names_room = r->name != options_.default_room;
-  broadcast(r->members, &from, [&](session_mode mode) {
-    return protocol::encode_message(mode, {id, ts, r->name, from.name(), text, names_room});
-  });
+  broadcast(
+      r->members, &from,
+      [&](session_mode mode) {
+        return protocol::encode_message(mode, {id, ts, r->name, from.name(), text, names_room});
+      },
+      id);
   return id;
 }
 
@@ -220,7 +363,8 @@ std::optional<std::uint64_t> hub::send_direct(const member& from, std::string_vi
   const std::uint64_t id = ++last_id_;
   remember_id(id);  // direct messages are not kept, but their ids are spent
   recipient.deliver(make_frame(protocol::encode_direct(recipient.mode(), id, unix_millis(),
-                                                       from.name(), recipient.name(), text)));
+                                                       from.name(), recipient.name(), text),
+                               id));
   return id;
 }
 
@@ -239,8 +383,8 @@ hub::outcome hub::rename(member& who, const std::string& new_name) {
   who.name_ = new_name;
   // Each member sharing a room hears of it once, however many rooms they share.
   std::vector<member*> told{&who};
-  for (room* r : moved.rooms) {
-    for (const auto& m : r->members) told.push_back(m.get());
+  for (const joined_room& j : moved.rooms) {
+    for (const auto& m : j.where->members) told.push_back(m.get());
   }
   std::sort(told.begin(), told.end());
   told.erase(std::unique(told.begin(), told.end()), told.end());

@@ -5,16 +5,19 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "protocol/request.hpp"
 #include "server/member.hpp"
 
 namespace chat::store {
 class history_database;
-}
+struct stored_message;
+}  // namespace chat::store
 
 namespace chat::server {
 
@@ -48,7 +51,10 @@ public:
   // Claims the member's name and joins it to the default room. The member
   // gets its welcome and the room's history before any other frame, and the
   // others a join. Returns false, changing nothing, when the name is taken.
-  bool login(const std::shared_ptr<member>& who);
+  // Each room in `resume` is joined too, and replays what was missed in it
+  // (resume()) in place of its recent history.
+  bool login(const std::shared_ptr<member>& who,
+             std::span<const protocol::request::resume> resume = {});
 
   // Leaves every room and frees the name. Safe for a member never logged in.
   void logout(const member& who);
@@ -57,6 +63,20 @@ public:
   // reply and the history, the others a join. Returns the room's name as
   // first spelled, which may differ in case from `room`.
   std::string join(const std::shared_ptr<member>& who, std::string_view room);
+
+  // Replays the room's messages with ids above `after` that the member
+  // missed: up to those accepted before it joined the room, joining it first
+  // when it is not in it (then live messages follow with no gap or repeat).
+  // A page holds at most protocol::max_history_page messages and ends with a
+  // `more` marker when there are more; a `gap` comes first when history no
+  // longer reaches back that far. Returns the room's name as join() does.
+  std::string resume(const std::shared_ptr<member>& who, std::string_view room,
+                     std::uint64_t after);
+
+  // With a database, acks wait for the history writer (group commit).
+  bool persists() const noexcept { return options_.database != nullptr; }
+  // The history writer is too far behind: senders should pause.
+  bool store_backlogged() const noexcept;
 
   // Leaves the room; on success `current` becomes the room joined most
   // recently of those still joined, or empty.
@@ -90,6 +110,9 @@ private:
     std::int64_t ts_ms;
     std::string from;
     std::string text;
+    // The message as history, per wire form, encoded for the first joiner
+    // that needs it and shared by every later one.
+    frame as_history[2];
   };
   struct room {
     std::string key;   // the folded name: rooms_ and the database know it by this
@@ -97,13 +120,36 @@ private:
     std::string topic;
     std::vector<std::shared_ptr<member>> members;
     std::deque<stored> history;  // oldest first, at most history_limit
+    // Messages of the room with ids up to this one may be missing from
+    // `history`: those from before the room was made in this process, and
+    // those pushed out of the ring.
+    std::uint64_t floor = 0;
+  };
+  struct joined_room {
+    room* where;
+    // The last id handed out when the member joined: it received every later
+    // message of the room live.
+    std::uint64_t live_from;
   };
   struct user {
     std::shared_ptr<member> who;
-    std::vector<room*> rooms;  // in the order joined
+    std::vector<joined_room> rooms;  // in the order joined
+  };
+  // A replay left for the database, read once the lock is released.
+  struct replay_request {
+    std::string key;
+    std::string name;
+    std::uint64_t after;
+    std::uint64_t through;
   };
 
-  room& find_or_create_room(std::string_view name);
+  // Finds the room, creating it if missing. With a database the history of
+  // a room coming back to life is read with the lock released, so that no
+  // one waits on the disk for someone else's join: pointers into rooms_ and
+  // users_ taken before may be stale afterwards.
+  room& open_room(std::unique_lock<std::mutex>& lock, std::string_view name);
+  room& create_room(std::string_view name, std::vector<store::stored_message> recent,
+                    std::uint64_t floor);
   room* find_room(std::string_view name);
   user* find_user(const member& who);
   static bool contains(const room& r, const member& who);
@@ -111,8 +157,19 @@ private:
   bool is_large(const room& r) const;
   // The join reply: welcome at login, else joined.
   frame join_reply(const room& r, const member& who, bool at_login) const;
-  // Joins `who` to `r`: reply and history to it, a join to the others.
-  void enter(room& r, user& u, bool at_login);
+  static joined_room* find_joined(user& u, const room& r);
+  // Joins `who` to `r`: reply and history to it, a join to the others. With
+  // `resume_after`, a replay from there takes the place of the history; one
+  // the ring cannot serve is returned, for replay_from_database().
+  std::optional<replay_request> enter(room& r, user& u, bool at_login,
+                                      std::optional<std::uint64_t> resume_after = std::nullopt);
+  // The replay of (after, through] from the room's ring, or, when the ring
+  // does not reach back that far and a database does, the request for it.
+  std::optional<replay_request> replay(room& r, member& who, std::uint64_t after,
+                                       std::uint64_t through);
+  // Without the lock.
+  void replay_from_database(member& who, const replay_request& request);
+  frame history_frame(const room& r, stored& s, protocol::session_mode mode) const;
   // Removes `who` from `r`, announces it, drops the room if empty.
   void exit(room& r, const member& who);
   // Keeps the message in the room's ring and, with a database, on disk.
@@ -126,6 +183,9 @@ private:
   std::unordered_map<std::string, user> users_;
   std::unordered_map<std::string, std::unique_ptr<room>> rooms_;
   std::uint64_t last_id_ = 0;
+  // Counts rooms removed: a history read without the lock is still good if
+  // no room went away meanwhile.
+  std::uint64_t rooms_removed_ = 0;
   bool closed_ = false;
 };
 

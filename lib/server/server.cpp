@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -16,6 +17,7 @@
 
 #include <csignal>
 
+#include "server/commit_watch.hpp"
 #include "server/hub.hpp"
 #include "server/listener.hpp"
 #include "server/log.hpp"
@@ -35,7 +37,8 @@ using asio::ip::tcp;
 struct server::impl {
   explicit impl(config c)
       : cfg(std::move(c)),
-        database(open_database(cfg)),
+        database(open_database(
+            cfg, [this](const store::commit_outcome& outcome) { relay_commit(outcome); })),
         credentials(load_credentials(cfg)),
         acceptor(io),
         tls_acceptor(io),
@@ -47,13 +50,30 @@ struct server::impl {
               .database = database.get()}),
         registry(cfg.max_clients, cfg.max_per_ip) {}
 
-  static std::unique_ptr<store::history_database> open_database(const config& cfg) {
+  static std::unique_ptr<store::history_database> open_database(
+      const config& cfg, store::history_database::commit_handler on_commit) {
     if (cfg.data_dir.empty()) return nullptr;
+    store::history_options options;
+    options.sync =
+        cfg.sync == config::sync_mode::batch ? store::sync_mode::batch : store::sync_mode::none;
+    options.max_bytes = cfg.history_max_bytes;
+    options.max_age = cfg.history_max_age;
     auto database = std::make_unique<store::history_database>(
-        cfg.data_dir,
-        [](std::string_view problem) { log(log_level::error, "history: ", problem); });
+        cfg.data_dir, [](std::string_view problem) { log(log_level::error, "history: ", problem); },
+        options, std::move(on_commit));
     log(log_level::info, "history kept in ", database->path().string());
     return database;
+  }
+
+  // On the history writer's thread, after each batch.
+  void relay_commit(const store::commit_outcome& outcome) {
+    std::lock_guard lock(relay_mutex);
+    commit_watch::publish(relay_to, {outcome.through_id, outcome.stored, outcome.backlogged});
+  }
+
+  void relay_commits_to(std::vector<asio::io_context*> workers) {
+    std::lock_guard lock(relay_mutex);
+    relay_to = std::move(workers);
   }
 
   static std::unique_ptr<transport::tls_credentials> load_credentials(const config& cfg) {
@@ -105,6 +125,9 @@ struct server::impl {
     signals.cancel(ignored);
     reload_signals.cancel(ignored);
     hub_.close();
+    // The acks of what is accepted by now reach their senders before the
+    // shutdown notice does: the writer's news is posted ahead of it.
+    if (database) database->flush();
     registry.shutdown_all();
     // The other workers' run() may return once their sessions have ended.
     keep_workers_running.clear();
@@ -112,6 +135,10 @@ struct server::impl {
   }
 
   config cfg;
+  // The workers that hear of the history writer's commits; empty when no
+  // worker runs, so that news never reaches a context that is gone.
+  std::mutex relay_mutex;
+  std::vector<asio::io_context*> relay_to;
   // Declared before the hub, which writes to it, so it outlives the hub.
   std::unique_ptr<store::history_database> database;
   // Null without --tls-port.
@@ -251,6 +278,7 @@ void server::run() {
                    "listening (tls) on " + describe(state.tls_acceptor.local_endpoint()));
   }
 
+  state.relay_commits_to(workers);
   std::vector<std::jthread> helpers;
   for (auto& worker : state.other_workers) {
     helpers.emplace_back([&worker] {
@@ -263,6 +291,8 @@ void server::run() {
   set_this_thread_worker(&state.io);
   state.io.run();
   set_this_thread_worker(nullptr);
+  for (auto& helper : helpers) helper.join();
+  state.relay_commits_to({});
 }
 
 }  // namespace chat::server

@@ -7,6 +7,7 @@
 #include <boost/asio/dispatch.hpp>
 
 #include "protocol/event.hpp"
+#include "server/commit_watch.hpp"
 #include "server/log.hpp"
 #include "server/session_registry.hpp"
 #include "server/worker.hpp"
@@ -14,7 +15,6 @@
 namespace chat::server {
 
 namespace asio = boost::asio;
-using protocol::error_code;
 
 namespace {
 
@@ -98,8 +98,9 @@ void session::wake_writer() {
   // lock, and the writer must not run there.
   asio::io_context* const here = this_thread_worker();
   if (here == nullptr || here == &home()) {
-    asio::post(strand_,
-               [self = std::static_pointer_cast<session>(shared_from_this())] { self->ring(); });
+    asio::post(strand_, [self = std::static_pointer_cast<session>(shared_from_this())] {
+      self->writer_bell_.ring();
+    });
     return;
   }
   // A writer on another thread: one broadcast may wake hundreds of them, and
@@ -120,22 +121,38 @@ void session::hand_over_remote_wakes() {
     const auto last = std::find_if(first, wakes.end(),
                                    [&](const auto& s) { return home_of(s) != home_of(*first); });
     asio::post(*home_of(*first), [group = std::vector<std::shared_ptr<session>>(first, last)] {
-      for (const auto& s : group) asio::dispatch(s->strand_, [s] { s->ring(); });
+      for (const auto& s : group) asio::dispatch(s->strand_, [s] { s->writer_bell_.ring(); });
     });
     first = last;
   }
 }
 
-void session::ring() {
-  if (!waiting_writer_) {
+void session::doorbell::ring() {
+  if (!waiting_) {
     rung_ = true;
     return;
   }
-  writer_handler resume = std::move(*waiting_writer_);
-  waiting_writer_.reset();
-  // Called from a handler of its own, never from inside a coroutine: the
-  // writer resumes right here.
+  resume_handler resume = std::move(*waiting_);
+  waiting_.reset();
   std::move(resume)();
+}
+
+void session::watch_commits() {
+  asio::use_service<commit_watch>(home()).watch(
+      std::static_pointer_cast<session>(shared_from_this()));
+}
+
+bool session::commit_settled(const commit_news& news) {
+  // Runs on the session's thread outside any handler of its strand, as
+  // deadline_reached() does.
+  if (stopped_) return false;
+  return on_commit(news.through, news.stored, news.backlogged);
+}
+
+void session::resume_input() {
+  asio::post(strand_, [self = std::static_pointer_cast<session>(shared_from_this())] {
+    self->reader_bell_.ring();
+  });
 }
 
 bool session::take_queued() {
@@ -162,6 +179,7 @@ void session::consume_written(std::size_t bytes) {
     }
     bytes -= left;
     freed += f->size();
+    if (f.message_id() != 0) last_written_id_ = f.message_id();
     written_of_first_ = 0;
     ++finished;
     if (bytes == 0) break;
@@ -254,8 +272,12 @@ void session::drop_as_slow_consumer() {
   // a frame already partly written must still be finished to keep framing.
   outbox_.discard_all();
   unwritten_.resize(written_of_first_ > 0 && !unwritten_.empty() ? 1 : 0);
-  push(make_frame(protocol::encode_error(mode_, error_code::slow_consumer,
-                                         "you fell too far behind and were disconnected")));
+  // A frame begun is finished, so the client will have seen its message.
+  std::uint64_t last_id = last_written_id_;
+  if (!unwritten_.empty() && unwritten_.front().message_id() != 0) {
+    last_id = unwritten_.front().message_id();
+  }
+  push(make_frame(protocol::encode_slow_consumer(mode_, last_id)));
   close_after_flush();
 }
 
@@ -267,10 +289,12 @@ void session::stop() {
   close_transport();
   deadlines_.cancel(*this);
   registry_.remove(this);
-  // A writer waiting for frames ends too; posted, since stop() may run inside
-  // the reader.
-  asio::post(strand_,
-             [self = std::static_pointer_cast<session>(shared_from_this())] { self->ring(); });
+  // A writer waiting for frames ends too, and a reader waiting for the
+  // history writer; posted, since stop() may run inside either.
+  asio::post(strand_, [self = std::static_pointer_cast<session>(shared_from_this())] {
+    self->writer_bell_.ring();
+    self->reader_bell_.ring();
+  });
 }
 
 }  // namespace chat::server

@@ -24,6 +24,7 @@ class error_code;
 namespace chat::server {
 
 class session_registry;
+struct commit_news;
 
 // What every session does whatever its transport: the outbox as the channel
 // from any broadcasting session to this one's writer, the writer's wait on
@@ -46,25 +47,48 @@ public:
   void deliver(frame f) final;
   void shutdown() final;
 
+  // From this session's commit_watch: returns whether it still waits.
+  bool commit_settled(const commit_news& news);
+
 protected:
   session(executor_type strand, hub& hub, session_registry& registry, const config& cfg);
   ~session() override;
 
+  // One coroutine's wait for a wake-up from elsewhere: a ring that comes
+  // while the coroutine is busy makes its next wait complete at once.
+  class doorbell {
+    using resume_handler = boost::asio::async_result<awaitable_token, void()>::handler_type;
+
+  public:
+    // Completes once rung (maybe before the call), or at once when `stopped`.
+    auto wait(const executor_type& strand, bool stopped) {
+      awaitable_token token;
+      return boost::asio::async_initiate<awaitable_token, void()>(
+          [this, &strand, stopped](auto resume) {
+            if (rung_ || stopped) {
+              rung_ = false;
+              boost::asio::post(strand, std::move(resume));
+            } else {
+              waiting_.emplace(std::move(resume));
+            }
+          },
+          token);
+    }
+    // On the strand, from a handler of its own (never from inside the
+    // coroutine): the waiting coroutine resumes right here.
+    void ring();
+
+  private:
+    std::optional<resume_handler> waiting_;
+    bool rung_ = false;
+  };
+
   // The writer's side of the channel: completes once something was queued
   // into an empty outbox, or the session stopped. At most one at a time.
-  auto wait_for_frames() {
-    awaitable_token token;
-    return boost::asio::async_initiate<awaitable_token, void()>(
-        [this](auto handler) {
-          if (rung_ || stopped_) {
-            rung_ = false;
-            boost::asio::post(strand_, std::move(handler));
-          } else {
-            waiting_writer_.emplace(std::move(handler));
-          }
-        },
-        token);
-  }
+  auto wait_for_frames() { return writer_bell_.wait(strand_, stopped_); }
+  // The reader's wait while input_paused(): completes once the history
+  // writer caught up, or the session stopped.
+  auto wait_for_store() { return reader_bell_.wait(strand_, stopped_); }
   // Moves what is queued into unwritten_, up to an end marker; false when
   // nothing was queued.
   bool take_queued();
@@ -88,6 +112,8 @@ protected:
   void close_after_flush() final;
   void stop() final;
   void deadlines_changed() final;
+  void watch_commits() final;
+  void resume_input() final;
   // The transport's part of stop(): close, so that every wait ends.
   virtual void close_transport() noexcept = 0;
 
@@ -110,14 +136,10 @@ protected:
   bool stopped_ = false;
 
 private:
-  using writer_handler = boost::asio::async_result<awaitable_token, void()>::handler_type;
-
   // A push found the outbox empty: resume the writer (on its strand).
   void wake_writer();
   // Posts the writers gathered by wake_writer() to their threads.
   static void hand_over_remote_wakes();
-  // On the strand: resumes a waiting writer, or lets its next wait complete at once.
-  void ring();
   // Queues past the byte bound and the seal: for the last words of a session
   // (a final error, the shutdown notice) and the end-of-stream marker (null).
   void push(frame f);
@@ -127,10 +149,10 @@ private:
 
   session_registry& registry_;
   outbox outbox_;
-  // The writer, suspended in wait_for_frames().
-  std::optional<writer_handler> waiting_writer_;
-  // A wake-up came while the writer was busy: its next wait completes at once.
-  bool rung_ = false;
+  doorbell writer_bell_;
+  doorbell reader_bell_;
+  // The id of the last message frame written out: where a dropped client resumes.
+  std::uint64_t last_written_id_ = 0;
   // This session's thread's deadlines (deadline_queue.hpp says why not a timer each).
   deadline_queue& deadlines_;
   // The size of the batch being written: a frame vector grown by a burst is

@@ -104,6 +104,12 @@ session::awaitable<> stream_session<Transport>::reader(std::shared_ptr<stream_se
       input = {scratch.data(), n};
     }
     s.handle_turn(input);
+    if (s.input_paused() && s.reading()) {
+      // The history writer is too far behind: this sender waits for it,
+      // with what it sent meanwhile left unread.
+      co_await s.wait_for_store();
+      continue;
+    }
     // Either way the writers of the recipients, and the other clients of
     // this thread, run before this client is read again.
     if (s.reading() && (may_have_more || !s.backlog_.empty())) {

@@ -51,8 +51,16 @@ private:
   }
   void stop() override { stopped = true; }
   void deadlines_changed() override {}
+  void watch_commits() override { watching = true; }
+  void resume_input() override { resumed = true; }
 
   std::vector<std::string> delivered_;
+
+public:
+  using conversation::input_paused;
+  using conversation::on_commit;
+  bool watching = false;
+  bool resumed = false;
 };
 
 struct scene {

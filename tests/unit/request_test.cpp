@@ -343,6 +343,9 @@ std::string canonical(const protocol::decoded<protocol::any_request>& result) {
       return "history room=[" + r.room + "] before=" + std::to_string(r.before) +
              " limit=" + std::to_string(r.limit);
     }
+    std::string operator()(const request::resume& r) const {
+      return "resume room=[" + r.room + "] after=" + std::to_string(r.after);
+    }
     std::string operator()(const request::rooms&) const { return "rooms"; }
     std::string operator()(const request::ping&) const { return "ping"; }
     std::string operator()(const request::pong&) const { return "pong"; }
