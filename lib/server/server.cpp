@@ -195,6 +195,9 @@ server::server(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
     throw std::system_error(ec, "invalid --host '" + settings.host + "' (expected an IP address)");
   }
   bind_and_listen(impl_->acceptor, tcp::endpoint(address, settings.port), settings.host);
+  // A history file that reaches the file size limit must fail its write
+  // (EFBIG, reported like a full disk), not kill the server.
+  if (!settings.data_dir.empty()) std::signal(SIGXFSZ, SIG_IGN);
   if (settings.tls_port) {
     bind_and_listen(impl_->tls_acceptor, tcp::endpoint(address, *settings.tls_port), settings.host);
     // OpenSSL writes to the socket with write(2), which raises SIGPIPE when
