@@ -217,4 +217,26 @@ std::optional<std::string> evaluate_check(const action::check& check,
   return std::nullopt;
 }
 
+std::string fill_captures(std::string_view frame, const capture_table& captures) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < frame.size()) {
+    const std::size_t open = frame.find("\"$", at);
+    if (open == std::string_view::npos) break;
+    const std::size_t close = frame.find('"', open + 2);
+    if (close == std::string_view::npos) break;
+    const std::string_view name = frame.substr(open + 2, close - open - 2);
+    const auto found = is_capture_name(name) ? captures.find(name) : captures.end();
+    out.append(frame.substr(at, open - at));
+    if (found == captures.end()) {
+      out.append(frame.substr(open, close + 1 - open));
+    } else {
+      out.append(found->second.dump());
+    }
+    at = close + 1;
+  }
+  out.append(frame.substr(at));
+  return out;
+}
+
 }  // namespace chat::conformance

@@ -29,6 +29,11 @@ std::optional<std::string> validate_pattern(const nlohmann::json& pattern,
 std::optional<std::string> match_frame(const frame_expectation& expected, std::string_view frame,
                                        capture_table& captures);
 
+// The frame a `sends` step sends: each "$name" (quotes included) of a value
+// captured so far is replaced by that value as JSON, so that a client can
+// send back an id it was given. Other text is left as written.
+std::string fill_captures(std::string_view frame, const capture_table& captures);
+
 // Evaluates `a < b <= c …` over captured values and number literals. Returns
 // nothing when every relation holds, else the first that does not.
 std::optional<std::string> evaluate_check(const action::check& check,

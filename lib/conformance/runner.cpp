@@ -100,8 +100,9 @@ private:
   }
 
   outcome apply(const std::string& client, const action::send& send) {
-    trace(client, "-> " + sent(send.bytes));
-    if (const auto error = connections_.at(client)->send(send.bytes, deadline())) {
+    const std::string bytes = fill_captures(send.bytes, captures_);
+    trace(client, "-> " + sent(bytes));
+    if (const auto error = connections_.at(client)->send(bytes, deadline())) {
       return "cannot send: " + error.message();
     }
     return std::nullopt;
