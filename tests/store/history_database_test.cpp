@@ -203,25 +203,6 @@ TEST_CASE("history_database: appends from several threads are all stored", "[sto
   CHECK(errors.lines().empty());
 }
 
-TEST_CASE("history_database: a full queue drops the oldest and reports it once", "[store]") {
-  temp_dir dir;
-  error_log errors;
-  history_options options = holding_writer();
-  options.max_queued = 10;
-  history_database db(dir.path(), errors.handler(), options);
-  append_all(db, sample_messages(1, 100));
-  // Still visible before the writer runs: the newest ten.
-  CHECK(ids_of(db.load("lobby", 0, 100)) == ids_of(sample_messages(91, 100)));
-  db.flush();
-  CHECK(db.load("lobby", 0, 100) == sample_messages(91, 100));
-  // Dropped messages still count for the id sequence.
-  CHECK(db.last_id() == 100);
-  const auto lines = errors.lines();
-  REQUIRE(lines.size() == 1);
-  CHECK_THAT(lines[0], Catch::Contains("90 messages were not saved"));
-  CHECK_THAT(lines[0], Catch::Contains(db.path().string()));
-}
-
 TEST_CASE("history_database: flush with nothing appended returns at once", "[store]") {
   temp_dir dir;
   history_database db(dir.path(), {}, holding_writer());

@@ -55,6 +55,8 @@ TEST_CASE("history_database: a failing write is reported and the store carries o
   error_log errors;
   history_options options;
   options.busy_timeout = 50ms;
+  // Only flush() makes the writer write: one batch per flush, as counted below.
+  options.batch_interval = 60s;
   history_database db(dir.path(), errors.handler(), options);
   std::optional<raw_database> other(db.path());
   other->execute("BEGIN IMMEDIATE");
@@ -118,7 +120,10 @@ TEST_CASE(
     "[store]") {
   temp_dir dir;
   error_log errors;
-  history_database db(dir.path(), errors.handler());
+  // Only flush() makes the writer write: one batch per flush, as counted below.
+  history_options holding;
+  holding.batch_interval = 60s;
+  history_database db(dir.path(), errors.handler(), holding);
   for (std::uint64_t id = 1; id <= 5'000; ++id) db.append(sample_message(id));
   db.flush();
   const auto chunks = dir.path() / history_database::chunks_file_name;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -20,15 +21,15 @@ namespace chat::store::detail {
 // a buffer, not an allocation per message.
 struct packed_messages {
   std::string bytes;
-  // Where the oldest message still held begins: dropping the oldest only
-  // moves it.
-  std::size_t start = 0;
   std::size_t count = 0;
+  // The highest id packed: with ids appended in increasing order, every id
+  // up to it is settled once this batch is.
+  std::uint64_t highest_id = 0;
 
   // Calls `visit(routed_record)` for each message, oldest first.
   template <class Visit>
   void for_each(Visit&& visit) const {
-    for (std::size_t at = start; at < bytes.size();) {
+    for (std::size_t at = 0; at < bytes.size();) {
       const routed_record record = read_routed(bytes, at);
       visit(record);
       at = record.end;
@@ -37,15 +38,16 @@ struct packed_messages {
 };
 
 // The hand-off between the threads that append messages and the one thread
-// that writes them. Appending never waits for the writer and, once the
-// buffers have grown, never allocates: it is one copy under a short lock.
-// The queue is bounded in messages and drops its oldest past the bound. The
-// writer takes batches; until it says a batch is finished, the batch stays
-// visible to unwritten(), so a reader never misses a message that is
-// half-way to disk.
+// that writes them. Appending never waits for the writer, never drops and,
+// once the buffers have grown, never allocates: it is one copy under a short
+// lock. Past `max_backlog_bytes` of unwritten messages the queue says it is
+// backlogged, so that the producer holds back (it is bounded upstream); it
+// says so until the backlog is below half of that. The writer takes batches;
+// until it says a batch is finished, the batch stays visible to unwritten(),
+// so a reader never misses a message that is half-way to disk.
 class append_queue {
 public:
-  append_queue(std::size_t max_queued, std::size_t max_batch,
+  append_queue(std::size_t max_backlog_bytes, std::size_t max_batch,
                std::chrono::milliseconds batch_interval);
 
   append_queue(const append_queue&) = delete;
@@ -54,26 +56,34 @@ public:
   void push(const stored_message_view& message);
 
   struct batch {
-    // Valid and unchanged until finish().
+    // Valid and unchanged until finish(). Empty when take() waited out its
+    // idle limit with nothing queued.
     const packed_messages& messages;
-    // Messages dropped because the queue was full since the previous batch.
-    std::uint64_t dropped;
     // The queue was closed: this is part of the final drain.
     bool closing;
   };
 
-  // Writer: waits for messages, then gives the batch_interval to fill up
-  // unless the batch is full, someone flushes or the queue is closed. Returns
-  // nothing once the queue is closed and empty.
-  std::optional<batch> take();
+  // Writer: waits up to `idle_limit` for messages, then gives the
+  // batch_interval to fill up unless the batch is full, someone flushes or
+  // the queue is closed. Returns nothing once the queue is closed and empty.
+  std::optional<batch> take(
+      std::chrono::milliseconds idle_limit = std::chrono::milliseconds::max());
 
-  // Writer: the batch taken last is committed or given up on.
+  // Writer: the batch taken last is out of the backlog (committed or given
+  // up on). Returns whether the queue is still backlogged. finish() follows.
+  bool settle();
+
+  // Writer: the batch taken last is done with; flushers waiting for it return.
   void finish();
 
   // Writer, between batches: gives up on everything still queued (used when
   // writes fail while closing, so shutdown does not wait out a dead disk).
-  // Returns how many messages were lost, counting those dropped unreported.
-  std::uint64_t discard();
+  // Returns how many messages were lost and the highest id among them.
+  struct discarded {
+    std::uint64_t count = 0;
+    std::uint64_t highest_id = 0;
+  };
+  discarded discard();
 
   // Returns once every message pushed before the call is finished.
   void wait_finished();
@@ -86,15 +96,28 @@ public:
   std::vector<stored_message> unwritten(std::string_view room, std::uint64_t before,
                                         std::size_t limit) const;
 
+  // Copies of the messages of `room` with an id in (after, through] that
+  // are queued or being written, the `limit` lowest ids, in no order.
+  std::vector<stored_message> unwritten_after(std::string_view room, std::uint64_t after,
+                                              std::uint64_t through, std::size_t limit) const;
+
   // The highest id pushed so far (0 when none).
   std::uint64_t highest_id() const;
 
+  // Lock-free: the hub asks on every message.
+  bool backlogged() const noexcept { return backlogged_.load(std::memory_order_relaxed); }
+
+  // Messages queued and not yet taken (the writer's batch is not counted).
+  std::size_t queued() const;
+
 private:
-  void drop_oldest();
   // An empty batch, reusing a finished one's buffer when there is one.
   packed_messages fresh_batch();
+  template <class Keep>
+  std::vector<stored_message> copy_matching(std::string_view room, std::size_t limit, Keep&& keep,
+                                            bool highest) const;
 
-  const std::size_t max_queued_;
+  const std::size_t max_backlog_bytes_;
   const std::size_t max_batch_;
   const std::chrono::milliseconds batch_interval_;
 
@@ -112,6 +135,10 @@ private:
   // Buffers of finished batches, kept for the next ones.
   std::vector<std::string> spare_;
 
+  // Bytes pushed and not yet settled, the batch being written included.
+  std::size_t backlog_bytes_ = 0;
+  std::atomic<bool> backlogged_{false};
+
   // Sequence numbers count pushes: message n is the n-th pushed. Everything
   // up to finished_through_ is written or given up on.
   std::uint64_t pushed_ = 0;
@@ -120,7 +147,6 @@ private:
   // The highest sequence number a flusher waits for; ends the fill wait early.
   std::uint64_t flush_target_ = 0;
 
-  std::uint64_t dropped_ = 0;
   std::uint64_t highest_id_ = 0;
   bool closed_ = false;
 };

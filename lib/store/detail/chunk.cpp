@@ -112,6 +112,24 @@ std::vector<stored_message> unpack_chunk(std::string_view chunk, std::string_vie
   return messages;
 }
 
+std::optional<std::int64_t> newest_ts_in_chunk(std::string_view chunk) {
+  std::optional<std::int64_t> newest;
+  std::size_t at = 0;
+  while (at < chunk.size()) {
+    if (chunk.size() - at < record_header_size) {
+      throw std::runtime_error("a history chunk is cut short");
+    }
+    const record_fields fields = read_header(chunk, at);
+    at += record_header_size;
+    if (chunk.size() - at < fields.from_size + fields.text_size) {
+      throw std::runtime_error("a history chunk is cut short");
+    }
+    newest = std::max(newest.value_or(fields.ts_ms), fields.ts_ms);
+    at += fields.from_size + fields.text_size;
+  }
+  return newest;
+}
+
 void append_routed(std::string& out, const stored_message_view& message) {
   char* at = extend(out, route_header_size + message.room.size() + record_size(message));
   put_le(at, message.room.size(), 4);
@@ -126,7 +144,7 @@ routed_record read_routed(std::string_view buffer, std::size_t at) {
   const record_fields fields = read_header(buffer, record_at);
   const std::size_t end = record_at + record_header_size + fields.from_size + fields.text_size;
   return {buffer.substr(at + route_header_size, room_size),
-          buffer.substr(record_at, end - record_at), fields.id, end};
+          buffer.substr(record_at, end - record_at), fields.id, fields.ts_ms, end};
 }
 
 stored_message unpack_routed(const routed_record& routed) {

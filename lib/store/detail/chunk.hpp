@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,10 @@ void append_to_chunk(std::string& chunk, const stored_message_view& message);
 // `room`. Throws std::runtime_error if the chunk is cut short or malformed.
 std::vector<stored_message> unpack_chunk(std::string_view chunk, std::string_view room);
 
+// The highest ts in `chunk`, for retention by age, without copying a message.
+// Throws std::runtime_error as unpack_chunk() does; nullopt for an empty chunk.
+std::optional<std::int64_t> newest_ts_in_chunk(std::string_view chunk);
+
 void append_routed(std::string& out, const stored_message_view& message);
 
 // One routed record of a buffer that append_routed() filled: trusted input,
@@ -38,6 +43,7 @@ struct routed_record {
   // The record as it goes into the room's chunk.
   std::string_view record;
   std::uint64_t id;
+  std::int64_t ts_ms;
   // Where the next routed record begins.
   std::size_t end;
 };

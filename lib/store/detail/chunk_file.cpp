@@ -91,6 +91,14 @@ void chunk_file::truncate(std::uint64_t size) {
   if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) fail("truncate");
 }
 
+void chunk_file::punch_hole(std::uint64_t from, std::uint64_t to) {
+  if (to <= from) return;
+  if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from),
+                  static_cast<off_t>(to - from)) != 0) {
+    fail("free space in");
+  }
+}
+
 void chunk_file::start_writeback(std::uint64_t offset, std::uint64_t size) noexcept {
   ::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(size),
                     SYNC_FILE_RANGE_WRITE);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -37,14 +38,27 @@ public:
 
   void truncate(std::uint64_t size);
 
+  // Gives the blocks of [from, to) back to the file system, keeping the
+  // file's size, so every other chunk keeps its offset. Throws
+  // std::system_error (EOPNOTSUPP where the file system cannot).
+  void punch_hole(std::uint64_t from, std::uint64_t to);
+
+  // Bytes below this offset are no longer indexed and may read as zeros at
+  // any moment (a hole is being punched): a reader that finds a chunk there
+  // damaged read it from an older snapshot of the index, and skips it.
+  std::uint64_t dead_below() const noexcept { return dead_below_.load(std::memory_order_acquire); }
+  void mark_dead_below(std::uint64_t offset) noexcept {
+    if (offset > dead_below()) dead_below_.store(offset, std::memory_order_release);
+  }
+
   // Returns once everything written is on the disk.
   void sync();
 
   // Starts writing `size` bytes at `offset` to the disk without waiting for
   // them. Called by the writer thread, this puts the kernel's work of
-  // writing back on that thread, at its idle priority, batch by batch,
-  // instead of on flusher threads that wake up later with gigabytes to
-  // write and compete with delivery. Best effort: errors are ignored.
+  // writing back on that thread, batch by batch, instead of on flusher
+  // threads that wake up later with gigabytes to write and compete with
+  // delivery. Best effort: errors are ignored.
   void start_writeback(std::uint64_t offset, std::uint64_t size) noexcept;
 
   const std::filesystem::path& path() const noexcept { return path_; }
@@ -54,6 +68,8 @@ private:
 
   std::filesystem::path path_;
   int fd_ = -1;
+  // Raised by the writer only.
+  std::atomic<std::uint64_t> dead_below_{0};
 };
 
 }  // namespace chat::store::detail

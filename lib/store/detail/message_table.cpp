@@ -25,6 +25,7 @@ constexpr std::size_t max_kept_buffer = std::size_t{4} << 20;
 struct room_share {
   std::uint64_t first_id = 0;
   std::uint64_t last_id = 0;
+  std::int64_t newest_ts = 0;
   std::size_t count = 0;
   std::size_t size = 0;
   // Where the room's chunk begins in the buffer, and how much of it the
@@ -35,6 +36,14 @@ struct room_share {
 
 }  // namespace
 
+void raise_floor(room_floors& floors, std::string_view room, std::uint64_t id) {
+  if (const auto found = floors.find(room); found != floors.end()) {
+    found->second = std::max(found->second, id);
+  } else {
+    floors.emplace(std::string(room), id);
+  }
+}
+
 message_writer::message_writer(connection& db, chunk_file& chunks)
     : db_(db),
       chunks_(chunks),
@@ -43,9 +52,14 @@ message_writer::message_writer(connection& db, chunk_file& chunks)
       begin_(db, "BEGIN IMMEDIATE"),
       insert_(db, insert_chunk_sql),
       raise_sequence_(db, "UPDATE sequence SET highest_id = max(highest_id, ?1)"),
+      raise_floor_(db, raise_floor_sql),
       commit_(db, "COMMIT"),
       rollback_(db, "ROLLBACK"),
-      highest_id_(db, "SELECT highest_id FROM sequence") {
+      highest_id_(db, "SELECT highest_id FROM sequence"),
+      front_(db,
+             "SELECT room, last_id, position, size, newest_ts FROM chunks "
+             "ORDER BY position LIMIT ?1"),
+      delete_front_(db, "DELETE FROM chunks WHERE position <= ?1") {
   try {
     lost_at_open_ = reconcile();
   } catch (const std::system_error& e) {
@@ -53,31 +67,89 @@ message_writer::message_writer(connection& db, chunk_file& chunks)
   }
 }
 
+void message_writer::begin() {
+  reset_on_exit reset(begin_);
+  begin_.step();
+}
+
+void message_writer::commit() {
+  reset_on_exit reset(commit_);
+  commit_.step();
+}
+
+void message_writer::rollback() noexcept {
+  // SQLite may already have rolled back (after a full disk, for one).
+  if (sqlite3_get_autocommit(db_.get()) != 0) return;
+  reset_on_exit reset(rollback_);
+  try {
+    rollback_.step();
+  } catch (const sqlite_error&) {
+    // The first failure is the one worth reporting.
+  }
+}
+
+void message_writer::keep_floor(std::string_view room, std::uint64_t id) {
+  raise_floor(pending_floors_, room, id);
+}
+
+void message_writer::store_pending_floors() {
+  for (const auto& [room, id] : pending_floors_) {
+    reset_on_exit reset(raise_floor_);
+    raise_floor_.bind(1, room);
+    raise_floor_.bind(2, to_int64(id));
+    raise_floor_.step();
+  }
+}
+
 std::uint64_t message_writer::reconcile() {
   const std::uint64_t file_size = chunks_.size();
   // Without a sync between the chunk file and the index, a power cut may
-  // keep a row and lose its bytes: such rows go (the sequence keeps their ids).
-  // Negative places come only from a damaged index; they would poison end_.
-  statement forget(db_,
-                   "DELETE FROM chunks WHERE position + size > ?1 OR position < 0 OR size < 0");
-  {
-    reset_on_exit reset(forget);
-    forget.bind(1, to_int64(file_size));
-    forget.step();
+  // keep a row and lose its bytes: such rows go (the sequence keeps their
+  // ids, the floors say the rooms lost them). Negative places come only from
+  // a damaged index; they would poison end_.
+  constexpr const char* lost_rows = " WHERE position + size > ?1 OR position < 0 OR size < 0";
+  std::uint64_t lost = 0;
+  begin();
+  try {
+    statement lost_floors(
+        db_, std::string("SELECT room, max(last_id) FROM chunks") + lost_rows + " GROUP BY room");
+    {
+      reset_on_exit reset(lost_floors);
+      lost_floors.bind(1, to_int64(file_size));
+      while (lost_floors.step()) {
+        keep_floor(lost_floors.column_text(0), static_cast<std::uint64_t>(std::max<std::int64_t>(
+                                                   lost_floors.column_int(1), 0)));
+      }
+    }
+    statement forget(db_, std::string("DELETE FROM chunks") + lost_rows);
+    {
+      reset_on_exit reset(forget);
+      forget.bind(1, to_int64(file_size));
+      forget.step();
+    }
+    lost = static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
+    store_pending_floors();
+    commit();
+    pending_floors_.clear();
+  } catch (...) {
+    rollback();
+    throw;
   }
-  const auto lost = static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
-  statement indexed_end(db_, "SELECT coalesce(max(position + size), 0) FROM chunks");
+  statement indexed(db_,
+                    "SELECT coalesce(max(position + size), 0), coalesce(sum(size), 0) "
+                    "FROM chunks");
   {
-    reset_on_exit reset(indexed_end);
-    indexed_end.step();
-    end_ = static_cast<std::uint64_t>(indexed_end.column_int(0));
+    reset_on_exit reset(indexed);
+    indexed.step();
+    end_ = static_cast<std::uint64_t>(indexed.column_int(0));
+    indexed_bytes_ = static_cast<std::uint64_t>(indexed.column_int(1));
   }
   // Bytes of a batch whose rows were never committed.
   if (file_size > end_) chunks_.truncate(end_);
   return lost;
 }
 
-std::size_t message_writer::write(const packed_messages& batch) {
+std::size_t message_writer::write(const packed_messages& batch, bool durable) {
   // A room's messages reach the queue in id order (history_database::append),
   // so each room's chunk is in id order too.
   std::map<std::string_view, room_share> shares;
@@ -97,8 +169,12 @@ std::size_t message_writer::write(const packed_messages& batch) {
     highest = std::max(highest, m.id);
     if (m.room.empty()) return;  // only the id is kept
     room_share& share = share_of(m.room);
-    if (share.count++ == 0) share.first_id = m.id;
+    if (share.count++ == 0) {
+      share.first_id = m.id;
+      share.newest_ts = m.ts_ms;
+    }
     share.last_id = m.id;
+    share.newest_ts = std::max(share.newest_ts, m.ts_ms);
     share.size += m.record.size();
   });
   std::size_t total = 0;
@@ -114,15 +190,17 @@ std::size_t message_writer::write(const packed_messages& batch) {
     share.filled += m.record.size();
   });
   chunks_.write_at(end_, out_);
-  chunks_.start_writeback(end_, out_.size());
+  if (durable) {
+    // Before the rows that name these bytes can be committed.
+    if (total != 0) chunks_.sync();
+  } else {
+    chunks_.start_writeback(end_, out_.size());
+  }
   if (out_.capacity() > max_kept_buffer) out_ = std::string();
 
   std::size_t skipped = 0;
+  begin();
   try {
-    {
-      reset_on_exit reset(begin_);
-      begin_.step();
-    }
     for (const auto& [room, share] : shares) {
       reset_on_exit reset(insert_);
       insert_.bind(1, room);
@@ -130,6 +208,7 @@ std::size_t message_writer::write(const packed_messages& batch) {
       insert_.bind(3, to_int64(share.last_id));
       insert_.bind(4, to_int64(end_ + share.at));
       insert_.bind(5, to_int64(share.size));
+      insert_.bind(6, share.newest_ts);
       insert_.step();
       if (sqlite3_changes(db_.get()) == 0) skipped += share.count;
     }
@@ -138,22 +217,96 @@ std::size_t message_writer::write(const packed_messages& batch) {
       raise_sequence_.bind(1, to_int64(highest));
       raise_sequence_.step();
     }
-    reset_on_exit reset(commit_);
-    commit_.step();
+    store_pending_floors();
+    commit();
   } catch (const sqlite_error&) {
-    // SQLite may already have rolled back (after a full disk, for one).
-    if (sqlite3_get_autocommit(db_.get()) == 0) {
-      reset_on_exit reset(rollback_);
-      try {
-        rollback_.step();
-      } catch (const sqlite_error&) {
-        // The first failure is the one worth reporting.
-      }
-    }
+    rollback();
     throw;
   }
+  pending_floors_.clear();
   end_ += total;
+  indexed_bytes_ += total;
   return skipped;
+}
+
+std::optional<std::int64_t> message_writer::read_newest_ts(std::uint64_t position,
+                                                           std::uint64_t size) const {
+  try {
+    return newest_ts_in_chunk(chunks_.read_at(position, size));
+  } catch (const std::system_error&) {
+    throw;  // a failing disk: the pass fails, and is tried again later
+  } catch (const std::runtime_error&) {
+    return std::nullopt;
+  }
+}
+
+retention_pass message_writer::drop_front(
+    std::uint64_t max_bytes, std::optional<std::int64_t> oldest_ts_ms, std::size_t max_chunks,
+    const std::function<void(const room_floors&)>& before_commit) {
+  retention_pass pass;
+  std::size_t seen = 0;
+  std::optional<std::uint64_t> last_position;
+  {
+    reset_on_exit reset(front_);
+    front_.bind(1, to_int64(max_chunks));
+    while (front_.step()) {
+      ++seen;
+      const auto position = static_cast<std::uint64_t>(front_.column_int(2));
+      const auto size = static_cast<std::uint64_t>(front_.column_int(3));
+      bool drop = max_bytes != 0 && indexed_bytes_ - pass.bytes > max_bytes;
+      if (!drop && oldest_ts_ms) {
+        const std::optional<std::int64_t> newest =
+            front_.column_is_null(4) ? read_newest_ts(position, size)
+                                     : std::optional<std::int64_t>(front_.column_int(4));
+        // A chunk whose age cannot be read cannot be served either.
+        drop = !newest || *newest < *oldest_ts_ms;
+      }
+      if (!drop) break;
+      raise_floor(pass.floors, front_.column_text(0),
+                  static_cast<std::uint64_t>(std::max<std::int64_t>(front_.column_int(1), 0)));
+      ++pass.chunks;
+      pass.bytes += size;
+      last_position = position;
+      pass.dead_below = position + size;
+    }
+  }
+  if (!last_position) return retention_pass{};
+  pass.more = pass.chunks == max_chunks && seen == max_chunks;
+
+  before_commit(pass.floors);
+  begin();
+  try {
+    {
+      reset_on_exit reset(delete_front_);
+      delete_front_.bind(1, to_int64(*last_position));
+      delete_front_.step();
+    }
+    for (const auto& [room, id] : pass.floors) {
+      reset_on_exit reset(raise_floor_);
+      raise_floor_.bind(1, room);
+      raise_floor_.bind(2, to_int64(id));
+      raise_floor_.step();
+    }
+    store_pending_floors();
+    commit();
+  } catch (const sqlite_error&) {
+    rollback();
+    throw;
+  }
+  pending_floors_.clear();
+  indexed_bytes_ -= std::min(indexed_bytes_, pass.bytes);
+  return pass;
+}
+
+std::optional<std::int64_t> message_writer::front_newest_ts() {
+  reset_on_exit reset(front_);
+  front_.bind(1, 1);
+  if (!front_.step()) return std::nullopt;
+  if (!front_.column_is_null(4)) return front_.column_int(4);
+  // Unknown or unreadable: due at once, the pass decides.
+  return read_newest_ts(static_cast<std::uint64_t>(front_.column_int(2)),
+                        static_cast<std::uint64_t>(front_.column_int(3)))
+      .value_or(std::numeric_limits<std::int64_t>::min());
 }
 
 std::uint64_t message_writer::highest_id() {
@@ -162,12 +315,29 @@ std::uint64_t message_writer::highest_id() {
   return static_cast<std::uint64_t>(std::max<std::int64_t>(highest_id_.column_int(0), 0));
 }
 
+room_floors message_writer::floors() {
+  room_floors all = pending_floors_;
+  statement select(db_, "SELECT room, lost_through FROM floors");
+  reset_on_exit reset(select);
+  while (select.step()) {
+    raise_floor(all, select.column_text(0),
+                static_cast<std::uint64_t>(std::max<std::int64_t>(select.column_int(1), 0)));
+  }
+  return all;
+}
+
 message_reader::message_reader(connection& db, const chunk_file& chunks, damage_handler on_damage)
     : chunks_(chunks),
       on_damage_(std::move(on_damage)),
       select_(db,
               "SELECT first_id, last_id, position, size FROM chunks "
-              "WHERE room = ?1 AND first_id < ?2 ORDER BY first_id DESC") {}
+              "WHERE room = ?1 AND first_id < ?2 ORDER BY first_id DESC"),
+      // The chunk that holds `after`, if any, and every later one up to `through`.
+      select_after_(db,
+                    "SELECT first_id, last_id, position, size FROM chunks "
+                    "WHERE room = ?1 AND first_id <= ?3 AND first_id >= coalesce("
+                    "(SELECT max(first_id) FROM chunks WHERE room = ?1 AND first_id <= ?2), 0) "
+                    "ORDER BY first_id") {}
 
 std::vector<stored_message> message_reader::read_chunk(std::string_view room,
                                                        std::uint64_t first_id,
@@ -187,6 +357,25 @@ std::vector<stored_message> message_reader::read_chunk(std::string_view room,
   return messages;
 }
 
+std::vector<stored_message> message_reader::read_row(std::string_view room, statement& rows) const {
+  const auto first_id = static_cast<std::uint64_t>(rows.column_int(0));
+  const auto last_id = static_cast<std::uint64_t>(rows.column_int(1));
+  const auto position = static_cast<std::uint64_t>(rows.column_int(2));
+  try {
+    return read_chunk(room, first_id, last_id, position,
+                      static_cast<std::uint64_t>(rows.column_int(3)));
+  } catch (const std::system_error&) {
+    throw;  // a failing disk, not a damaged chunk: the whole read fails
+  } catch (const std::runtime_error& e) {
+    // Retention dropped it after this read's snapshot was taken, and is
+    // freeing its bytes: gone, not damaged.
+    if (position < chunks_.dead_below()) return {};
+    on_damage_("messages " + std::to_string(first_id) + " to " + std::to_string(last_id) +
+               " of room '" + std::string(room) + "' are skipped: " + e.what());
+    return {};
+  }
+}
+
 std::vector<stored_message> message_reader::newest(std::string_view room, std::uint64_t before,
                                                    std::size_t limit) {
   reset_on_exit reset(select_);
@@ -196,22 +385,25 @@ std::vector<stored_message> message_reader::newest(std::string_view room, std::u
   // Chunks of a room do not overlap: walking them newest first, the first
   // `limit` messages below `before` are the ones wanted.
   while (found.size() < limit && select_.step()) {
-    const auto first_id = static_cast<std::uint64_t>(select_.column_int(0));
-    const auto last_id = static_cast<std::uint64_t>(select_.column_int(1));
-    std::vector<stored_message> messages;
-    try {
-      messages =
-          read_chunk(room, first_id, last_id, static_cast<std::uint64_t>(select_.column_int(2)),
-                     static_cast<std::uint64_t>(select_.column_int(3)));
-    } catch (const std::system_error&) {
-      throw;  // a failing disk, not a damaged chunk: the whole read fails
-    } catch (const std::runtime_error& e) {
-      on_damage_("messages " + std::to_string(first_id) + " to " + std::to_string(last_id) +
-                 " of room '" + std::string(room) + "' are skipped: " + e.what());
-      continue;
-    }
+    std::vector<stored_message> messages = read_row(room, select_);
     for (auto m = messages.rbegin(); m != messages.rend() && found.size() < limit; ++m) {
       if (before == 0 || m->id < before) found.push_back(std::move(*m));
+    }
+  }
+  return found;
+}
+
+std::vector<stored_message> message_reader::oldest_after(std::string_view room, std::uint64_t after,
+                                                         std::uint64_t through, std::size_t limit) {
+  reset_on_exit reset(select_after_);
+  select_after_.bind(1, room);
+  select_after_.bind(2, to_int64(after));
+  select_after_.bind(3, to_int64(through));
+  std::vector<stored_message> found;
+  while (found.size() < limit && select_after_.step()) {
+    for (stored_message& m : read_row(room, select_after_)) {
+      if (found.size() == limit) break;
+      if (m.id > after && m.id <= through) found.push_back(std::move(m));
     }
   }
   return found;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -16,25 +18,40 @@ namespace {
 
 // Stored in PRAGMA user_version; raise it with every change to the tables.
 // 1: a row per message. 2: a chunk per room per written batch, as a BLOB.
-// 3: the chunks' bytes in the chunk file, their places here.
-constexpr std::int64_t schema_version = 3;
+// 3: the chunks' bytes in the chunk file, their places here. 4: each chunk's
+// newest ts (retention by age), rooms' floors, chunks indexed by position.
+constexpr std::int64_t schema_version = 4;
 
 // A room's chunks do not overlap, so the index on (room, first_id) serves
 // "the last N of a room before X" as one backwards range scan. `sequence`
 // holds one row: the highest id handed out, kept even for messages whose
-// text is not (direct messages, --history 0).
+// text is not (direct messages, --history 0). Retention drops chunks from the
+// front of the chunk file, hence the index on position. `floors` holds, per
+// room, the highest id that may be missing (a failed write, retention, a
+// crash), so that a resume is told of a gap rather than shown a seamless
+// page with holes in it.
 constexpr const char* create_schema = R"sql(
 CREATE TABLE IF NOT EXISTS chunks(
   room TEXT NOT NULL,
   first_id INTEGER NOT NULL,
   last_id INTEGER NOT NULL,
   position INTEGER NOT NULL,
-  size INTEGER NOT NULL
+  size INTEGER NOT NULL,
+  newest_ts INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_room ON chunks(room, first_id);
+CREATE INDEX IF NOT EXISTS chunks_by_position ON chunks(position);
 CREATE TABLE IF NOT EXISTS sequence(highest_id INTEGER NOT NULL);
 INSERT INTO sequence(highest_id) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM sequence);
+CREATE TABLE IF NOT EXISTS floors(
+  room TEXT PRIMARY KEY,
+  lost_through INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql";
+
+// Version 3 had no newest_ts: left NULL, retention reads it from the chunk
+// when it gets there, rather than the upgrade reading every chunk at once.
+constexpr const char* upgrade_version_3 = "ALTER TABLE chunks ADD COLUMN newest_ts INTEGER";
 
 // Moves chunks of an older schema into the chunk file, from its start: the
 // index is empty, so whatever the file held is unreachable.
@@ -56,6 +73,17 @@ public:
     insert_.bind(3, last_id);
     insert_.bind(4, to_int64(end_));
     insert_.bind(5, to_int64(bytes.size()));
+    std::optional<std::int64_t> newest;
+    try {
+      newest = newest_ts_in_chunk(bytes);
+    } catch (const std::runtime_error&) {
+      // Damaged already: moved as it is, reported when read, dropped by age first.
+    }
+    if (newest) {
+      insert_.bind(6, *newest);
+    } else {
+      insert_.bind_null(6);
+    }
     insert_.step();
     end_ += bytes.size();
   }
@@ -209,7 +237,7 @@ void set_busy_timeout(connection& db, std::chrono::milliseconds busy_timeout) {
 }  // namespace
 
 connection open_for_writing(const std::filesystem::path& file, chunk_file& chunks,
-                            std::chrono::milliseconds busy_timeout) {
+                            std::chrono::milliseconds busy_timeout, bool durable_commits) {
   connection db(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
   // SQLite quietly falls back to read-only when the file is write-protected;
   // a store that cannot write must say so now, not lose every message later.
@@ -228,10 +256,12 @@ connection open_for_writing(const std::filesystem::path& file, chunk_file& chunk
   }
   use_wal(db, file);
   // In WAL mode NORMAL syncs at checkpoints only: a power cut may lose the
-  // last commits but never corrupts the file.
-  db.execute("PRAGMA synchronous = NORMAL");
+  // last commits but never corrupts the file. FULL syncs the WAL at every
+  // commit: a commit reported is a commit kept.
+  db.execute(durable_commits ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
   db.execute("BEGIN IMMEDIATE");
   if (version == 2) db.execute(set_version_2_aside);
+  if (version == 3) db.execute(upgrade_version_3);
   db.execute(create_schema);
   if (version == 1 || version == 2) {
     chunk_mover mover(db, chunks);

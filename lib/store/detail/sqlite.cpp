@@ -76,6 +76,12 @@ void statement::bind_blob(int index, std::string_view bytes) {
   db_.check(sqlite3_bind_blob64(stmt_, index, data, bytes.size(), SQLITE_STATIC));
 }
 
+void statement::bind_null(int index) { db_.check(sqlite3_bind_null(stmt_, index)); }
+
+bool statement::column_is_null(int index) const {
+  return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
+}
+
 bool statement::step() {
   const int rc = sqlite3_step(stmt_);
   db_.check(rc);

@@ -75,11 +75,13 @@ public:
   void bind(int index, std::int64_t value);
   void bind(int index, std::string_view text);
   void bind_blob(int index, std::string_view bytes);
+  void bind_null(int index);
 
   // True for a row, false when done; throws sqlite_error on failure.
   bool step();
 
   std::int64_t column_int(int index) const;
+  bool column_is_null(int index) const;
   std::string column_text(int index) const;
   // Valid until the next step() or reset().
   std::string_view column_blob(int index) const;
