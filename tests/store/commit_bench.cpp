@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/history_database.hpp"
@@ -39,7 +40,8 @@ struct run_result {
 
 // Appends `count` messages at `rate` per second (0: as fast as possible).
 run_result run(const std::filesystem::path& dir, sync_mode mode, std::chrono::milliseconds interval,
-               std::size_t max_batch, std::uint64_t count, double rate) {
+               std::size_t max_batch, std::uint64_t count, double rate,
+               std::uint64_t max_bytes = 0) {
   std::filesystem::remove_all(dir);
   std::vector<clock_type::time_point> appended(count + 1);
   std::vector<double> latencies;
@@ -51,6 +53,7 @@ run_result run(const std::filesystem::path& dir, sync_mode mode, std::chrono::mi
   options.sync = mode;
   options.batch_interval = interval;
   options.max_batch = max_batch;
+  options.max_bytes = max_bytes;
   options.max_backlog_bytes = std::size_t{1} << 30;
   const std::string text(100, 'x');
   clock_type::time_point start;
@@ -154,6 +157,25 @@ int main(int argc, char** argv) {
             percentile(paced.latencies_ms, 0.5), percentile(paced.latencies_ms, 0.99),
             percentile(paced.latencies_ms, 1.0));
       }
+    }
+  }
+  // Retention by bytes under a flat-out load: what dropping and freeing the
+  // front costs the writer.
+  for (const sync_mode mode : {sync_mode::none, sync_mode::batch}) {
+    for (const std::uint64_t max_bytes : {std::uint64_t{0}, std::uint64_t{32} << 20}) {
+      constexpr std::uint64_t count = 1'000'000;
+      const auto flat =
+          run(base / "db", mode, std::chrono::milliseconds(2), 10'000, count, 0, max_bytes);
+      struct stat status {};
+      ::stat((base / "db" / "history.chunks").c_str(), &status);
+      std::printf(
+          "sync %s max_bytes %3llu MiB, flat out %llu messages: %8.0f msg/s, chunk file %llu MiB "
+          "apparent, %llu MiB allocated\n",
+          mode == sync_mode::none ? "none " : "batch",
+          static_cast<unsigned long long>(max_bytes >> 20), static_cast<unsigned long long>(count),
+          static_cast<double>(count) / flat.seconds,
+          static_cast<unsigned long long>(status.st_size >> 20),
+          static_cast<unsigned long long>((status.st_blocks * 512) >> 20));
     }
   }
   std::filesystem::remove_all(base);
