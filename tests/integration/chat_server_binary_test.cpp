@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <regex>
 #include <string>
 
 #include "chat_session.hpp"
@@ -17,18 +16,6 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string chat_server = CHAT_SERVER_BINARY;
-
-// Reads the log until the line announcing the port, and returns the port.
-std::uint16_t await_listening(child_process& server) {
-  static const std::regex listening(R"(listening on 127\.0\.0\.1:(\d+))");
-  for (;;) {
-    const std::string line = server.read_line();
-    std::smatch match;
-    if (std::regex_search(line, match, listening)) {
-      return static_cast<std::uint16_t>(std::stoi(match[1]));
-    }
-  }
-}
 
 }  // namespace
 

@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -27,18 +26,6 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 const std::string chat_server = CHAT_SERVER_BINARY;
-
-// Reads the log until the line announcing the port, and returns the port.
-std::uint16_t await_listening(child_process& server) {
-  static const std::regex listening(R"(listening on 127\.0\.0\.1:(\d+))");
-  for (;;) {
-    const std::string line = server.read_line();
-    std::smatch match;
-    if (std::regex_search(line, match, listening)) {
-      return static_cast<std::uint16_t>(std::stoi(match[1]));
-    }
-  }
-}
 
 std::vector<std::string> with_port_0(std::vector<std::string> args) {
   args.insert(args.begin(), {"--port", "0"});

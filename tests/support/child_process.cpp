@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <regex>
 #include <stdexcept>
 
 namespace chat::test {
@@ -125,6 +126,17 @@ int child_process::wait(std::chrono::milliseconds timeout) {
   // What the program wrote just before exiting is still in the pipe.
   while (!output_closed_ && clock::now() < deadline) read_some(remaining_ms(deadline));
   return exit_status_;
+}
+
+std::uint16_t await_listening(child_process& server) {
+  static const std::regex listening(R"(listening on 127\.0\.0\.1:(\d+))");
+  for (;;) {
+    const std::string line = server.read_line();
+    std::smatch match;
+    if (std::regex_search(line, match, listening)) {
+      return static_cast<std::uint16_t>(std::stoi(match[1]));
+    }
+  }
 }
 
 }  // namespace chat::test

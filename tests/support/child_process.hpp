@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ public:
   child_process& operator=(const child_process&) = delete;
 
   void send_signal(int signal);
+
+  // For what a signal cannot do, such as prlimit(2) on the running program.
+  pid_t pid() const noexcept { return pid_; }
 
   // The next line of output, without its LF.
   std::string read_line(std::chrono::milliseconds timeout = default_timeout);
@@ -43,5 +47,9 @@ private:
   bool output_closed_ = false;
   int exit_status_ = -1;
 };
+
+// For a chat-server program: reads its log until the line announcing the
+// port, and returns the port.
+std::uint16_t await_listening(child_process& server);
 
 }  // namespace chat::test
