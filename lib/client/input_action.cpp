@@ -15,11 +15,13 @@ namespace chat::client {
 
 namespace {
 
-bool is_quit_request(std::string_view frame) {
+// The "type" of a JSON request; empty when it has none or is not JSON.
+std::string request_type(std::string_view frame) {
   const auto request = nlohmann::json::parse(frame, nullptr, /*allow_exceptions=*/false);
-  if (!request.is_object()) return false;
+  if (!request.is_object()) return {};
   const auto type = request.find("type");
-  return type != request.end() && *type == "quit";
+  if (type == request.end() || !type->is_string()) return {};
+  return type->get<std::string>();
 }
 
 // A JSON request written member by member, "type" first, so that a frame
@@ -146,14 +148,17 @@ std::string help_text() {
          "  [#room] are from it; [dm] marks direct messages, [history] earlier ones.";
 }
 
-input_action interpret_input(std::string_view line, input_mode mode,
-                             std::string_view current_room) {
+input_action interpret_input(std::string_view line, input_mode mode, std::string_view current_room,
+                             std::uint64_t ref) {
   if (mode == input_mode::json && line.front() == '{') {
     // Sent untouched, even when invalid: the server's error is the answer a
     // script asked for.
     std::string frame(line);
     frame.push_back('\n');
-    return send_frame{std::move(frame), is_quit_request(line)};
+    const std::string type = request_type(line);
+    send_frame request{std::move(frame), type == "quit"};
+    request.asks_pong = type == "ping";
+    return request;
   }
   // The JSON encoder needs valid UTF-8, and the server would refuse it anyway.
   if (!protocol::is_valid_utf8(line)) {
@@ -164,7 +169,14 @@ input_action interpret_input(std::string_view line, input_mode mode,
     if (!line.starts_with("//")) return chat_command(line, current_room);
     line.remove_prefix(1);
   }
-  return request_text("msg").with_room({}, current_room).with("text", line).frame();
+  request_text request("msg");
+  request.with_room({}, current_room).with("text", line);
+  if (ref == 0 || current_room.empty()) return request.frame();
+  send_frame message = request.with("ref", ref).frame();
+  message.ref = ref;
+  message.room = std::string(current_room);
+  message.text = std::string(line);
+  return message;
 }
 
 }  // namespace chat::client

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -17,6 +18,14 @@ struct send_frame {
   // that a message typed after `/join dev` goes to dev even when both were
   // pasted at once.
   bool changes_room = false;
+  // A script's own ping (json mode): the pong that answers it is the
+  // script's to see, not one of the client's.
+  bool asks_pong = false;
+  // A chat message to a room that carries a ref (see interpret_input): the
+  // ref, the room it went to and its text. 0 for any other frame.
+  std::uint64_t ref = 0;
+  std::string room{};
+  std::string text{};
 };
 struct local_reply {
   std::string text;  // without a final LF; may be several lines
@@ -36,9 +45,12 @@ enum class input_mode {
 
 // `line` has no line end and is not empty. `current_room` is where chat
 // messages go, and what commands without a room name act on; empty when the
-// client is in no room (the server then says so).
+// client is in no room (the server then says so). In chat mode, a line that
+// is a message to the current room carries `ref` when it is not 0, so that
+// the server's ack says which id it got (its ref is not shown: nobody typed
+// it). In json mode nothing is added to what the script sends.
 input_action interpret_input(std::string_view line, input_mode mode,
-                             std::string_view current_room = {});
+                             std::string_view current_room = {}, std::uint64_t ref = 0);
 
 // What /help shows: every command chat mode knows.
 std::string help_text();

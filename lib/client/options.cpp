@@ -1,5 +1,6 @@
 #include "client/options.hpp"
 
+#include <cstdint>
 #include <string_view>
 
 namespace chat::client {
@@ -8,7 +9,8 @@ namespace {
 
 constexpr std::string_view usage =
     R"(usage: chat-client [--host HOST] [--port PORT] [--user NAME] [--json]
-                   [--tls [--ca FILE | --insecure]]
+                   [--tls [--ca FILE | --insecure]] [--no-reconnect]
+                   [--resume ROOM=ID]...
 
 Connects to a chat server, sends each line of standard input and prints what
 the server sends, both at once.
@@ -25,7 +27,23 @@ the server sends, both at once.
   --insecure   accept any certificate, for any name, and say so on stderr:
                encrypted, but anyone in between can pose as the server
                (--ca and --insecure need --tls; they do not imply it)
+  --no-reconnect  exit when the connection is lost instead of reconnecting
+  --resume ROOM=ID  at login, join ROOM and show every message it kept after
+               id ID (repeatable), as reconnecting does
   --help       show this text
+
+Reconnecting (the default): when the connection is lost after login (closed,
+reset, dropped as a slow consumer, or the server shut down), the client says
+so, waits 0.5s, doubling after each failed attempt up to 30s (each wait
+shortened at random by up to half), connects again, logs in with the same
+name (retrying while the server still holds the old session's name) and
+resumes every room it was in after the last message it showed there: the
+messages it missed are shown as [history], each once, and a line says when
+the server no longer has some of them. The current room stays current. Lines
+typed meanwhile are sent once it is back; /quit and the end of input while it
+is away end the client. Whether a message sent just before the loss arrived
+is unknown: the replay shows it if the server kept it. A first connection or
+login that fails is not retried.
 
 Input lines: /join ROOM, /leave [ROOM], /rooms, /who [ROOM], /topic [TEXT],
 /msg NAME TEXT, /nick NAME, /history [N], /quit and /help (which explains them
@@ -41,12 +59,14 @@ The server's keepalive pings are answered automatically and not shown, in
 --json mode too: a script need not answer them. In --json mode lines that are
 not requests go to the server's current room as they are.
 
-Exit status: 0 after the end of input, /quit or a server shutdown; 1 when the
-server cannot be reached, fails the TLS checks, refuses the name or is lost;
+Exit status: 0 after the end of input or /quit (also while reconnecting,
+unless messages sent before the loss were never confirmed), or with
+--no-reconnect a server shutdown; 1 when the server cannot be reached at
+first, fails the TLS checks, refuses the name, or with --no-reconnect is lost;
 2 for a bad command line; 128+N when stopped by signal N.
 )";
 
-constexpr std::string_view value_flags[] = {"--host", "--port", "--user", "--ca"};
+constexpr std::string_view value_flags[] = {"--host", "--port", "--user", "--ca", "--resume"};
 
 }  // namespace
 
@@ -63,6 +83,16 @@ parsed_options parse_options(int argc, const char* const* argv) {
     if (arg.flag == "--help" || arg.flag == "-h") return usage_text{std::string(usage)};
     if (arg.flag == "--json") {
       result.json = true;
+    } else if (arg.flag == "--no-reconnect") {
+      result.reconnect = false;
+    } else if (arg.flag == "--resume") {
+      const auto equals = arg.value.rfind('=');
+      const auto id =
+          equals == std::string_view::npos
+              ? std::nullopt
+              : cli::parse_number<std::uint64_t>(arg.value.substr(equals + 1), 0, UINT64_MAX);
+      if (equals == 0 || !id) return cli::invalid_value(arg.flag, arg.value, "ROOM=ID");
+      result.resume.emplace_back(std::string(arg.value.substr(0, equals)), *id);
     } else if (arg.flag == "--tls") {
       tls = true;
     } else if (arg.flag == "--ca") {

@@ -3,7 +3,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "cli/command_line.hpp"
 #include "client/tls_options.hpp"
@@ -20,6 +22,12 @@ struct options {
   bool json = false;
   // Unset: plain TCP.
   std::optional<tls_options> tls;
+  // After a lost connection, connect and log in again by itself, resuming
+  // every room where it was (--no-reconnect turns it off).
+  bool reconnect = true;
+  // --resume ROOM=ID: rooms to join at the first login, replaying every
+  // message after ID, in the order given.
+  std::vector<std::pair<std::string, std::uint64_t>> resume;
 };
 
 // The outcome of reading the command line: options to run with, text to

@@ -33,6 +33,10 @@ public:
   // Drops what is queued and ends every send() in progress with false.
   void close() noexcept;
 
+  // No write is under way: once closed and idle, nothing of the outbox's
+  // runs any more and it may be destroyed.
+  bool idle() const noexcept { return !writing_; }
+
 private:
   // Writes until nothing is queued; writing_ is set by the caller.
   boost::asio::awaitable<void> drain();

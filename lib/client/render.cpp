@@ -157,6 +157,12 @@ std::string describe(const server_event& event, std::string_view frame,
     case kind::topic: return describe_topic(event);
     case kind::direct: return clock_prefix(event.ts_ms) + "[dm] " + event.from + ": " + event.text;
     case kind::nick: return "* " + event.from + " is now known as " + event.to;
+    case kind::gap:
+      return "* messages in " + event.room + " after " + std::to_string(event.from_id) + " up to " +
+             std::to_string(event.to_id) + " may be missing";
+    case kind::more:
+      return "* more in " + event.room + " after " + std::to_string(event.after) +
+             " (being fetched)";
     case kind::history: break;  // several lines: see render_event
     case kind::prompt:
     case kind::other: break;
@@ -164,7 +170,23 @@ std::string describe(const server_event& event, std::string_view frame,
   return std::string(frame);
 }
 
+// The start of a message, for a line that has to say which one it was about.
+std::string excerpt(std::string_view text) {
+  constexpr std::size_t most = 40;
+  if (text.size() <= most) return std::string(text);
+  std::size_t cut = most;
+  // Not in the middle of a UTF-8 sequence.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "...";
+}
+
 }  // namespace
+
+std::string render_error_about(const server_event& event, std::string_view room,
+                               std::string_view text) {
+  return printable("! error " + event.code + ": " + event.text + " (your message to " +
+                   std::string(room) + ": \"" + excerpt(text) + "\")");
+}
 
 std::string render_event(const server_event& event, std::string_view frame,
                          const session_state& where) {

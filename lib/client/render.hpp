@@ -19,4 +19,10 @@ namespace chat::client {
 std::string render_event(const server_event& event, std::string_view frame,
                          const session_state& where);
 
+// An error the server sent about one of our messages (its `ref`), shown as
+// render_event shows errors, followed by which message: the room it went to
+// and the start of its text.
+std::string render_error_about(const server_event& event, std::string_view room,
+                               std::string_view text);
+
 }  // namespace chat::client

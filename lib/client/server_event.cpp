@@ -56,6 +56,13 @@ bool read_optional_flag(const json& object, const char* key, bool& out) {
   return true;
 }
 
+// A ref this client could have set: a non-negative integer. Any other ref
+// (a script's own in --json mode) is left unset, not an error.
+void read_ref(const json& object, server_event& event) {
+  const auto it = object.find("ref");
+  if (it != object.end() && it->is_number_unsigned()) event.ref = it->get<std::uint64_t>();
+}
+
 // Who is in a room, as welcome and joined tell it: the names, or in a large
 // room how many.
 bool read_members(const json& object, server_event& event) {
@@ -113,6 +120,7 @@ bool decode_fields(const json& object, const std::string& type, server_event& ev
   }
   if (type == "ack") {
     event.type = kind::ack;
+    read_ref(object, event);
     return read_number(object, "id", event.id);
   }
   if (type == "users") {
@@ -121,7 +129,9 @@ bool decode_fields(const json& object, const std::string& type, server_event& ev
   }
   if (type == "error") {
     event.type = kind::error;
-    return read_string(object, "code", event.code) && read_string(object, "message", event.text);
+    read_ref(object, event);
+    return read_string(object, "code", event.code) && read_string(object, "message", event.text) &&
+           (!object.contains("last_id") || read_number(object, "last_id", event.last_id));
   }
   if (type == "shutdown") {
     event.type = kind::shutdown;
@@ -162,6 +172,15 @@ bool decode_fields(const json& object, const std::string& type, server_event& ev
   if (type == "nick") {
     event.type = kind::nick;
     return read_string(object, "old", event.from) && read_string(object, "new", event.to);
+  }
+  if (type == "gap") {
+    event.type = kind::gap;
+    return read_string(object, "room", event.room) && read_number(object, "from", event.from_id) &&
+           read_number(object, "to", event.to_id);
+  }
+  if (type == "more") {
+    event.type = kind::more;
+    return read_string(object, "room", event.room) && read_number(object, "after", event.after);
   }
   if (type == "history") {
     event.type = kind::history;

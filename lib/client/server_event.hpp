@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,9 +32,9 @@ struct server_event {
     join,     // room, user
     leave,    // room, user
     message,  // id, ts_ms, room, from, text, history
-    ack,      // id (the ref is not kept: this client sends none)
+    ack,      // id, ref
     users,    // room, users
-    error,    // code, text
+    error,    // code, text, ref (of the message it is about), last_id (slow-consumer)
     shutdown,
     pong,
     joined,   // room, users or member_count, topic: this client joined the room
@@ -44,6 +45,8 @@ struct server_event {
     nick,     // from (the old name), to (the new one)
     history,  // room, messages
     ping,     // the server's keepalive probe: answer it with a pong
+    gap,      // room, from_id, to_id: messages with from_id < id <= to_id may be missing
+    more,     // room, after: a replay page was cut short; resume after `after`
     // Anything else, including envelopes of a newer server and plain-text
     // frames: shown as received.
     other,
@@ -67,8 +70,18 @@ struct server_event {
   std::vector<past_message> messages;
   std::uint64_t id = 0;
   std::int64_t ts_ms = 0;
-  // A message from before the client joined, sent with the join.
+  // A message from before the client joined, sent with the join or a replay.
   bool history = false;
+  // The `ref` of an ack or error when it is an unsigned integer, the only
+  // kind this client puts on its messages; unset otherwise.
+  std::optional<std::uint64_t> ref;
+  // gap: the range that may be missing.
+  std::uint64_t from_id = 0;
+  std::uint64_t to_id = 0;
+  // more: where the next page starts.
+  std::uint64_t after = 0;
+  // slow-consumer error: the last message the server wrote to us (0: none).
+  std::uint64_t last_id = 0;
 };
 
 server_event decode_server_event(std::string_view frame);

@@ -4,14 +4,19 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -24,11 +29,15 @@
 #include "client/input_action.hpp"
 #include "client/input_reader.hpp"
 #include "client/outbox.hpp"
+#include "client/reconnect_backoff.hpp"
 #include "client/render.hpp"
+#include "client/resume_state.hpp"
 #include "client/server_event.hpp"
 #include "client/session_state.hpp"
 #include "protocol/error_code.hpp"
 #include "protocol/event.hpp"
+#include "protocol/json_text.hpp"
+#include "protocol/names.hpp"
 
 namespace chat::client {
 
@@ -64,6 +73,28 @@ bool is_name_refusal(const server_event& event) {
           event.code == protocol::to_string(protocol::error_code::name_taken));
 }
 
+// One connection and the outbox that writes to it. Shared: the coroutine
+// writing a typed line keeps the one it wrote to alive when a reconnect has
+// replaced it meanwhile.
+struct link {
+  link(const asio::any_io_executor& executor, connection connected)
+      : conn(std::move(connected)), out(executor, conn) {}
+  connection conn;
+  // Every write goes through it: typed lines and pongs must not overlap.
+  outbox out;
+};
+
+// Rooms one hello may resume: the server's cap (max_resume_rooms in
+// lib/protocol); the rest are resumed one request each once logged in.
+constexpr std::size_t hello_resume_rooms = 64;
+
+// What a read from the server gave: a frame, or none with why (empty: the
+// server closed the connection).
+struct received {
+  std::optional<std::string> frame;
+  std::string failure;
+};
+
 class terminal_session {
 public:
   terminal_session(asio::io_context& io, const options& opts)
@@ -72,6 +103,8 @@ public:
         input_(executor_, STDIN_FILENO, max_input_line),
         close_timer_(executor_),
         room_answer_(executor_),
+        retry_timer_(executor_),
+        online_signal_(executor_),
         signals_(executor_),
         interactive_(::isatty(STDIN_FILENO) == 1) {}
 
@@ -80,40 +113,86 @@ public:
   int exit_status() const noexcept { return status_.value_or(exit_failure); }
 
 private:
-  awaitable<bool> log_in();
+  enum class login_result { ok, retry, fatal };
+  // Who a pong we are waiting for answers: pings are answered in order, so
+  // the pongs come back in the order these were queued.
+  struct awaited_pong {
+    enum class kind {
+      script,       // --json: the script's own ping; shown
+      room_answer,  // after a join or leave typed: lines typed after it may go
+      hello,        // after the login: the hello's replays are in
+      restored,     // after a reconnect's fixups: the session is as it was
+      replay,       // after a resume (a `more` followed): that page is in
+    };
+    kind what;
+    std::vector<std::string> rooms;  // whose replays the pong closes
+  };
+
+  awaitable<login_result> log_in(bool again, std::string& why);
   awaitable<std::optional<std::string>> ask_name(bool first);
-  awaitable<void> relay_server();
+  awaitable<std::string> relay_server();
   awaitable<void> relay_input();
   awaitable<void> leave();
   awaitable<void> await_room_answer();
+  awaitable<void> await_online();
+  awaitable<void> reconnect(std::string why);
+  awaitable<bool> open_link(std::string& failure);
 
-  awaitable<std::optional<std::string>> receive();
+  awaitable<received> receive();
   awaitable<std::optional<line_buffer::line>> read_input();
-  awaitable<bool> send(std::string_view frame);
+
+  void handle(const server_event& event, std::string_view frame);
+  void answered(awaited_pong pong);
+  void logged_in(bool again);
+  void restore_rooms();
+  void drop_link();
+  std::string hello_for(std::string_view name);
+  void post_with_ping(std::string frames, awaited_pong pong);
+  bool joined(std::string_view room) const;
 
   void show(const server_event& event, std::string_view frame);
   void reply(const local_reply& answer);
+  void notice(std::string_view text);
   void print(std::string_view line);
   void watch_signals();
   void finish(int status, std::string_view complaint = {});
+  void end_unreconnected(const std::string& why);
 
   const options& opts_;
   asio::any_io_executor executor_;
   input_reader input_;
-  std::optional<connection> connection_;  // empty until connected
-  // Every write goes through it: typed lines and pongs must not overlap.
-  std::optional<outbox> outbox_;
+  std::shared_ptr<link> link_;  // empty until connected
+  // Links replaced by a reconnect, kept until nothing of theirs runs.
+  std::vector<std::shared_ptr<link>> retired_;
   // Our rooms and the current one, as the server's answers tell them.
   session_state where_;
+  // What we have seen of each room, to resume from after a lost connection.
+  resume_state seen_;
+  reconnect_backoff backoff_;
   // Bounds the wait for the server to close once we have asked it to.
   asio::steady_timer close_timer_;
   // Never expires; cancelled when the answer to a join or leave is in.
   asio::steady_timer room_answer_;
+  // The wait before the next attempt to reconnect.
+  asio::steady_timer retry_timer_;
+  // Never expires; cancelled when the session is back after a reconnect.
+  asio::steady_timer online_signal_;
+  std::deque<awaited_pong> pongs_;
   // A join or leave went out, followed by a ping, and the pong has not come
   // back: typed lines wait, as they may be meant for the room it makes
   // current. The server answers a connection's requests in order, so the
   // pong comes after the answer, whichever it was (joined, left, an error).
   bool awaiting_room_answer_ = false;
+  // Logged in, and after a reconnect back in the rooms it was in: typed
+  // lines wait for it.
+  bool online_ = false;
+  // The name we are logged in as (welcome, then our own nick changes):
+  // a reconnect logs in as it.
+  std::string user_;
+  // The rooms, the current one last, that a reconnect is to restore.
+  std::vector<std::string> wanted_rooms_;
+  // Our messages still unconfirmed when the connection was lost.
+  std::size_t lost_unconfirmed_ = 0;
   // Ctrl-C and friends end the session through finish(), so that stdin gets
   // its file status flags back (see input_reader) instead of dying with them.
   asio::signal_set signals_;
@@ -121,7 +200,8 @@ private:
   const bool interactive_;
   // We asked the server to end the session: its closing is the expected end.
   bool quit_sent_ = false;
-  // The server announced it is going away: its closing is the expected end.
+  // The server announced it is going away: its closing is the expected end
+  // (with --no-reconnect), or a reason to come back.
   bool shutdown_seen_ = false;
   // Set once, by whichever side ends the session first; the others see it
   // after their next suspension and stop.
@@ -136,69 +216,193 @@ awaitable<void> terminal_session::run() {
         format_address(opts_.host, opts_.port) + " can read and change the conversation");
   }
   std::string failure;
-  try {
-    connection connected =
-        co_await connection::connect(executor_, opts_.host, opts_.port, opts_.tls);
-    connection_.emplace(std::move(connected));
-    outbox_.emplace(executor_, *connection_);
-  } catch (const std::exception& e) {
-    failure = e.what();
-  }
-  if (!connection_) {
+  if (!co_await open_link(failure)) {
     finish(exit_failure, failure);
     co_return;
   }
-  connection_->enable_keepalive();
   // Only now: while connecting, the default action ends a client that has
   // nothing to clean up, and ends it at once.
   watch_signals();
-  if (!co_await log_in() || status_) co_return;
+  for (const auto& [room, after] : opts_.resume) seen_.expect(room, after);
+  std::string why;
+  if (co_await log_in(/*again=*/false, why) != login_result::ok || status_) co_return;
 
   // Input and output run side by side until one of them calls finish().
   asio::co_spawn(executor_, relay_input(), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
   });
-  co_await relay_server();
+  for (;;) {
+    why = co_await relay_server();
+    if (status_) co_return;
+    if (quit_sent_ || !opts_.reconnect) {
+      end_unreconnected(why);
+      co_return;
+    }
+    co_await reconnect(std::move(why));
+    if (status_) co_return;
+  }
 }
 
-awaitable<bool> terminal_session::log_in() {
+awaitable<bool> terminal_session::open_link(std::string& failure) {
+  try {
+    connection connected =
+        co_await connection::connect(executor_, opts_.host, opts_.port, opts_.tls);
+    link_ = std::make_shared<link>(executor_, std::move(connected));
+  } catch (const std::exception& e) {
+    failure = e.what();
+    co_return false;
+  }
+  link_->conn.enable_keepalive();
+  co_return true;
+}
+
+void terminal_session::end_unreconnected(const std::string& why) {
+  if (quit_sent_ || shutdown_seen_) {
+    finish(exit_ok);
+  } else if (why.empty()) {
+    finish(exit_failure, "the server closed the connection");
+  } else {
+    finish(exit_failure, "connection to the server lost: " + why);
+  }
+}
+
+awaitable<terminal_session::login_result> terminal_session::log_in(bool again, std::string& why) {
   using kind = server_event::kind;
   bool first_name = true;
   for (;;) {
-    const auto frame = co_await receive();
-    if (status_) co_return false;
-    if (!frame) {
-      finish(exit_failure, "the server closed the connection during login");
-      co_return false;
+    const received in = co_await receive();
+    if (status_) co_return login_result::fatal;
+    if (!in.frame) {
+      if (again) {
+        why = in.failure.empty() ? "the server closed the connection during login" : in.failure;
+        co_return login_result::retry;
+      }
+      finish(exit_failure, in.failure.empty() ? "the server closed the connection during login"
+                                              : "connection to the server lost: " + in.failure);
+      co_return login_result::fatal;
     }
-    const server_event event = decode_server_event(*frame);
+    const std::string& frame = *in.frame;
+    const server_event event = decode_server_event(frame);
     if (event.type == kind::prompt) {
-      const auto name = co_await ask_name(first_name);
-      first_name = false;
-      if (status_) co_return false;
+      std::optional<std::string> name;
+      if (again) {
+        name = user_;
+      } else {
+        name = co_await ask_name(first_name);
+        first_name = false;
+      }
+      if (status_) co_return login_result::fatal;
       if (!name) {
         finish(exit_failure, "no user name given");
-        co_return false;
+        co_return login_result::fatal;
       }
       // A failed write shows up in the read that follows.
-      co_await send(protocol::encode_hello_request(*name));
+      co_await link_->out.send(hello_for(*name));
       continue;
     }
     if (event.type == kind::error) {
+      if (again && event.code != protocol::to_string(protocol::error_code::bad_name)) {
+        // name-taken: the server may not have seen the old connection go
+        // yet; server-full and the like pass too. All worth another try.
+        why = event.code == protocol::to_string(protocol::error_code::name_taken)
+                  ? "the name " + user_ + " is still taken, maybe by the lost session"
+                  : event.text + " (" + event.code + ")";
+        co_return login_result::retry;
+      }
       // The server sends USER again after a refused name: a person can try
       // another one; a script cannot, so it gets a clear failure instead.
-      if (is_name_refusal(event) && interactive_) {
-        show(event, *frame);
+      if (!again && is_name_refusal(event) && interactive_) {
+        show(event, frame);
         continue;
       }
-      if (opts_.json) show(event, *frame);
+      if (opts_.json) show(event, frame);
       finish(exit_failure, "login refused: " + event.text + " (" + event.code + ")");
-      co_return false;
+      co_return login_result::fatal;
     }
-    where_.apply(event);
-    show(event, *frame);
-    if (event.type == kind::welcome) co_return true;
+    if (event.type == kind::welcome) {
+      user_ = event.user;
+      if (again) notice("* reconnected");
+    }
+    handle(event, frame);
+    if (event.type == kind::welcome) {
+      logged_in(again);
+      co_return login_result::ok;
+    }
   }
+}
+
+// The hello for `name`: a plain one, unless there are rooms to resume.
+std::string terminal_session::hello_for(std::string_view name) {
+  if (seen_.rooms().empty()) return protocol::encode_hello_request(name);
+  const std::vector<resume_state::cursor>& rooms = seen_.rooms();
+  for (std::size_t i = 0; i < rooms.size() && i < hello_resume_rooms; ++i) {
+    seen_.replay_requested(rooms[i].room, rooms[i].through);
+  }
+  return encode_resume_hello(name, rooms, hello_resume_rooms);
+}
+
+void terminal_session::logged_in(bool again) {
+  backoff_.reset();
+  std::vector<std::string> replaying;
+  for (const auto& c : seen_.rooms()) {
+    if (c.replays > 0) replaying.push_back(c.room);
+  }
+  // The pong says the hello's replays are over (and, after a reconnect, that
+  // every room it named has been joined or refused).
+  if (again || !replaying.empty()) {
+    post_with_ping({}, {awaited_pong::kind::hello, std::move(replaying)});
+  }
+  if (!again) {
+    online_ = true;
+    online_signal_.cancel();
+  }
+}
+
+// After a reconnect's hello: rooms it could not resume get a request each,
+// the server's default room is left if we were not in it, and the room that
+// was current is made current again. Typed lines wait until that is done.
+void terminal_session::restore_rooms() {
+  std::string frames;
+  std::vector<std::string> resumed;
+  std::vector<std::pair<std::string, std::uint64_t>> missing;
+  for (const auto& c : seen_.rooms()) {
+    if (!joined(c.room)) missing.emplace_back(c.room, c.through);
+  }
+  for (const auto& [room, after] : missing) {
+    frames.append(encode_resume_request(room, after));
+    seen_.replay_requested(room, after);
+    resumed.push_back(room);
+  }
+  bool moved = !missing.empty();
+  for (const auto& room : where_.rooms()) {
+    const bool wanted = std::any_of(wanted_rooms_.begin(), wanted_rooms_.end(), [&](const auto& r) {
+      return protocol::fold_name(r) == protocol::fold_name(room);
+    });
+    if (wanted) continue;
+    std::string leave_request(R"({"type":"leave","room":)");
+    protocol::append_json_string(leave_request, room);
+    frames.append(leave_request).append("}\n");
+    moved = true;
+  }
+  if (!wanted_rooms_.empty() && (moved || !where_.is_current(wanted_rooms_.back()))) {
+    // Joining a room we are in only makes it current again.
+    std::string join_request(R"({"type":"join","room":)");
+    protocol::append_json_string(join_request, wanted_rooms_.back());
+    frames.append(join_request).append("}\n");
+  }
+  post_with_ping(std::move(frames), {awaited_pong::kind::restored, std::move(resumed)});
+}
+
+void terminal_session::post_with_ping(std::string frames, awaited_pong pong) {
+  pongs_.push_back(std::move(pong));
+  frames.append(protocol::encode_bare_request("ping"));
+  link_->out.post(frames);
+}
+
+bool terminal_session::joined(std::string_view room) const {
+  const std::string key = protocol::fold_name(room);
+  return std::any_of(where_.rooms().begin(), where_.rooms().end(),
+                     [&](const std::string& r) { return protocol::fold_name(r) == key; });
 }
 
 awaitable<std::optional<std::string>> terminal_session::ask_name(bool first) {
@@ -214,35 +418,77 @@ awaitable<std::optional<std::string>> terminal_session::ask_name(bool first) {
   }
 }
 
-awaitable<void> terminal_session::relay_server() {
+// Until the connection ends; returns why (empty: the server closed it).
+awaitable<std::string> terminal_session::relay_server() {
   for (;;) {
-    const auto frame = co_await receive();
-    if (status_) co_return;
-    if (!frame) {
-      if (quit_sent_ || shutdown_seen_) {
-        finish(exit_ok);
-      } else {
-        finish(exit_failure, "the server closed the connection");
-      }
-      co_return;
+    const received in = co_await receive();
+    if (status_) co_return std::string();
+    if (!in.frame) co_return in.failure;
+    handle(decode_server_event(*in.frame), *in.frame);
+  }
+}
+
+void terminal_session::handle(const server_event& event, std::string_view frame) {
+  using kind = server_event::kind;
+  if (event.type == kind::ping) {
+    // Answered here, in both modes, and not shown: the server drops a JSON
+    // client that stays silent, and a person or a script has nothing to
+    // do with it.
+    link_->out.post(protocol::encode_pong());
+    return;
+  }
+  if (event.type == kind::pong && !pongs_.empty()) {
+    awaited_pong pong = std::move(pongs_.front());
+    pongs_.pop_front();
+    if (pong.what == awaited_pong::kind::script) {
+      show(event, frame);
+    } else {
+      answered(std::move(pong));  // our own ping: not shown
     }
-    const server_event event = decode_server_event(*frame);
-    if (event.type == server_event::kind::ping) {
-      // Answered here, in both modes, and not shown: the server drops a JSON
-      // client that stays silent, and a person or a script has nothing to
-      // do with it.
-      outbox_->post(protocol::encode_pong());
-      continue;
-    }
-    if (event.type == server_event::kind::pong && awaiting_room_answer_) {
-      // Our own ping, sent after a join or leave: not shown.
+    return;
+  }
+  if (event.type == kind::shutdown) shutdown_seen_ = true;
+  if (event.type == kind::nick && event.from == user_) user_ = event.to;
+  resume_state::outcome outcome = seen_.apply(event);
+  where_.apply(event);
+  if (outcome.follow) {
+    seen_.replay_requested(event.room, event.after);
+    post_with_ping(std::move(*outcome.follow), {awaited_pong::kind::replay, {event.room}});
+  }
+  if (!outcome.show) return;
+  // Followed already: a person has nothing to do with it. A script sees it.
+  if (event.type == kind::more && !opts_.json) return;
+  if (outcome.about && !opts_.json) {
+    print(render_error_about(event, outcome.about->room, outcome.about->text));
+    return;
+  }
+  show(event, frame);
+}
+
+void terminal_session::answered(awaited_pong pong) {
+  using kind = awaited_pong::kind;
+  // After a reconnect's hello, rooms it did not join are still to be
+  // resumed one by one; otherwise a room not joined by now was refused (or
+  // left since) and is no longer ours.
+  const bool restoring = pong.what == kind::hello && !online_;
+  for (const auto& room : pong.rooms) {
+    seen_.replay_answered(room);
+    if (!restoring && !joined(room)) seen_.forget(room);
+  }
+  switch (pong.what) {
+    case kind::room_answer:
       awaiting_room_answer_ = false;
       room_answer_.cancel();
-      continue;
-    }
-    if (event.type == server_event::kind::shutdown) shutdown_seen_ = true;
-    where_.apply(event);
-    show(event, *frame);
+      break;
+    case kind::hello:
+      if (restoring) restore_rooms();
+      break;
+    case kind::restored:
+      online_ = true;
+      online_signal_.cancel();
+      break;
+    case kind::replay:
+    case kind::script: break;
   }
 }
 
@@ -257,26 +503,60 @@ awaitable<void> terminal_session::relay_input() {
              true});
       continue;
     }
-    const input_action action = interpret_input(line->text, mode, where_.current_room());
+    input_action action = interpret_input(line->text, mode, where_.current_room());
     if (const auto* answer = std::get_if<local_reply>(&action)) {
       reply(*answer);
       continue;
     }
+    if (!online_) {
+      // Nothing to say goodbye to.
+      if (std::get<send_frame>(action).quits) {
+        finish(exit_ok);
+        co_return;
+      }
+      co_await await_online();
+      if (status_) co_return;
+    }
+    // Again, now that the current room is known, and with a ref that tells
+    // us the id the message got.
+    const std::uint64_t ref = mode == input_mode::chat ? seen_.next_ref() : 0;
+    action = interpret_input(line->text, mode, where_.current_room(), ref);
     const auto& request = std::get<send_frame>(action);
+    if (request.ref != 0) seen_.sent(request.room, request.text);
     std::string frame = request.frame;
     // Set before writing: the server may close, or answer, before the write
     // completes.
     if (request.quits) quit_sent_ = true;
+    if (request.asks_pong) pongs_.push_back({awaited_pong::kind::script, {}});
     if (request.changes_room) {
       awaiting_room_answer_ = true;
+      pongs_.push_back({awaited_pong::kind::room_answer, {}});
       frame.append(protocol::encode_bare_request("ping"));
     }
-    // A failed write ends input; the reader reports the failure once it has
-    // shown whatever the server said last (a slow-consumer error, a shutdown).
-    if (!co_await send(frame)) co_return;
+    // A failed write: the reader reports the failure once it has shown
+    // whatever the server said last (a slow-consumer error, a shutdown), and
+    // then either ends the client or reconnects, which the next line waits
+    // for.
+    const std::shared_ptr<link> to = link_;
+    if (!co_await to->out.send(frame)) {
+      if (!opts_.reconnect || request.quits) co_return;
+      continue;
+    }
     if (request.quits) break;
     co_await await_room_answer();
     if (status_) co_return;
+  }
+  if (!online_) {
+    // The end of input while reconnecting: everything typed went out, but
+    // what went out just before the loss may not have arrived.
+    if (lost_unconfirmed_ != 0) {
+      finish(exit_failure, "input ended while reconnecting; " + std::to_string(lost_unconfirmed_) +
+                               " message(s) sent before the connection was lost were never"
+                               " confirmed");
+    } else {
+      finish(exit_ok);
+    }
+    co_return;
   }
   co_await leave();
 }
@@ -287,7 +567,8 @@ awaitable<void> terminal_session::relay_input() {
 awaitable<void> terminal_session::leave() {
   if (!quit_sent_) {
     quit_sent_ = true;
-    if (!co_await send(protocol::encode_bare_request("quit"))) co_return;
+    const std::shared_ptr<link> to = link_;
+    if (!co_await to->out.send(protocol::encode_bare_request("quit"))) co_return;
   }
   if (status_) co_return;  // already closed: nothing to wait for
   close_timer_.expires_after(close_grace);
@@ -302,20 +583,72 @@ awaitable<void> terminal_session::await_room_answer() {
   }
 }
 
-awaitable<std::optional<std::string>> terminal_session::receive() {
-  std::string failure;
+awaitable<void> terminal_session::await_online() {
+  while (!online_ && !status_) {
+    online_signal_.expires_at(asio::steady_timer::time_point::max());
+    co_await online_signal_.async_wait(asio::as_tuple(use_awaitable));
+  }
+}
+
+// The connection is gone and we are to come back: wait, connect, log in,
+// until it works or the session ends.
+awaitable<void> terminal_session::reconnect(std::string why) {
+  const std::string reason = shutdown_seen_ ? "the server shut down"
+                             : why.empty()  ? "the server closed the connection"
+                                            : why;
+  // A loss during the previous reconnect's restoring keeps its aim.
+  if (online_) wanted_rooms_ = where_.rooms();
+  lost_unconfirmed_ = seen_.unconfirmed();
+  drop_link();
+  if (lost_unconfirmed_ != 0) {
+    notice("* " + std::to_string(lost_unconfirmed_) +
+           " message(s) you sent were not yet confirmed when the connection was lost; the"
+           " server's replay shows those it kept");
+  }
+  std::string text = "* connection lost (" + reason + "); reconnecting in ";
+  for (;;) {
+    const auto wait = backoff_.next();
+    notice(text + format_wait(wait));
+    retry_timer_.expires_after(wait);
+    co_await retry_timer_.async_wait(asio::as_tuple(use_awaitable));
+    if (status_) co_return;
+    std::string failure;
+    if (co_await open_link(failure)) {
+      shutdown_seen_ = false;
+      if (co_await log_in(/*again=*/true, failure) == login_result::ok) co_return;
+      if (status_) co_return;
+      drop_link();
+    }
+    if (status_) co_return;
+    text = "* reconnect failed (" + failure + "); retrying in ";
+  }
+}
+
+// Closes the current link for good; a new one replaces it.
+void terminal_session::drop_link() {
+  online_ = false;
+  seen_.connection_lost();
+  pongs_.clear();
+  awaiting_room_answer_ = false;
+  room_answer_.cancel();
+  if (link_) {
+    link_->out.close();
+    link_->conn.close();
+    retired_.push_back(std::move(link_));
+  }
+  std::erase_if(retired_,
+                [](const std::shared_ptr<link>& l) { return l.use_count() == 1 && l->out.idle(); });
+}
+
+awaitable<received> terminal_session::receive() {
+  const std::shared_ptr<link> from = link_;
+  received in;
   try {
-    co_return co_await connection_->read_frame();
+    in.frame = co_await from->conn.read_frame();
   } catch (const std::exception& e) {
-    failure = e.what();
+    in.failure = e.what();
   }
-  // Once the server has announced its shutdown, a reset is one way to go.
-  if (shutdown_seen_) {
-    finish(exit_ok);
-  } else {
-    finish(exit_failure, "connection to the server lost: " + failure);
-  }
-  co_return std::nullopt;
+  co_return in;
 }
 
 awaitable<std::optional<line_buffer::line>> terminal_session::read_input() {
@@ -329,12 +662,6 @@ awaitable<std::optional<line_buffer::line>> terminal_session::read_input() {
   co_return std::nullopt;
 }
 
-// False when the connection is broken both ways; the pending or next read
-// says why.
-awaitable<bool> terminal_session::send(std::string_view frame) {
-  co_return co_await outbox_->send(frame);
-}
-
 void terminal_session::show(const server_event& event, std::string_view frame) {
   print(opts_.json ? std::string(frame) : render_event(event, frame, where_));
 }
@@ -346,6 +673,17 @@ void terminal_session::reply(const local_reply& answer) {
   } else {
     print(answer.text);
   }
+}
+
+// The client's own news ("* reconnected"): on stdout among the chat, on
+// stderr in --json mode, where stdout carries envelopes only.
+void terminal_session::notice(std::string_view text) {
+  if (!opts_.json) {
+    print(text);
+    return;
+  }
+  if (text.starts_with("* ")) text.remove_prefix(2);
+  complain(text);
 }
 
 void terminal_session::print(std::string_view line) {
@@ -371,9 +709,13 @@ void terminal_session::finish(int status, std::string_view complaint) {
   input_.close();
   close_timer_.cancel();
   room_answer_.cancel();
+  retry_timer_.cancel();
+  online_signal_.cancel();
   signals_.cancel();
-  if (outbox_) outbox_->close();
-  if (connection_) connection_->close();
+  if (link_) {
+    link_->out.close();
+    link_->conn.close();
+  }
 }
 
 void prepare_process() {

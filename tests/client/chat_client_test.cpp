@@ -256,9 +256,10 @@ TEST_CASE("chat-client at a terminal asks again for a refused name", "[chat-clie
   CHECK(read_json(alice) == membership("leave", "bob"));
 }
 
-TEST_CASE("chat-client shows the server's shutdown and exits 0", "[chat-client][server]") {
+TEST_CASE("chat-client --no-reconnect shows the server's shutdown and exits 0",
+          "[chat-client][server]") {
   chat::test::test_server server;
-  auto client = start_client(server.port(), {"--user", "alice"});
+  auto client = start_client(server.port(), {"--user", "alice", "--no-reconnect"});
   CHECK_THAT(next_line(client), Catch::StartsWith("* welcome alice"));
   server.stop();
   CHECK(next_line(client) == "* server is shutting down");
@@ -274,9 +275,10 @@ TEST_CASE("chat-client exits 1 with a message when the connection is refused", "
                  Catch::Contains("refused"));
 }
 
-TEST_CASE("chat-client exits 1 when the server goes away unannounced", "[chat-client]") {
+TEST_CASE("chat-client --no-reconnect exits 1 when the server goes away unannounced",
+          "[chat-client]") {
   chat::test::fake_server fake;
-  auto client = start_client(fake.port(), {"--user", "alice"});
+  auto client = start_client(fake.port(), {"--user", "alice", "--no-reconnect"});
   auto session = fake.accept(deadline);
   session.send("USER\n");
   CHECK(session.read_line(deadline) == R"({"type":"hello","user":"alice"})");
@@ -318,7 +320,7 @@ TEST_CASE("chat-client stopped by a signal leaves stdin's flags as it found them
   session.send(R"({"type":"welcome","user":"alice","room":"lobby","users":["alice"]})"
                "\n");
   client.write_stdin("hello\n");
-  CHECK(session.read_line(deadline) == R"({"type":"msg","room":"lobby","text":"hello"})");
+  CHECK(session.read_line(deadline) == R"({"type":"msg","room":"lobby","text":"hello","ref":1})");
   // Reading stdin through the reactor made it non-blocking, and a terminal's
   // flags are shared with the shell: the client must undo that on its way out.
   REQUIRE((client.stdin_flags().value() & O_NONBLOCK) != 0);

@@ -147,3 +147,28 @@ TEST_CASE("chat input: /help lists every command", "[input_action]") {
     CHECK(help.text.find(command) != std::string::npos);
   }
 }
+
+TEST_CASE("chat input: a message carries the ref it is given; nothing else does",
+          "[input_action]") {
+  const auto message = std::get<send_frame>(interpret_input("hi", input_mode::chat, "dev", 7));
+  CHECK(json::parse(message.frame) ==
+        json{{"type", "msg"}, {"room", "dev"}, {"text", "hi"}, {"ref", 7}});
+  CHECK(message.ref == 7);
+  CHECK(message.room == "dev");
+  CHECK(message.text == "hi");
+  // Without a room there is no message to follow: the server says not-in-room.
+  CHECK(std::get<send_frame>(interpret_input("hi", input_mode::chat, "", 7)).ref == 0);
+  const auto join = std::get<send_frame>(interpret_input("/join ops", input_mode::chat, "dev", 7));
+  CHECK(join.ref == 0);
+  CHECK_FALSE(json::parse(join.frame).contains("ref"));
+  // A script's lines go as they are.
+  const auto raw = std::get<send_frame>(interpret_input("hi", input_mode::json, "dev", 7));
+  CHECK(raw.ref == 0);
+  CHECK_FALSE(json::parse(raw.frame).contains("ref"));
+}
+
+TEST_CASE("json input: a script's ping is marked as wanting its pong", "[input_action]") {
+  CHECK(sent(R"({"type":"ping"})", input_mode::json).asks_pong);
+  CHECK_FALSE(sent(R"({"type":"who"})", input_mode::json).asks_pong);
+  CHECK_FALSE(sent(R"({"type":"ping")", input_mode::json).asks_pong);
+}

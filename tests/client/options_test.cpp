@@ -92,3 +92,24 @@ TEST_CASE("options refuse unknown flags and missing values", "[options]") {
   CHECK(error_of({"--user="}).find("--user") != std::string::npos);
   CHECK(error_of({"--json=yes"}).find("--json") != std::string::npos);
 }
+
+TEST_CASE("options: reconnecting is the default, --no-reconnect turns it off", "[options]") {
+  CHECK(parsed({}).reconnect);
+  CHECK_FALSE(parsed({"--no-reconnect"}).reconnect);
+  CHECK(error_of({"--no-reconnect=yes"}).find("--no-reconnect") != std::string::npos);
+  const auto help = std::get<usage_text>(parse({"--help"})).text;
+  CHECK(help.find("--no-reconnect") != std::string::npos);
+  CHECK(help.find("--resume ROOM=ID") != std::string::npos);
+}
+
+TEST_CASE("options: --resume ROOM=ID, repeatable, in order", "[options]") {
+  using resumed = std::vector<std::pair<std::string, std::uint64_t>>;
+  CHECK(parsed({}).resume.empty());
+  CHECK(parsed({"--resume", "dev=1234", "--resume=lobby=0"}).resume ==
+        resumed{{"dev", 1234}, {"lobby", 0}});
+  for (const char* bad : {"dev", "=5", "dev=", "dev=x", "dev=-1"}) {
+    INFO(bad);
+    const std::string message = error_of({"--resume", bad});
+    CHECK(message.find("ROOM=ID") != std::string::npos);
+  }
+}

@@ -174,3 +174,25 @@ TEST_CASE("render_event defuses terminal control sequences", "[render]") {
   CHECK(chat::client::render_event(decode_server_event("odd\x1b"), "odd\x1b", session_state{}) ==
         "odd\xEF\xBF\xBD");
 }
+
+TEST_CASE("render_event shows gaps as the server's plain sessions do", "[render]") {
+  CHECK(shown(R"({"type":"gap","room":"dev","from":1234,"to":1500})"
+              "\n") == "* messages in dev after 1234 up to 1500 may be missing");
+  // chat-client follows a more marker itself; were it shown, it says so.
+  CHECK(shown(R"({"type":"more","room":"dev","after":1434})"
+              "\n") == "* more in dev after 1434 (being fetched)");
+}
+
+TEST_CASE("render_error_about names the message an error is about", "[render]") {
+  const std::string frame =
+      R"({"type":"error","code":"storage-unavailable","message":"your message was delivered but could not be stored","ref":3})";
+  const auto event = decode_server_event(frame);
+  CHECK(chat::client::render_error_about(event, "dev", "hello") ==
+        "! error storage-unavailable: your message was delivered but could not be stored"
+        " (your message to dev: \"hello\")");
+  // A long one is cut, not inside a UTF-8 sequence, and defused.
+  const std::string text = std::string(39, 'a') + "é and more\x1b";
+  CHECK(chat::client::render_error_about(event, "dev", text)
+            .ends_with("(your message to dev: \"" + std::string(39, 'a') + "...\")"));
+  CHECK(chat::client::render_error_about(event, "dev", "x\x1b").ends_with("x\xEF\xBF\xBD\")"));
+}

@@ -167,3 +167,36 @@ TEST_CASE("server_event leaves what it cannot trust as other", "[server_event]")
     CHECK(decode_server_event(frame).type == kind::other);
   }
 }
+
+// Written out rather than encoded: these frames are new (resume), and the
+// client is held to PROTOCOL.md's words for them.
+TEST_CASE("server_event decodes gaps, more markers and refs", "[server_event]") {
+  const auto gap = decode_server_event(R"({"type":"gap","room":"dev","from":1234,"to":1500})");
+  CHECK(gap.type == kind::gap);
+  CHECK(gap.room == "dev");
+  CHECK(gap.from_id == 1234);
+  CHECK(gap.to_id == 1500);
+  const auto more = decode_server_event(R"({"type":"more","room":"dev","after":1434})");
+  CHECK(more.type == kind::more);
+  CHECK(more.room == "dev");
+  CHECK(more.after == 1434);
+  CHECK(decode_server_event(R"({"type":"gap","room":"dev","from":1})").type == kind::other);
+  CHECK(decode_server_event(R"({"type":"more","room":"dev"})").type == kind::other);
+
+  const auto ack = decode_server_event(R"({"type":"ack","ref":7,"id":41})");
+  CHECK(ack.type == kind::ack);
+  CHECK(ack.ref == 7u);
+  CHECK(ack.id == 41);
+  CHECK_FALSE(decode_server_event(R"({"type":"ack","ref":{"n":1},"id":41})").ref);
+  const auto unstored = decode_server_event(
+      R"({"type":"error","code":"storage-unavailable","message":"not stored","ref":7})");
+  CHECK(unstored.type == kind::error);
+  CHECK(unstored.code == "storage-unavailable");
+  CHECK(unstored.ref == 7u);
+  const auto slow = decode_server_event(
+      R"({"type":"error","code":"slow-consumer","message":"behind, last message id 9","last_id":9})");
+  CHECK(slow.type == kind::error);
+  CHECK(slow.last_id == 9);
+  CHECK(decode_server_event(R"({"type":"error","code":"x","message":"m","last_id":"9"})").type ==
+        kind::other);
+}
