@@ -177,13 +177,16 @@ std::optional<hub::replay_request> hub::replay(room& r, member& who, std::uint64
   auto first = std::upper_bound(r.history.begin(), r.history.end(), after,
                                 [](std::uint64_t id, const stored& s) { return id < s.id; });
   std::size_t sent = 0;
+  std::size_t bytes = 0;
   std::uint64_t last_sent = after;
   for (; first != r.history.end() && first->id <= through; ++first) {
-    if (sent == protocol::max_history_page) {
+    if (sent == protocol::max_history_page || bytes >= options_.max_replay_bytes) {
       who.deliver(make_frame(protocol::encode_more(who.mode(), r.name, last_sent)));
       break;
     }
-    who.deliver(history_frame(r, *first, who.mode()));
+    frame f = history_frame(r, *first, who.mode());
+    bytes += f->size();
+    who.deliver(std::move(f));
     last_sent = first->id;
     ++sent;
   }
@@ -199,13 +202,23 @@ void hub::replay_from_database(member& who, const replay_request& request) {
                                                 std::min(page.lost_through, request.through))));
   }
   const bool names_room = request.name != options_.default_room;
+  std::size_t bytes = 0;
+  std::uint64_t last_sent = request.after;
+  bool more = page.more;
   for (const auto& m : page.messages) {
-    who.deliver(make_frame(protocol::encode_message(mode, {m.id, m.ts_ms, request.name, m.from,
-                                                           m.text, names_room, /*history=*/true}),
-                           m.id));
+    if (bytes >= options_.max_replay_bytes) {
+      more = true;
+      break;
+    }
+    frame f = make_frame(protocol::encode_message(mode, {m.id, m.ts_ms, request.name, m.from,
+                                                         m.text, names_room, /*history=*/true}),
+                         m.id);
+    bytes += f->size();
+    who.deliver(std::move(f));
+    last_sent = m.id;
   }
-  if (page.more && !page.messages.empty()) {
-    who.deliver(make_frame(protocol::encode_more(mode, request.name, page.messages.back().id)));
+  if (more && last_sent != request.after) {
+    who.deliver(make_frame(protocol::encode_more(mode, request.name, last_sent)));
   }
 }
 

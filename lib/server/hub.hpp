@@ -38,6 +38,9 @@ public:
     // naming them. Presence costs O(members) frames per arrival, so a login
     // storm into a big room would cost O(members^2). 0: no room is large.
     std::size_t presence_limit = 100;
+    // Bytes one replay page may queue for its client: kept well under the
+    // client's outbox bound, so that resuming never makes a slow consumer.
+    std::size_t max_replay_bytes = 256 * 1024;
     // Where history outlives the process; null keeps it in memory only.
     store::history_database* database = nullptr;
   };

@@ -47,6 +47,7 @@ struct server::impl {
         hub_({.default_room = cfg.default_room,
               .history_limit = cfg.history,
               .presence_limit = cfg.presence_limit,
+              .max_replay_bytes = cfg.max_queue / 4,
               .database = database.get()}),
         registry(cfg.max_clients, cfg.max_per_ip) {}
 

@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <utility>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "store/detail/append_queue.hpp"
@@ -67,6 +68,37 @@ store_error open_failure(const std::filesystem::path& file, const detail::sqlite
   }
 }
 
+// Beside the files while a server has them open, removed when it closes
+// them with everything written.
+constexpr std::string_view running_marker = "history.running";
+
+// Returns whether the marker was already there (the last server crashed),
+// and leaves it there for this one.
+bool mark_running(const std::filesystem::path& dir) {
+  const auto marker = dir / running_marker;
+  std::error_code ec;
+  const bool crashed = std::filesystem::exists(marker, ec);
+  if (!crashed) {
+    const int fd = ::open(marker.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      throw store_error("cannot create " + quoted(marker) + ": " +
+                        std::generic_category().message(errno));
+    }
+    ::fsync(fd);
+    ::close(fd);
+  }
+  return crashed;
+}
+
+// Messages are delivered before they are stored, so a crash may lose ids
+// that clients saw: the next server starts past every id that could have
+// been waiting for the disk, so that no id ever names two messages. The
+// queue holds at most max_backlog_bytes (plus a turn per sender), and no
+// record is smaller than 16 bytes.
+std::uint64_t ids_a_crash_may_lose(const history_options& options) {
+  return options.max_backlog_bytes / 16 + 1'000'000;
+}
+
 void write_to_stderr(std::string_view line) {
   // One insertion per line, so concurrent reports do not interleave mid-line.
   std::cerr << (std::string("history: ").append(line) += '\n') << std::flush;
@@ -104,7 +136,11 @@ struct history_database::impl {
   // Used by the writer thread only (and by the constructor before it starts).
   detail::connection write_db_;
   detail::message_writer writer_;
-  // Highest id on disk when opened; later ones are tracked by the queue.
+  // The previous server of this directory did not close it: ids it handed
+  // out may never have reached the disk.
+  const bool left_running_;
+  // Highest id on disk when opened (past what a crash may have lost); later
+  // ones are tracked by the queue.
   const std::uint64_t highest_at_open_;
   // Set while writes fail, so that a dead disk is reported once, not per batch.
   bool failing_ = false;
@@ -152,7 +188,8 @@ history_database::impl::impl(const std::filesystem::path& dir, error_handler han
       write_db_(detail::open_for_writing(file_, chunks_, options.busy_timeout,
                                          options.sync == sync_mode::batch)),
       writer_(write_db_, chunks_),
-      highest_at_open_(writer_.highest_id()),
+      left_running_(mark_running(dir)),
+      highest_at_open_(writer_.highest_id() + (left_running_ ? ids_a_crash_may_lose(options) : 0)),
       floors_(writer_.floors()),
       read_db_(detail::open_for_reading(file_, options.busy_timeout)),
       reader_(read_db_, chunks_, [this](std::string_view line) { report(line); }),
@@ -399,6 +436,12 @@ history_database::history_database(const std::filesystem::path& dir, error_handl
 history_database::~history_database() {
   impl_->queue_.close();
   impl_->writer_thread_.join();
+  // Ids handed out and not stored (writes failing at shutdown) must not be
+  // handed out again: then the marker stays, as after a crash.
+  if (!impl_->failing_) {
+    std::error_code ignored;
+    std::filesystem::remove(impl_->chunks_.path().parent_path() / running_marker, ignored);
+  }
 }
 
 void history_database::append(const stored_message_view& message) { impl_->queue_.push(message); }

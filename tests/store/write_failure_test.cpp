@@ -111,7 +111,9 @@ TEST_CASE("history_database: shutdown gives up on a failing disk instead of hang
   CHECK_THAT(lines[1], Catch::Contains("at shutdown"));
   history_database db(dir.path(), errors.handler());
   CHECK(db.load("lobby", 0, 100).empty());
-  CHECK(db.last_id() == 0);
+  // The ids were handed out (and their messages delivered) though never
+  // stored: the next server starts past them, as after a crash.
+  CHECK(db.last_id() > 10'000);
 }
 
 TEST_CASE(
