@@ -111,6 +111,30 @@ void on_handshake_frame(client& c, std::string_view frame) {
   }
 }
 
+// An ack for `ref`: the sender's oldest awaited ack, unless some were passed
+// over (those never come: acks are in the order of the messages).
+void on_ack(client& c, std::uint64_t ref, std::uint64_t now) {
+  auto& awaiting = c.awaiting_acks;
+  std::uint64_t passed_over = 0;
+  while (!awaiting.empty() && awaiting.front().seq < ref) {
+    awaiting.pop_front();
+    ++passed_over;
+  }
+  if (passed_over != 0) {
+    c.acks_passed_over.store(c.acks_passed_over.load(std::memory_order_relaxed) + passed_over,
+                             std::memory_order_relaxed);
+  }
+  if (awaiting.empty() || awaiting.front().seq != ref) {
+    ++c.acks_unexpected;
+    return;
+  }
+  const std::uint64_t sent_ns = awaiting.front().sent_ns;
+  awaiting.pop_front();
+  c.home.ack_latencies.record(now > sent_ns ? now - sent_ns : 0);
+  c.acks_received.store(c.acks_received.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_relaxed);
+}
+
 void on_traffic_frame(client& c, std::string_view frame, std::uint64_t now) {
   shard& home = c.home;
   const classified_frame seen =
@@ -130,6 +154,7 @@ void on_traffic_frame(client& c, std::string_view frame, std::uint64_t now) {
     case frame_kind::error:
       if (c.server_errors++ == 0) c.first_server_error = frame;
       break;
+    case frame_kind::ack: on_ack(c, seen.ref, now); break;
     case frame_kind::control: ++c.control_frames; break;
     case frame_kind::malformed: ++c.malformed_frames; break;
   }
@@ -308,14 +333,25 @@ asio::awaitable<void> client_main(client& c) {
 // `first_seq`, sent `now`. Every `stamp_every`th carries the time: reading a
 // long number back costs a receiver more than the rest of the frame, and a
 // sixteenth of the deliveries is plenty for percentiles under full load.
+// With --acks the stamped ones carry a ref too, and wait for their ack.
 void fill_batch(client& c, std::uint64_t first_seq, std::uint64_t count, std::uint64_t now,
                 std::uint64_t stamp_every) {
   const options& opts = c.run.opts;
   c.batch.clear();
+  std::uint64_t asked = 0;
   for (std::uint64_t seq = first_seq; seq < first_seq + count; ++seq) {
     const std::uint64_t sent_ns = seq % stamp_every == 0 ? std::max<std::uint64_t>(now, 1) : 0;
+    const bool with_ref = opts.acks && sent_ns != 0;
     append_message_request(c.batch, opts.json, opts.payload, c.run.run,
-                           stamp{*c.slot, seq, sent_ns});
+                           stamp{*c.slot, seq, sent_ns}, with_ref);
+    if (with_ref) {
+      c.awaiting_acks.push_back({seq, sent_ns});
+      ++asked;
+    }
+  }
+  if (asked != 0) {
+    c.acks_asked.store(c.acks_asked.load(std::memory_order_relaxed) + asked,
+                       std::memory_order_relaxed);
   }
 }
 

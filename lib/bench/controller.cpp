@@ -52,6 +52,23 @@ bool all_senders_done(const run_state& s) {
   });
 }
 
+// --acks: every sender done, and every ack it asked for came or was passed over.
+bool acks_settled(const run_state& s) {
+  if (!s.opts.acks) return true;
+  if (!all_senders_done(s)) return false;
+  return std::all_of(s.clients.begin(), s.clients.end(), [](const auto& c) {
+    return c->acks_received.load(std::memory_order_relaxed) +
+               c->acks_passed_over.load(std::memory_order_relaxed) >=
+           c->acks_asked.load(std::memory_order_relaxed);
+  });
+}
+
+std::uint64_t sum_acks(const run_state& s) {
+  std::uint64_t total = 0;
+  for (const auto& c : s.clients) total += c->acks_received.load(std::memory_order_relaxed);
+  return total;
+}
+
 // The measured messages owed to all receivers if every sender sends all.
 std::uint64_t full_expectation(const run_state& s) {
   std::uint64_t per_receiver_senders = 0;
@@ -221,15 +238,20 @@ asio::awaitable<void> controller::measure() {
                    log_exception);
   }
   std::uint64_t last_received = 0;
+  std::uint64_t last_acks = 0;
   auto last_progress = std::chrono::steady_clock::now();
   for (;;) {
     co_await sleep(tick);
     show("sending");
     const auto now = std::chrono::steady_clock::now();
     const std::uint64_t received = sum_received(s_);
-    if (received >= expected) break;
-    if (received != last_received) {
+    // With --acks the acks may come after the last delivery (they wait for
+    // the disk): the run waits for them too, as long as they keep coming.
+    if (received >= expected && acks_settled(s_)) break;
+    const std::uint64_t acks = o.acks ? sum_acks(s_) : 0;
+    if (received != last_received || acks != last_acks) {
       last_received = received;
+      last_acks = acks;
       last_progress = now;
     }
     // At a fixed rate deliveries pause between messages; only once all is

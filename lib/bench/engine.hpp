@@ -8,6 +8,7 @@
 #include <exception>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -59,6 +60,8 @@ struct shard {
   // For JSON message texts with escapes; reused to spare an allocation.
   std::string scratch;
   latency_histogram latencies;
+  // --acks: from a message's send to its sender's ack.
+  latency_histogram ack_latencies;
   // Steady-clock nanoseconds of the read that brought the last delivery.
   std::uint64_t last_delivery_ns = 0;
   // Read by the controller to see the input settle.
@@ -155,6 +158,22 @@ struct client {
   // Published by the sender with each write.
   std::atomic<std::uint64_t> sent{0};
   std::atomic<bool> sending_done{false};
+
+  // --acks, a sender's: the messages sent with a ref (its sequence number)
+  // and not acked yet, with their send times, oldest first (acks come in
+  // order). Touched on the client's thread only.
+  struct awaiting_ack {
+    std::uint64_t seq;
+    std::uint64_t sent_ns;
+  };
+  std::deque<awaiting_ack> awaiting_acks;
+  // Published for the controller: refs sent, acks that came, and awaited
+  // acks passed over by a later one (never to come, as acks are in order).
+  std::atomic<std::uint64_t> acks_asked{0};
+  std::atomic<std::uint64_t> acks_received{0};
+  std::atomic<std::uint64_t> acks_passed_over{0};
+  // Acks of no message awaiting one.
+  std::uint64_t acks_unexpected = 0;
   // The sender waits here for its window (or its next tick); a probe cancels
   // the wait when `waiting` says it is there.
   asio::steady_timer wake;

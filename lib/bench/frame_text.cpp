@@ -5,6 +5,8 @@
 #include <cstring>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "bench/json_fields.hpp"
 
 namespace chat::bench {
@@ -87,6 +89,33 @@ std::optional<std::string_view> text_of_server_message(std::string_view frame) n
   return std::string_view(text, static_cast<std::size_t>(at - text));
 }
 
+const char* take_number(const char* at, const char* end, std::uint64_t& value) noexcept {
+  const char* const digits_end = skip_digits(at, end);
+  if (digits_end == nullptr || digits_end - at > 19) return nullptr;
+  value = 0;
+  for (; at < digits_end; ++at) value = value * 10 + static_cast<unsigned>(*at - '0');
+  return digits_end;
+}
+
+// An ack as our server writes it, {"type":"ack","ref":N,"id":N}, read
+// without a parser; any other shape goes to the JSON parser (acks are few:
+// one per message a sender asked for one).
+classified_frame classify_ack(std::string_view frame) {
+  const char* at = frame.data();
+  const char* const end = at + frame.size();
+  std::uint64_t ref = 0, id = 0;
+  if ((at = expect(at, end, R"({"type":"ack","ref":)")) && (at = take_number(at, end, ref)) &&
+      (at = expect(at, end, R"(,"id":)")) && (at = take_number(at, end, id)) && end - at == 1 &&
+      *at == '}') {
+    return {frame_kind::ack, {}, ref};
+  }
+  const auto parsed = nlohmann::json::parse(frame, nullptr, false);
+  if (!parsed.is_object()) return {};
+  const auto found = parsed.find("ref");
+  if (found == parsed.end() || !found->is_number_unsigned()) return {};
+  return {frame_kind::ack, {}, found->get<std::uint64_t>()};
+}
+
 }  // namespace
 
 classified_frame classify_json_frame(std::string_view frame, std::string& scratch) {
@@ -97,6 +126,7 @@ classified_frame classify_json_frame(std::string_view frame, std::string& scratc
   const std::string_view front_type = leading_type(frame);
   if (!front_type.empty() && front_type != "msg") {
     if (front_type == "error") return {frame_kind::error, frame};
+    if (front_type == "ack") return classify_ack(frame);
     return {frame_kind::control, frame};
   }
   json_fields fields;
@@ -114,6 +144,7 @@ classified_frame classify_json_frame(std::string_view frame, std::string& scratc
     return {frame_kind::message, scratch};
   }
   if (type == "error") return {frame_kind::error, frame};
+  if (type == "ack") return classify_ack(frame);
   return {frame_kind::control, frame};
 }
 

@@ -29,6 +29,12 @@ Options:
   --host HOST         server address (default 127.0.0.1)
   --port PORT         server port (default 7777)
   --json              JSON sessions (default: plain)
+  --acks              with --json, fanout, chatroom and latency: the messages
+                      stamped for latency (every 16th; latency: every one)
+                      carry a "ref", and the time from send to the server's
+                      ack is reported as ack latency p50, p99 and max; a
+                      missing ack fails the run. With --data-dir the server
+                      acks once the message is stored
   --tls               every connection over TLS 1.2 or 1.3; --port is then the
                       server's TLS port (chat-server --tls-port). The server's
                       certificate is NOT verified unless --ca is given: the
@@ -191,6 +197,8 @@ parsed_options parse_options(int argc, const char* const* argv) {
       result.json = true;
     } else if (arg.flag == "--tls") {
       result.tls = true;
+    } else if (arg.flag == "--acks") {
+      result.acks = true;
     } else if (arg.flag == "--json-report") {
       result.json_report = true;
     } else if (arg.flag == "--progress") {
@@ -210,6 +218,12 @@ parsed_options parse_options(int argc, const char* const* argv) {
   }
   if (!result.tls && (!result.ca_file.empty() || !result.server_name.empty())) {
     return usage_error{"--ca and --server-name need --tls"};
+  }
+  if (result.acks && !result.json) {
+    return usage_error{"--acks needs --json: plain sessions get no acks"};
+  }
+  if (result.acks && !sends_messages(result.which)) {
+    return usage_error{"--acks needs a scenario that sends messages"};
   }
 
   switch (result.which) {

@@ -30,6 +30,9 @@ struct options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 7777;
   bool json = false;  // JSON sessions instead of plain ones
+  // JSON: senders put a ref on the messages stamped for latency and time
+  // their acks (send to ack, in the same histogram form).
+  bool acks = false;
   // TLS to the server's TLS port. Unverified unless ca_file is given: the
   // targets are our own servers with throwaway certificates.
   bool tls = false;

@@ -103,7 +103,7 @@ std::size_t message_request_size(bool json, std::size_t size) noexcept {
 }
 
 void append_message_request(std::string& out, bool json, std::size_t size, const run_id& run,
-                            const stamp& fields) {
+                            const stamp& fields, bool with_ref) {
   const std::size_t start = out.size();
   out.resize(start + message_request_size(json, size));
   char* at = out.data() + start;
@@ -117,6 +117,16 @@ void append_message_request(std::string& out, bool json, std::size_t size, const
     std::memcpy(at, json_suffix.data(), json_suffix.size());
   } else {
     *at = '\n';
+  }
+  if (json && with_ref) {
+    // "}\n becomes ","ref":SEQ}\n.
+    out.resize(out.size() - 2);
+    constexpr std::string_view key = ",\"ref\":";
+    out.append(key);
+    char digits[20];
+    const char* const end = std::to_chars(digits, digits + sizeof digits, fields.seq).ptr;
+    out.append(digits, static_cast<std::size_t>(end - digits));
+    out.append("}\n");
   }
 }
 

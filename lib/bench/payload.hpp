@@ -61,8 +61,10 @@ std::size_t message_request_size(bool json, std::size_t size) noexcept;
 
 // Appends that frame: the plain line, or the JSON msg request, byte for byte
 // as protocol::encode_message_request writes it (the payload never needs
-// escaping), without building a string per message.
+// escaping), without building a string per message. `with_ref` (JSON only)
+// adds "ref":SEQ, so that the server acks the message with its sequence
+// number.
 void append_message_request(std::string& out, bool json, std::size_t size, const run_id& run,
-                            const stamp& fields);
+                            const stamp& fields, bool with_ref = false);
 
 }  // namespace chat::bench

@@ -55,6 +55,14 @@ void judge_traffic(report& r) {
   if (r.malformed != 0) {
     p.push_back("MALFORMED: " + count(r.malformed) + " frames were damaged or not of the protocol");
   }
+  if (r.acks && r.acks_received < r.acks_asked) {
+    p.push_back("ACKS MISSING: " + count(r.acks_asked - r.acks_received) + " of " +
+                count(r.acks_asked) + " messages sent with a ref were never acked");
+  }
+  if (r.acks_unexpected != 0) {
+    p.push_back("UNEXPECTED ACKS: " + count(r.acks_unexpected) +
+                " acks came for no message awaiting one");
+  }
   if (r.server_errors != 0) {
     p.push_back("SERVER ERRORS: " + count(r.server_errors) + " (first: " + r.first_server_error +
                 ")");
@@ -155,6 +163,12 @@ std::string render_table(const report& r) {
               microseconds(r.p99_ns) + "  p99.9 " + microseconds(r.p999_ns) + "  max " +
               microseconds(r.max_ns) + "  (" + count(r.latency_samples) + " samples)");
     }
+    if (r.acks) {
+      row(out, "ack latency (us)",
+          "p50 " + microseconds(r.ack_p50_ns) + "  p99 " + microseconds(r.ack_p99_ns) + "  max " +
+              microseconds(r.ack_max_ns) + "  (" + count(r.acks_received) + " of " +
+              count(r.acks_asked) + " acked)");
+    }
   } else {
     row(out, "connects/s", human_number(r.connects_per_s) + " (connect and log in)");
     if (r.rss_before_kib && r.rss_after_kib) {
@@ -231,6 +245,19 @@ std::string render_json(const report& r) {
     out["p99_us"] = us(r.p99_ns);
     out["p999_us"] = us(r.p999_ns);
     out["max_us"] = us(r.max_ns);
+    // Only asked-for acks are reported: a run without --acks reports as before.
+    if (r.acks) {
+      const auto ack_us = [&](std::uint64_t ns) -> json {
+        if (r.acks_received == 0) return nullptr;
+        return static_cast<double>(ns) / 1000.0;
+      };
+      out["acks_asked"] = r.acks_asked;
+      out["acks_received"] = r.acks_received;
+      out["acks_unexpected"] = r.acks_unexpected;
+      out["ack_p50_us"] = ack_us(r.ack_p50_ns);
+      out["ack_p99_us"] = ack_us(r.ack_p99_ns);
+      out["ack_max_us"] = ack_us(r.ack_max_ns);
+    }
   } else {
     out["connects_per_s"] = r.connects_per_s;
     out["rss_before_kib"] = optional(r.rss_before_kib);

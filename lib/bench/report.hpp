@@ -53,6 +53,12 @@ struct report {
   std::uint64_t latency_samples = 0;
   std::uint64_t p50_ns = 0, p90_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
 
+  // --acks: refs sent, acks received (each timed from send to the read that
+  // brought it), acks of no awaited message; nanoseconds.
+  bool acks = false;
+  std::uint64_t acks_asked = 0, acks_received = 0, acks_unexpected = 0;
+  std::uint64_t ack_p50_ns = 0, ack_p99_ns = 0, ack_max_ns = 0;
+
   // connect.
   double connects_per_s = 0;
   std::optional<std::uint64_t> rss_before_kib, rss_after_kib;

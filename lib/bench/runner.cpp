@@ -97,6 +97,7 @@ void describe_request(const options& o, const run_state& s, report& r) {
   r.window = o.which == scenario::latency ? 0 : o.window;
   r.rate = o.which == scenario::latency ? o.rate : 0;
   r.threads = o.threads;
+  r.acks = o.acks;
 }
 
 // Adds up what the clients counted, once every thread has finished.
@@ -124,9 +125,11 @@ void count_up(const run_state& s, const controller& ctl, report& r) {
     if (c->slot) sent_per_slot[*c->slot] = c->sent.load();
   }
   latency_histogram latencies;
+  latency_histogram ack_latencies;
   std::uint64_t last_delivery_ns = 0;
   for (const auto& sh : s.shards) {
     latencies.merge(sh->latencies);
+    ack_latencies.merge(sh->ack_latencies);
     last_delivery_ns = std::max(last_delivery_ns, sh->last_delivery_ns);
   }
   for (const auto& c : s.clients) {
@@ -138,6 +141,9 @@ void count_up(const run_state& s, const controller& ctl, report& r) {
     r.malformed += t.malformed() + c->malformed_frames;
     r.server_errors += c->server_errors;
     r.control_frames += c->control_frames;
+    r.acks_asked += c->acks_asked.load();
+    r.acks_received += c->acks_received.load();
+    r.acks_unexpected += c->acks_unexpected;
     if (r.first_server_error.empty()) r.first_server_error = c->first_server_error;
     if (!c->receiver) continue;
     std::uint64_t owed = 0;
@@ -182,6 +188,9 @@ void count_up(const run_state& s, const controller& ctl, report& r) {
   r.p99_ns = latencies.percentile(0.99);
   r.p999_ns = latencies.percentile(0.999);
   r.max_ns = latencies.max();
+  r.ack_p50_ns = ack_latencies.percentile(0.50);
+  r.ack_p99_ns = ack_latencies.percentile(0.99);
+  r.ack_max_ns = ack_latencies.max();
 }
 
 }  // namespace

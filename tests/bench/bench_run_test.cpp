@@ -16,6 +16,7 @@
 #ifdef CHAT_BENCH_BINARY
 #include "child_process.hpp"
 #endif
+#include "data_dir.hpp"
 
 namespace {
 
@@ -348,3 +349,37 @@ TEST_CASE("chat-bench refuses a bad command line with status 2", "[bench][binary
   CHECK(bench.output().find("invalid --window '0'") != std::string::npos);
 }
 #endif
+
+TEST_CASE("--acks: every ref acked and the ack latency reported", "[bench][server]") {
+  chat::test::data_dir dir;
+  chat::server::config config = bench_config();
+  SECTION("history in memory") {}
+  SECTION("history on disk: acked once stored") { config.data_dir = dir.string(); }
+  chat::test::test_server server(config);
+  options o = small(scenario::fanout, server.port());
+  o.json = true;
+  o.acks = true;
+  SECTION("fanout") {}
+  SECTION("chatroom, two threads") {
+    o.which = scenario::chatroom;
+    o.messages = 500;
+    o.threads = 2;
+  }
+  const report r = run(o);
+  const bool room = o.which == scenario::chatroom;
+  const std::uint64_t senders = room ? o.clients : 1;
+  // A chatroom's client gets everyone's but its own.
+  check_clean(r, room ? std::uint64_t{o.clients} * (o.clients - 1) * o.messages
+                      : std::uint64_t{o.receivers} * o.messages);
+  INFO(explain(r));
+  CHECK(r.acks);
+  // Every 16th message carries a ref.
+  CHECK(r.acks_asked == senders * (o.messages / 16));
+  CHECK(r.acks_received == r.acks_asked);
+  CHECK(r.acks_unexpected == 0);
+  CHECK(r.ack_p50_ns > 0);
+  CHECK(r.ack_p50_ns <= r.ack_p99_ns);
+  CHECK(r.ack_p99_ns <= r.ack_max_ns);
+  CHECK_THAT(render_table(r), Contains("ack latency (us)"));
+  server.stop();
+}

@@ -193,3 +193,31 @@ TEST_CASE("message frames of other layouts are read as well", "[frame_text]") {
     CHECK(classify_json_frame(frame, scratch).kind == frame_kind::malformed);
   }
 }
+
+TEST_CASE("JSON acks: the ref of chat-bench's own messages", "[frame_text]") {
+  std::string scratch;
+  auto seen = classify_json_frame(without_lf(protocol::encode_ack("1234", 41)), scratch);
+  CHECK(seen.kind == frame_kind::ack);
+  CHECK(seen.ref == 1234);
+  seen = classify_json_frame(without_lf(protocol::encode_ack("18446744073709551615", 1)), scratch);
+  CHECK(seen.kind == frame_kind::ack);
+  CHECK(seen.ref == 18446744073709551615ull);
+
+  // Another layout goes through the parser.
+  seen = classify_json_frame(R"({"id":3,"type":"ack","ref":7})", scratch);
+  CHECK(seen.kind == frame_kind::ack);
+  CHECK(seen.ref == 7);
+  seen = classify_json_frame(R"({"type":"ack","ref":7,"id":3,"extra":true})", scratch);
+  CHECK(seen.kind == frame_kind::ack);
+  CHECK(seen.ref == 7);
+
+  // Refs chat-bench never sends.
+  CHECK(classify_json_frame(without_lf(protocol::encode_ack(R"("x")", 1)), scratch).kind ==
+        frame_kind::malformed);
+  CHECK(classify_json_frame(without_lf(protocol::encode_ack("-1", 1)), scratch).kind ==
+        frame_kind::malformed);
+  CHECK(classify_json_frame(without_lf(protocol::encode_ack("null", 1)), scratch).kind ==
+        frame_kind::malformed);
+  CHECK(classify_json_frame(R"({"type":"ack","id":3})", scratch).kind == frame_kind::malformed);
+  CHECK(classify_json_frame(R"({"type":"ack","ref":1)", scratch).kind == frame_kind::malformed);
+}

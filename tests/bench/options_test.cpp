@@ -127,3 +127,12 @@ TEST_CASE("help names the fair-use flags to turn off", "[options]") {
   // Benchmarks use throwaway certificates: saying so avoids a surprise.
   CHECK(text.find("NOT verified unless --ca") != std::string::npos);
 }
+
+TEST_CASE("--acks times acks in JSON sessions of scenarios that send", "[options]") {
+  CHECK_FALSE(ok({"fanout", "--json"}).acks);
+  CHECK(ok({"fanout", "--json", "--acks"}).acks);
+  CHECK(ok({"--acks", "chatroom", "--json"}).acks);
+  CHECK(ok({"latency", "--json", "--acks"}).acks);
+  CHECK(error({"fanout", "--acks"}).find("--json") != std::string::npos);
+  CHECK(error({"connect", "--json", "--acks"}).find("sends messages") != std::string::npos);
+}

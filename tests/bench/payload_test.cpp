@@ -80,3 +80,18 @@ TEST_CASE("message requests are what the protocol's encoder writes", "[payload]"
   CHECK(plain == "x" + text + "\n");
   CHECK(plain.size() == 1 + message_request_size(false, 80));
 }
+
+TEST_CASE("a message request with a ref carries its sequence number", "[payload]") {
+  const run_id run = run_id::from_number(0xdeadbeef);
+  const stamp fields{2, 4294967295u, 12345};
+  const std::string text = payload(run, fields, 64);
+
+  std::string json = "x";
+  append_message_request(json, true, 64, run, fields, true);
+  CHECK(json == "x" + chat::protocol::encode_message_request(text, "4294967295"));
+
+  // Plain sessions have no acks: the line is the same with or without.
+  std::string plain;
+  append_message_request(plain, false, 64, run, fields, true);
+  CHECK(plain == text + "\n");
+}

@@ -126,3 +126,46 @@ TEST_CASE("the JSON report is one object with the numbers", "[report]") {
   CHECK(c["rss_per_connection_kib"] == 2.0);
   CHECK_FALSE(c.contains("lost"));
 }
+
+TEST_CASE("ack latency is reported only when acks were asked for", "[report]") {
+  report plain = clean_fanout();
+  judge(plain);
+  CHECK(render_table(plain).find("ack latency") == std::string::npos);
+  const auto without = nlohmann::json::parse(render_json(plain));
+  CHECK_FALSE(without.contains("ack_p50_us"));
+  CHECK_FALSE(without.contains("acks_asked"));
+
+  report r = clean_fanout();
+  r.json = true;
+  r.acks = true;
+  r.acks_asked = r.acks_received = 62;
+  r.ack_p50_ns = 250'000;
+  r.ack_p99_ns = 1'500'000;
+  r.ack_max_ns = 2'345'600;
+  judge(r);
+  CHECK(r.ok());
+  const std::string table = render_table(r);
+  CHECK(table.find("ack latency (us) p50 250.0  p99 1500.0  max 2345.6  (62 of 62 acked)") !=
+        std::string::npos);
+  const auto with = nlohmann::json::parse(render_json(r));
+  CHECK(with["acks_asked"] == 62);
+  CHECK(with["acks_received"] == 62);
+  CHECK(with["acks_unexpected"] == 0);
+  CHECK(with["ack_p50_us"] == 250.0);
+  CHECK(with["ack_p99_us"] == 1500.0);
+  CHECK(with["ack_max_us"] == 2345.6);
+}
+
+TEST_CASE("missing and unexpected acks are problems", "[report]") {
+  report r = clean_fanout();
+  r.acks = true;
+  r.acks_asked = 62;
+  r.acks_received = 0;
+  r.acks_unexpected = 3;
+  judge(r);
+  CHECK_FALSE(r.ok());
+  CHECK(mentions(r, "ACKS MISSING: 62 of 62"));
+  CHECK(mentions(r, "UNEXPECTED ACKS: 3"));
+  const auto out = nlohmann::json::parse(render_json(r));
+  CHECK(out["ack_p50_us"].is_null());  // no ack came: no figure
+}
