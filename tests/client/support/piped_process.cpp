@@ -58,6 +58,10 @@ piped_process::piped_process(const std::vector<std::string>& argv,
   }
   posix_spawn_file_actions_adddup2(&actions, out.write, 1);
   posix_spawn_file_actions_adddup2(&actions, err.write, 2);
+  // Nothing else of ours: Asio opens sockets without close-on-exec, and a
+  // client holding the in-process server's listening socket keeps its port
+  // taken after the server stops, so a restart on that port fails.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
