@@ -118,6 +118,22 @@ input_action chat_command(std::string_view line, std::string_view current_room) 
     return request_text("nick").with("user", word).frame();
   }
   if (command == "/history") return history_command(argument, current_room);
+  if (command == "/resume") {
+    const auto [room, rest] = split_word(argument);
+    const std::string_view id = split_word(rest).first;
+    std::uint64_t after = 0;
+    const char* const end = id.data() + id.size();
+    const auto [stop, ec] = std::from_chars(id.data(), end, after);
+    if (room.empty() || id.empty() || ec != std::errc{} || stop != end) {
+      return usage("/resume ROOM ID");
+    }
+    // Joins the room if need be, which makes it current as /join does.
+    send_frame request =
+        request_text("resume").with("room", room).with("after", after).frame(/*changes_room=*/true);
+    request.resume_room = std::string(room);
+    request.resume_after = after;
+    return request;
+  }
   if (command == "/quit") return send_frame{protocol::encode_bare_request("quit"), true};
   if (command == "/help") return local_reply{help_text()};
   // A mistyped command is more likely than a message that starts with `/`;
@@ -141,6 +157,7 @@ std::string help_text() {
          "                  at most " +
          std::to_string(protocol::max_history_page) +
          ")\n"
+         "  /resume ROOM ID show every message of ROOM after id ID (joining it)\n"
          "  //TEXT          send the message /TEXT\n"
          "  /help           show this list\n"
          "  /quit           leave the chat\n"

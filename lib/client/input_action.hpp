@@ -21,6 +21,10 @@ struct send_frame {
   // A script's own ping (json mode): the pong that answers it is the
   // script's to see, not one of the client's.
   bool asks_pong = false;
+  // /resume: the room whose replay it asks for, and from where; empty for
+  // any other frame.
+  std::string resume_room{};
+  std::uint64_t resume_after = 0;
   // A chat message to a room that carries a ref (see interpret_input): the
   // ref, the room it went to and its text. 0 for any other frame.
   std::uint64_t ref = 0;

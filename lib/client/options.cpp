@@ -43,14 +43,15 @@ the server no longer has some of them. The current room stays current. Lines
 typed meanwhile are sent once it is back; /quit and the end of input while it
 is away end the client. Whether a message sent just before the loss arrived
 is unknown: the replay shows it if the server kept it. A first connection or
-login that fails is not retried.
+login that fails is not retried. With --json the client's own news goes to
+stderr, and a replay's more markers are printed, though followed already.
 
 Input lines: /join ROOM, /leave [ROOM], /rooms, /who [ROOM], /topic [TEXT],
-/msg NAME TEXT, /nick NAME, /history [N], /quit and /help (which explains them
-all) are commands; //text sends /text; any other line is a message to the
-current room: the room joined last (leaving it makes the one joined before it
-current again). Messages from the
-current room are shown unmarked, those from other rooms as [#room], direct
+/msg NAME TEXT, /nick NAME, /history [N], /resume ROOM ID, /quit and /help
+(which explains them all) are commands; //text sends /text; any other line
+is a message to the current room: the room joined last (leaving it makes the
+one joined before it current again). Messages from the current room are
+shown unmarked, those from other rooms as [#room], direct
 messages as [dm] and messages from before you joined as [history]. A line
 typed after /join or /leave is sent once the server has answered it. At the
 end of the input the client leaves once the server has taken every line.

@@ -175,7 +175,8 @@ private:
   asio::steady_timer room_answer_;
   // The wait before the next attempt to reconnect.
   asio::steady_timer retry_timer_;
-  // Never expires; cancelled when the session is back after a reconnect.
+  // Never expires; cancelled when the session is back after a reconnect,
+  // and when a link is dropped.
   asio::steady_timer online_signal_;
   std::deque<awaited_pong> pongs_;
   // A join or leave went out, followed by a ping, and the pong has not come
@@ -530,7 +531,12 @@ awaitable<void> terminal_session::relay_input() {
     if (request.asks_pong) pongs_.push_back({awaited_pong::kind::script, {}});
     if (request.changes_room) {
       awaiting_room_answer_ = true;
-      pongs_.push_back({awaited_pong::kind::room_answer, {}});
+      std::vector<std::string> replaying;
+      if (!request.resume_room.empty()) {
+        seen_.replay_requested(request.resume_room, request.resume_after);
+        replaying.push_back(request.resume_room);
+      }
+      pongs_.push_back({awaited_pong::kind::room_answer, std::move(replaying)});
       frame.append(protocol::encode_bare_request("ping"));
     }
     // A failed write: the reader reports the failure once it has shown
@@ -540,6 +546,13 @@ awaitable<void> terminal_session::relay_input() {
     const std::shared_ptr<link> to = link_;
     if (!co_await to->out.send(frame)) {
       if (!opts_.reconnect || request.quits) co_return;
+      // Until the reader has seen the loss: lines read meanwhile would go
+      // to the dead link and be lost without a word.
+      while (link_ == to && !status_) {
+        online_signal_.expires_at(asio::steady_timer::time_point::max());
+        co_await online_signal_.async_wait(asio::as_tuple(use_awaitable));
+      }
+      if (status_) co_return;
       continue;
     }
     if (request.quits) break;
@@ -631,6 +644,8 @@ void terminal_session::drop_link() {
   pongs_.clear();
   awaiting_room_answer_ = false;
   room_answer_.cancel();
+  // Wakes input waiting for this link to go (see relay_input).
+  online_signal_.cancel();
   if (link_) {
     link_->out.close();
     link_->conn.close();

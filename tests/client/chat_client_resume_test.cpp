@@ -212,3 +212,27 @@ TEST_CASE("chat-client comes back after a server restart and misses nothing kept
   alice.close_stdin();
   require_exit(alice, 0);
 }
+
+TEST_CASE("chat-client /resume ROOM ID shows what a room kept after an id",
+          "[chat-client][server][reconnect]") {
+  chat::test::test_server server(with_history(1000));
+  auto bob = join_json(server.port(), "bob");
+  join_room(bob, "dev");
+  const auto ids = say_numbered(bob, 4, "d");
+  auto alice = start_client(server.port(), {"--user", "alice"});
+  CHECK_THAT(next_line(alice), Catch::StartsWith("* welcome alice"));
+  alice.write_stdin("/resume dev " + std::to_string(ids[1]) + "\nnow in dev\n");
+  const auto lines = lines_until(alice, "bob: d3");
+  CHECK(lines.front() == "* you joined dev with: alice, bob");
+  CHECK(shown(lines, "d0") + shown(lines, "d1") == 0);
+  CHECK(shown(lines, "d2") == 1);
+  CHECK_THAT(lines.back(), Catch::StartsWith("[history] "));
+  // The resume made dev current, and the line after it waited for that.
+  CHECK(read_json(bob) == json{{"type", "join"}, {"room", "lobby"}, {"user", "alice"}});
+  CHECK(read_json(bob) == json{{"type", "join"}, {"room", "dev"}, {"user", "alice"}});
+  const json typed = read_json(bob);
+  CHECK(typed["room"] == "dev");
+  CHECK(typed["text"] == "now in dev");
+  alice.close_stdin();
+  require_exit(alice, 0);
+}

@@ -142,7 +142,7 @@ TEST_CASE("chat input: /help lists every command", "[input_action]") {
   CHECK_FALSE(help.text.ends_with('\n'));
   for (const char* command :
        {"/join ROOM", "/leave [ROOM]", "/rooms", "/who [ROOM]", "/topic [TEXT]", "/msg NAME TEXT",
-        "/nick NAME", "/history [N]", "/help", "/quit", "//"}) {
+        "/nick NAME", "/history [N]", "/resume ROOM ID", "/help", "/quit", "//"}) {
     INFO(command);
     CHECK(help.text.find(command) != std::string::npos);
   }
@@ -171,4 +171,17 @@ TEST_CASE("json input: a script's ping is marked as wanting its pong", "[input_a
   CHECK(sent(R"({"type":"ping"})", input_mode::json).asks_pong);
   CHECK_FALSE(sent(R"({"type":"who"})", input_mode::json).asks_pong);
   CHECK_FALSE(sent(R"({"type":"ping")", input_mode::json).asks_pong);
+}
+
+TEST_CASE("chat input: /resume ROOM ID asks for a replay, joining the room", "[input_action]") {
+  const auto request = sent("/resume ops 1234", input_mode::chat, "dev");
+  CHECK(json::parse(request.frame) == json{{"type", "resume"}, {"room", "ops"}, {"after", 1234}});
+  CHECK(request.changes_room);
+  CHECK(request.resume_room == "ops");
+  CHECK(request.resume_after == 1234);
+  CHECK(sent("hi", input_mode::chat, "dev").resume_room.empty());
+  for (const char* bad : {"/resume", "/resume ops", "/resume ops x", "/resume ops -1"}) {
+    INFO(bad);
+    CHECK(answered(bad, input_mode::chat, "dev").text.find("/resume ROOM ID") != std::string::npos);
+  }
 }
