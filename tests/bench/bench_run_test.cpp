@@ -350,7 +350,7 @@ TEST_CASE("chat-bench refuses a bad command line with status 2", "[bench][binary
 }
 #endif
 
-TEST_CASE("--acks: every ref acked and the ack latency reported", "[bench][server]") {
+TEST_CASE("chat-bench --acks: every ref acked and the ack latency reported", "[bench][server]") {
   chat::test::data_dir dir;
   chat::server::config config = bench_config();
   SECTION("history in memory") {}

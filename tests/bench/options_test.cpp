@@ -128,7 +128,7 @@ TEST_CASE("help names the fair-use flags to turn off", "[options]") {
   CHECK(text.find("NOT verified unless --ca") != std::string::npos);
 }
 
-TEST_CASE("--acks times acks in JSON sessions of scenarios that send", "[options]") {
+TEST_CASE("chat-bench --acks times acks in JSON sessions of scenarios that send", "[options]") {
   CHECK_FALSE(ok({"fanout", "--json"}).acks);
   CHECK(ok({"fanout", "--json", "--acks"}).acks);
   CHECK(ok({"--acks", "chatroom", "--json"}).acks);
