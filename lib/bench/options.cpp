@@ -59,6 +59,12 @@ Options:
   --hold-ms MS        connect: how long to hold the clients before reading the
                       server's RSS (default 1000)
   --server-pid PID    the server's process, for its RSS and CPU time
+  --churn KIND:RATE   background load on a thread of its own, RATE a second:
+                      joins (one client joins one of 200 rooms it filled with
+                      100 messages each and left, so each join loads a room
+                      from the disk; run the server with --data-dir) or logins
+                      (a new client logs in and quits); reported beside the
+                      scenario's figures, with its answer latency
   --threads N         generator threads, one io_context each (default 1)
   --max-seconds S     bound on the whole run, setup included (default 60)
   --quiet-ms MS       end the run when no delivery came for this long
@@ -103,9 +109,9 @@ std::optional<scenario> parse_scenario(std::string_view name) {
 }
 
 constexpr std::string_view value_flags[] = {
-    "--host",    "--port",        "--payload",  "--messages",    "--window",     "--receivers",
-    "--clients", "--rate",        "--duration", "--concurrency", "--hold-ms",    "--server-pid",
-    "--threads", "--max-seconds", "--quiet-ms", "--ca",          "--server-name"};
+    "--host",    "--port",        "--payload",  "--messages",    "--window",      "--receivers",
+    "--clients", "--rate",        "--duration", "--concurrency", "--hold-ms",     "--server-pid",
+    "--threads", "--max-seconds", "--quiet-ms", "--ca",          "--server-name", "--churn"};
 
 // Applies one flag and its value; an error message when the value is bad.
 std::optional<usage_error> apply(options& out, std::string_view flag, std::string_view value,
@@ -155,6 +161,17 @@ std::optional<usage_error> apply(options& out, std::string_view flag, std::strin
     const auto pid = parse_number<int>(value, 1, std::numeric_limits<int>::max());
     if (!pid) return cli::invalid_value(flag, value, "a process id");
     out.server_pid = *pid;
+  } else if (flag == "--churn") {
+    const std::size_t colon = value.find(':');
+    const std::string_view kind = value.substr(0, colon);
+    // 0 stands for a missing or bad rate.
+    const double rate =
+        colon == std::string_view::npos ? 0 : parse_positive(value.substr(colon + 1)).value_or(0);
+    if ((kind != "joins" && kind != "logins") || rate <= 0 || rate > 100'000) {
+      return cli::invalid_value(flag, value, "joins:RATE or logins:RATE, RATE up to 100000");
+    }
+    out.churn = kind == "joins" ? churn_kind::joins : churn_kind::logins;
+    out.churn_rate = rate;
   } else if (flag == "--threads") {
     const auto count = parse_number<unsigned>(value, 1, 64);
     if (!count) return cli::invalid_value(flag, value, "1 to 64");
@@ -171,6 +188,15 @@ std::string_view to_string(scenario which) noexcept {
     case scenario::chatroom: return "chatroom";
     case scenario::latency: return "latency";
     case scenario::connect: return "connect";
+  }
+  return "?";
+}
+
+std::string_view to_string(churn_kind which) noexcept {
+  switch (which) {
+    case churn_kind::none: return "none";
+    case churn_kind::joins: return "joins";
+    case churn_kind::logins: return "logins";
   }
   return "?";
 }

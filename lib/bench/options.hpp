@@ -21,6 +21,15 @@ enum class scenario {
 
 std::string_view to_string(scenario which) noexcept;
 
+// Background load beside the scenario (--churn KIND:RATE).
+enum class churn_kind {
+  none,
+  joins,   // one client joins a room with history on disk, and leaves it
+  logins,  // a new client connects, logs in and quits
+};
+
+std::string_view to_string(churn_kind which) noexcept;
+
 // fanout, chatroom and latency send messages; connect only logs in.
 bool sends_messages(scenario which) noexcept;
 
@@ -54,6 +63,13 @@ struct options {
   unsigned threads = 1;                   // generator threads
   double max_seconds = 60;                // the whole run, setup included
   std::chrono::milliseconds quiet{2000};  // no delivery for this long ends a run
+  churn_kind churn = churn_kind::none;
+  double churn_rate = 0;  // per second
+  // joins: the rooms it goes round, each filled with this many messages of
+  // --payload bytes first (the server's default --history), then left, so
+  // that every join loads a room back from the disk.
+  unsigned churn_rooms = 200;
+  unsigned churn_history = 100;
   // nullopt: a progress line when standard error is a terminal.
   std::optional<bool> progress;
   bool json_report = false;  // one JSON object on stdout instead of the table

@@ -103,6 +103,10 @@ void judge(report& r) {
                 " clients logged in");
   }
   if (r.time_limit) p.push_back("the run hit --max-seconds before it finished");
+  if (r.churn_failed != 0) {
+    p.push_back("CHURN: " + count(r.churn_failed) + " of its " + r.churn +
+                " failed (first: " + r.churn_first_failure + ")");
+  }
   if (is_traffic(r)) judge_traffic(r);
   if (hit_fair_use_limits(r)) {
     p.push_back(
@@ -179,6 +183,18 @@ std::string render_table(const report& r) {
     if (r.rss_per_connection_kib) {
       row(out, "RSS/connection", format("%.2f KiB", *r.rss_per_connection_kib));
     }
+  }
+  if (!r.churn.empty()) {
+    row(out, "churn",
+        r.churn + ": " + count(r.churn_done) +
+            format(" at %.1f/s of %.1f/s asked", r.churn_per_s, r.churn_rate) +
+            (r.churn_missed ? ", " + count(r.churn_missed) + " ticks missed" : std::string()) +
+            (r.churn_failed ? ", " + count(r.churn_failed) + " failed" : std::string()) +
+            (r.churn == "joins" ? ", " + count(r.churn_history_messages) + " past messages"
+                                : std::string()));
+    row(out, "churn answer (us)",
+        "p50 " + microseconds(r.churn_p50_ns) + "  p99 " + microseconds(r.churn_p99_ns) + "  max " +
+            microseconds(r.churn_max_ns));
   }
   const double wall = r.measured_s > 0 ? r.measured_s : 1;
   if (r.server_cpu_s) {
@@ -263,6 +279,18 @@ std::string render_json(const report& r) {
     out["rss_before_kib"] = optional(r.rss_before_kib);
     out["rss_after_kib"] = optional(r.rss_after_kib);
     out["rss_per_connection_kib"] = optional(r.rss_per_connection_kib);
+  }
+  if (!r.churn.empty()) {
+    out["churn"] = {{"kind", r.churn},
+                    {"rate", r.churn_rate},
+                    {"done", r.churn_done},
+                    {"missed", r.churn_missed},
+                    {"failed", r.churn_failed},
+                    {"history_messages", r.churn_history_messages},
+                    {"per_s", r.churn_per_s},
+                    {"p50_us", static_cast<double>(r.churn_p50_ns) / 1000.0},
+                    {"p99_us", static_cast<double>(r.churn_p99_ns) / 1000.0},
+                    {"max_us", static_cast<double>(r.churn_max_ns) / 1000.0}};
   }
   out["server_cpu_s"] = optional(r.server_cpu_s);
   out["generator_cpu_s"] = r.generator_cpu_s;

@@ -59,6 +59,16 @@ struct report {
   std::uint64_t acks_asked = 0, acks_received = 0, acks_unexpected = 0;
   std::uint64_t ack_p50_ns = 0, ack_p99_ns = 0, ack_max_ns = 0;
 
+  // --churn: the background load asked for and what it did; its answer
+  // latency (join to joined, connect to welcome) in nanoseconds.
+  std::string churn;  // empty: none
+  double churn_rate = 0;
+  std::uint64_t churn_done = 0, churn_missed = 0, churn_failed = 0;
+  std::uint64_t churn_history_messages = 0;  // joins: what they brought back
+  std::string churn_first_failure;
+  double churn_per_s = 0;
+  std::uint64_t churn_p50_ns = 0, churn_p99_ns = 0, churn_max_ns = 0;
+
   // connect.
   double connects_per_s = 0;
   std::optional<std::uint64_t> rss_before_kib, rss_after_kib;

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 
+#include "bench/churn.hpp"
 #include "bench/controller.hpp"
 #include "bench/engine.hpp"
 #include "bench/proc_stats.hpp"
@@ -22,6 +24,21 @@ using namespace detail;
 constexpr std::size_t read_size = 256 * 1024;
 // The longest frame a reader holds: a welcome lists every user in the room.
 constexpr std::size_t max_frame = 4 << 20;
+
+// Every name and room of a run starts with it.
+std::string name_prefix(const run_state& s) { return "cb" + std::string(s.run.view()) + "-"; }
+
+void count_churn(const churn_outcome& c, report& r) {
+  r.churn_done = c.done;
+  r.churn_missed = c.missed;
+  r.churn_failed = c.failed;
+  r.churn_history_messages = c.history_messages;
+  r.churn_first_failure = c.first_failure;
+  r.churn_per_s = c.seconds > 0 ? static_cast<double>(c.done) / c.seconds : 0;
+  r.churn_p50_ns = c.p50_ns;
+  r.churn_p99_ns = c.p99_ns;
+  r.churn_max_ns = c.max_ns;
+}
 
 // Lays out the clients and their roles for the scenario.
 void cast(run_state& s) {
@@ -48,7 +65,7 @@ void cast(run_state& s) {
     sh->max_logins_in_flight = std::max(1u, o.concurrency / o.threads);
     s.shards.push_back(std::move(sh));
   }
-  const std::string prefix = "cb" + std::string(s.run.view()) + "-";
+  const std::string prefix = name_prefix(s);
   for (std::size_t i = 0; i < count; ++i) {
     std::optional<std::uint32_t> slot;
     if (o.which == scenario::chatroom) slot = static_cast<std::uint32_t>(i);
@@ -98,6 +115,10 @@ void describe_request(const options& o, const run_state& s, report& r) {
   r.rate = o.which == scenario::latency ? o.rate : 0;
   r.threads = o.threads;
   r.acks = o.acks;
+  if (o.churn != churn_kind::none) {
+    r.churn = std::string(to_string(o.churn));
+    r.churn_rate = o.churn_rate;
+  }
 }
 
 // Adds up what the clients counted, once every thread has finished.
@@ -204,6 +225,13 @@ report run(const options& opts, const std::function<void(const progress&)>& on_p
 
   if (opts.server_pid) r.rss_before_kib = resident_kib(*opts.server_pid);
 
+  std::optional<churn> background;
+  if (opts.churn != churn_kind::none) {
+    background.emplace(opts, name_prefix(s));
+    background->prepare();
+    background->start();
+  }
+
   controller ctl(s, r, on_progress);
   for (const auto& sh : s.shards) asio::co_spawn(sh->io, spawn_clients(*sh), log_exception);
   asio::co_spawn(s.shards.front()->io, ctl(), log_exception);
@@ -214,6 +242,7 @@ report run(const options& opts, const std::function<void(const progress&)>& on_p
   }
   s.shards.front()->io.run();
   for (auto& t : threads) t.join();
+  if (background) count_churn(background->stop(), r);
   if (ctl.error) std::rethrow_exception(ctl.error);
 
   count_up(s, ctl, r);

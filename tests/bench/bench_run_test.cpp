@@ -383,3 +383,32 @@ TEST_CASE("chat-bench --acks: every ref acked and the ack latency reported", "[b
   CHECK_THAT(render_table(r), Contains("ack latency (us)"));
   server.stop();
 }
+
+TEST_CASE("chat-bench --churn: the background load runs beside a clean scenario",
+          "[bench][server][churn]") {
+  chat::test::data_dir dir;
+  chat::server::config config = bench_config();
+  config.data_dir = dir.string();
+  chat::test::test_server server(config);
+  options o = small(scenario::fanout, server.port());
+  o.churn_rate = 200;
+  o.churn_rooms = 10;
+  o.churn_history = 7;
+  SECTION("joins of rooms kept on disk") { o.churn = churn_kind::joins; }
+  SECTION("logins") { o.churn = churn_kind::logins; }
+  const report r = run(o);
+  check_clean(r, std::uint64_t{o.receivers} * o.messages);
+  INFO(explain(r));
+  CHECK(r.churn == to_string(o.churn));
+  CHECK(r.churn_failed == 0);
+  CHECK(r.churn_done > 0);
+  CHECK(r.churn_per_s > 0);
+  CHECK(r.churn_p50_ns > 0);
+  CHECK(r.churn_p50_ns <= r.churn_p99_ns);
+  if (o.churn == churn_kind::joins) {
+    // Each room was left empty, so every join brought its history back.
+    CHECK(r.churn_history_messages >= r.churn_done * o.churn_history);
+  }
+  CHECK_THAT(render_table(r), Contains("churn answer (us)"));
+  server.stop();
+}

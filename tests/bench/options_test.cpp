@@ -136,3 +136,17 @@ TEST_CASE("chat-bench --acks times acks in JSON sessions of scenarios that send"
   CHECK(error({"fanout", "--acks"}).find("--json") != std::string::npos);
   CHECK(error({"connect", "--json", "--acks"}).find("sends messages") != std::string::npos);
 }
+
+TEST_CASE("chat-bench --churn takes a kind and a rate", "[options]") {
+  CHECK(ok({"fanout"}).churn == churn_kind::none);
+  const options joins = ok({"fanout", "--churn", "joins:100"});
+  CHECK(joins.churn == churn_kind::joins);
+  CHECK(joins.churn_rate == 100);
+  const options logins = ok({"chatroom", "--churn=logins:2.5"});
+  CHECK(logins.churn == churn_kind::logins);
+  CHECK(logins.churn_rate == 2.5);
+  for (const char* bad : {"joins", "joins:", "joins:0", "joins:-1", "parts:10", "logins:1e9"}) {
+    INFO(bad);
+    CHECK(error({"fanout", "--churn", bad}).find("--churn") != std::string::npos);
+  }
+}
