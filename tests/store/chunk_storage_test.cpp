@@ -6,33 +6,21 @@
 
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include "error_log.hpp"
 #include "raw_database.hpp"
 #include "sample_messages.hpp"
 #include "store/detail/chunk.hpp"
-#include "store/history_database.hpp"
-#include "temp_dir.hpp"
+#include "test_store.hpp"
+
+using namespace chat::store;
+using namespace chat::store::test;
 
 namespace {
-
-using chat::store::history_database;
-using chat::store::history_options;
-using chat::store::stored_message;
-using chat::store::test::error_log;
-using chat::store::test::ids_of;
-using chat::store::test::raw_database;
-using chat::store::test::sample_message;
-using chat::store::test::sample_messages;
-using chat::store::test::temp_dir;
-
-using id_list = std::vector<std::uint64_t>;
 
 std::string as_sql_blob(const std::string& bytes) {
   static constexpr char digits[] = "0123456789ABCDEF";
@@ -46,18 +34,14 @@ std::string as_sql_blob(const std::string& bytes) {
   return literal;
 }
 
-std::filesystem::path chunks_file(const temp_dir& dir) {
-  return dir.path() / history_database::chunks_file_name;
-}
-
 // Stores messages 1 to 3 of the lobby (one chunk), closes the store, then
 // runs `sql` on its index, as damage or a careless hand would.
-void store_then_edit_index(const temp_dir& dir, const std::string& sql) {
+void store_then_edit_index(const test_store& store, const std::string& sql) {
   {
-    history_database db(dir.path());
+    history_database db(store.path());
     for (const auto& m : sample_messages(1, 3)) db.append(m);
   }
-  raw_database(dir.path() / "history.sqlite3").execute(sql);
+  raw_database(store.path() / "history.sqlite3").execute(sql);
 }
 
 }  // namespace
@@ -92,19 +76,17 @@ TEST_CASE("chunk: a chunk cut anywhere is refused, never over-read", "[store]") 
 }
 
 TEST_CASE("history_database: pages cross the seams between chunks and rooms", "[store]") {
-  temp_dir dir;
-  error_log errors;
-  history_options small_batches;
-  small_batches.max_batch = 4;
+  test_store store;
+  const history_options small_batches{.max_batch = 4};
   {
-    history_database db(dir.path(), errors.handler(), small_batches);
+    history_database db = store.open(small_batches);
     // Two rooms interleaved, written in batches of four: every chunk holds a
     // room's share of one batch, one or three messages.
     for (std::uint64_t id = 1; id <= 40; ++id) {
       db.append(sample_message(id, id % 4 == 0 ? "dev" : "lobby"));
     }
   }
-  history_database db(dir.path(), errors.handler(), small_batches);
+  history_database db = store.open(small_batches);
   id_list lobby;
   for (std::uint64_t id = 1; id <= 40; ++id) {
     if (id % 4 != 0) lobby.push_back(id);
@@ -122,13 +104,13 @@ TEST_CASE("history_database: pages cross the seams between chunks and rooms", "[
   CHECK(paged == lobby);
   CHECK(ids_of(db.load("dev", 30, 3)) == id_list{20, 24, 28});
   CHECK(db.last_id() == 40);
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: a file of the row-per-message schema is brought up to date",
           "[store]") {
-  temp_dir dir;
-  const auto file = dir.path() / "history.sqlite3";
+  test_store store;
+  const auto file = store.path() / "history.sqlite3";
   {
     raw_database old(file);
     old.execute(R"sql(
@@ -149,8 +131,7 @@ TEST_CASE("history_database: a file of the row-per-message schema is brought up 
     // An id-only row: a direct message's id, kept so ids never repeat.
     old.execute("INSERT INTO messages VALUES (2600, 0, '', '', '')");
   }
-  error_log errors;
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   CHECK(db.last_id() == 2'600);
   std::vector<stored_message> lobby, dev;
   for (std::uint64_t id = 1; id <= 2'500; ++id) {
@@ -164,19 +145,16 @@ TEST_CASE("history_database: a file of the row-per-message schema is brought up 
   db.append(sample_message(2'601));
   db.flush();
   CHECK(ids_of(db.load("lobby", 0, 2)) == id_list{2'499, 2'601});
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: a damaged chunk is reported and the rest still served", "[store]") {
-  temp_dir dir;
-  store_then_edit_index(dir, "UPDATE chunks SET size = size - 1");
-  error_log errors;
-  history_options holding;
-  holding.batch_interval = std::chrono::hours(1);
-  history_database db(dir.path(), errors.handler(), holding);
+  test_store store;
+  store_then_edit_index(store, "UPDATE chunks SET size = size - 1");
+  history_database db = store.open(holding_writer());
   db.append(sample_message(4));  // still queued: served from memory
   CHECK(ids_of(db.load("lobby", 0, 10)) == id_list{4});
-  const auto lines = errors.lines();
+  const auto lines = store.errors();
   REQUIRE(lines.size() == 1);
   CHECK_THAT(lines[0], Catch::Contains("cut short"));
   CHECK_THAT(lines[0], Catch::Contains("lobby"));
@@ -184,11 +162,11 @@ TEST_CASE("history_database: a damaged chunk is reported and the rest still serv
 
 TEST_CASE("history_database: a file of the chunk-in-a-row schema is brought up to date",
           "[store]") {
-  temp_dir dir;
+  test_store store;
   // Garbage in the chunk file: the old schema did not use it.
-  std::ofstream(chunks_file(dir), std::ios::binary) << std::string(10'000, 'x');
+  std::ofstream(store.chunks_file(), std::ios::binary) << std::string(10'000, 'x');
   {
-    raw_database old(dir.path() / "history.sqlite3");
+    raw_database old(store.path() / "history.sqlite3");
     old.execute(R"sql(
       CREATE TABLE chunks(room TEXT NOT NULL, first_id INTEGER NOT NULL,
                           last_id INTEGER NOT NULL, data BLOB NOT NULL);
@@ -207,9 +185,8 @@ TEST_CASE("history_database: a file of the chunk-in-a-row schema is brought up t
                   std::to_string(first + 9) + ", " + as_sql_blob(chunk) + ")");
     }
   }
-  error_log errors;
   {
-    history_database db(dir.path(), errors.handler());
+    history_database db = store.open();
     CHECK(db.last_id() == 90);
     std::vector<stored_message> lobby, dev;
     for (std::uint64_t first = 1; first <= 71; first += 10) {
@@ -222,114 +199,107 @@ TEST_CASE("history_database: a file of the chunk-in-a-row schema is brought up t
     CHECK(db.load("dev", 0, 100) == dev);
     db.append(sample_message(91));
   }
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   CHECK(ids_of(db.load("lobby", 0, 2)) == id_list{70, 91});
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: chunks lost to a crash are forgotten and reported", "[store]") {
-  temp_dir dir;
+  test_store store;
   std::uintmax_t first_chunk_end = 0;
   {
     // Messages 6 to 12 go out as one batch, when the store closes.
-    history_options one_batch;
-    one_batch.batch_interval = std::chrono::hours(1);
-    history_database db(dir.path(), {}, one_batch);
+    history_database db(store.path(), {}, holding_writer());
     for (const auto& m : sample_messages(1, 5)) db.append(m);
     db.flush();
-    first_chunk_end = std::filesystem::file_size(chunks_file(dir));
+    first_chunk_end = std::filesystem::file_size(store.chunks_file());
     for (const auto& m : sample_messages(6, 10)) db.append(m);
     for (const auto& m : sample_messages(11, 12, "dev")) db.append(m);
   }
   // As after a power cut: the index was saved, the last bytes of the chunk file were not.
-  std::filesystem::resize_file(chunks_file(dir), first_chunk_end + 1);
-  error_log errors;
+  std::filesystem::resize_file(store.chunks_file(), first_chunk_end + 1);
   {
-    history_database db(dir.path(), errors.handler());
-    const auto lines = errors.lines();
+    history_database db = store.open();
+    const auto lines = store.errors();
     REQUIRE(lines.size() == 1);
     CHECK_THAT(lines[0], Catch::StartsWith("2 chunks"));
-    CHECK_THAT(lines[0], Catch::Contains(chunks_file(dir).string()));
+    CHECK_THAT(lines[0], Catch::Contains(store.chunks_file().string()));
     CHECK(db.load("lobby", 0, 100) == sample_messages(1, 5));
     CHECK(db.load("dev", 0, 100).empty());
     // Ids lost with their chunks are never handed out again.
     CHECK(db.last_id() == 12);
     db.append(sample_message(13));
   }
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   CHECK(ids_of(db.load("lobby", 0, 100)) == id_list{1, 2, 3, 4, 5, 13});
-  CHECK(errors.lines().size() == 1);
+  CHECK(store.errors().size() == 1);
 }
 
 TEST_CASE("history_database: bytes a crash left past the last chunk are cut off", "[store]") {
-  temp_dir dir;
+  test_store store;
   {
-    history_database db(dir.path());
+    history_database db(store.path());
     for (const auto& m : sample_messages(1, 5)) db.append(m);
   }
-  const auto written = std::filesystem::file_size(chunks_file(dir));
+  const auto written = std::filesystem::file_size(store.chunks_file());
   // As when the server stopped between writing a batch and indexing it.
-  std::ofstream(chunks_file(dir), std::ios::binary | std::ios::app) << std::string(500, 'x');
-  error_log errors;
+  std::ofstream(store.chunks_file(), std::ios::binary | std::ios::app) << std::string(500, 'x');
   {
-    history_database db(dir.path(), errors.handler());
-    CHECK(std::filesystem::file_size(chunks_file(dir)) == written);
+    history_database db = store.open();
+    CHECK(std::filesystem::file_size(store.chunks_file()) == written);
     db.append(sample_message(6));
   }
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   CHECK(db.load("lobby", 0, 100) == sample_messages(1, 6));
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: chunk bytes that are not what the index names are reported",
           "[store]") {
-  temp_dir dir;
-  store_then_edit_index(dir, "UPDATE chunks SET first_id = 2");
-  error_log errors;
-  history_database db(dir.path(), errors.handler());
+  test_store store;
+  store_then_edit_index(store, "UPDATE chunks SET first_id = 2");
+  history_database db = store.open();
   CHECK(db.load("lobby", 0, 10).empty());
-  const auto lines = errors.lines();
+  const auto lines = store.errors();
   REQUIRE(lines.size() == 1);
   CHECK_THAT(lines[0], Catch::Contains("does not hold the messages its index names"));
 }
 
 TEST_CASE("history_database: a damaged chunk does not hide the older ones", "[store]") {
-  temp_dir dir;
+  test_store store;
   std::uintmax_t first_chunk_end = 0;
   {
-    history_database db(dir.path());
+    history_database db(store.path());
     for (const auto& m : sample_messages(1, 5)) db.append(m);
     db.flush();
-    first_chunk_end = std::filesystem::file_size(chunks_file(dir));
+    first_chunk_end = std::filesystem::file_size(store.chunks_file());
     for (const auto& m : sample_messages(6, 10)) db.append(m);
   }
   // As when a crash left the newest chunk's bytes zeroed: they parse, wrongly.
   {
-    const auto size = std::filesystem::file_size(chunks_file(dir));
-    std::fstream file(chunks_file(dir), std::ios::binary | std::ios::in | std::ios::out);
+    const auto size = std::filesystem::file_size(store.chunks_file());
+    std::fstream file(store.chunks_file(), std::ios::binary | std::ios::in | std::ios::out);
     file.seekp(static_cast<std::streamoff>(first_chunk_end));
     file << std::string(size - first_chunk_end, '\0');
   }
-  error_log errors;
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   CHECK(db.load("lobby", 0, 100) == sample_messages(1, 5));
-  const auto lines = errors.lines();
+  const auto lines = store.errors();
   REQUIRE(lines.size() == 1);
   CHECK_THAT(lines[0], Catch::Contains("messages 6 to 10 of room 'lobby' are skipped"));
 }
 
 TEST_CASE("history_database: a chunk placed outside the file is forgotten at open", "[store]") {
-  temp_dir dir;
-  store_then_edit_index(dir, "UPDATE chunks SET position = -5");
-  error_log errors;
+  test_store store;
+  store_then_edit_index(store, "UPDATE chunks SET position = -5");
   {
-    history_database db(dir.path(), errors.handler());
+    history_database db = store.open();
     CHECK(db.load("lobby", 0, 100).empty());
     db.append(sample_message(4));
   }
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   CHECK(db.load("lobby", 0, 100) == sample_messages(4, 4));
-  const auto lines = errors.lines();
+  const auto lines = store.errors();
   REQUIRE(lines.size() == 1);
   CHECK_THAT(lines[0], Catch::StartsWith("1 chunks"));
 }

@@ -17,30 +17,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "error_log.hpp"
-#include "outcome_log.hpp"
 #include "raw_database.hpp"
 #include "sample_messages.hpp"
-#include "store/history_database.hpp"
-#include "temp_dir.hpp"
+#include "test_store.hpp"
 
-namespace {
-
-using chat::store::commit_outcome;
-using chat::store::history_database;
-using chat::store::history_options;
-using chat::store::stored_message;
-using chat::store::sync_mode;
-using chat::store::test::error_log;
-using chat::store::test::ids_of;
-using chat::store::test::outcome_log;
-using chat::store::test::raw_database;
-using chat::store::test::sample_message;
-using chat::store::test::sample_messages;
-using chat::store::test::temp_dir;
+using namespace chat::store;
+using namespace chat::store::test;
 using namespace std::chrono_literals;
 
-using id_list = std::vector<std::uint64_t>;
+namespace {
 
 // Outcomes must rise strictly and end at `last`.
 void check_in_order(const std::vector<commit_outcome>& outcomes, std::uint64_t last) {
@@ -56,13 +41,8 @@ void check_in_order(const std::vector<commit_outcome>& outcomes, std::uint64_t l
 TEST_CASE("history_database: outcomes come in order and cover every id, id-only ones too",
           "[store]") {
   const auto mode = GENERATE(sync_mode::none, sync_mode::batch);
-  temp_dir dir;
-  error_log errors;
-  outcome_log outcomes;
-  history_options options;
-  options.max_batch = 64;
-  options.sync = mode;
-  history_database db(dir.path(), errors.handler(), options, outcomes.handler());
+  test_store store;
+  history_database db = store.open_reporting({.max_batch = 64, .sync = mode});
   std::vector<stored_message> lobby;
   for (std::uint64_t id = 1; id <= 1'000; ++id) {
     if (id % 5 == 0) {
@@ -75,7 +55,7 @@ TEST_CASE("history_database: outcomes come in order and cover every id, id-only 
   db.append({1'001, 0, {}, {}, {}});  // the last batch holds an id only
   // flush() returns once the outcome of everything before it was told.
   db.flush();
-  const auto told = outcomes.outcomes();
+  const auto told = store.outcomes();
   check_in_order(told, 1'001);
   for (const commit_outcome& o : told) {
     CHECK(o.stored);
@@ -85,18 +65,13 @@ TEST_CASE("history_database: outcomes come in order and cover every id, id-only 
   CHECK(told.size() >= 1'001 / 64);
   CHECK(db.load("lobby", 0, 10'000) == lobby);
   CHECK(db.available());
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: backlogged past the bound, never dropping, clear below half",
           "[store]") {
-  temp_dir dir;
-  error_log errors;
-  outcome_log outcomes;
-  history_options options;
-  options.max_backlog_bytes = 8'192;
-  options.max_batch = 20;
-  history_database db(dir.path(), errors.handler(), options, outcomes.handler());
+  test_store store;
+  history_database db = store.open_reporting({.max_backlog_bytes = 8'192, .max_batch = 20});
   std::optional<raw_database> other(db.path());
   // The writer waits for the lock with its first batch; the rest piles up.
   other->execute("BEGIN IMMEDIATE");
@@ -109,7 +84,7 @@ TEST_CASE("history_database: backlogged past the bound, never dropping, clear be
   db.flush();
   CHECK_FALSE(db.backlogged());
 
-  const auto told = outcomes.outcomes();
+  const auto told = store.outcomes();
   check_in_order(told, id);
   // Still backlogged after the first batches, clear by the last.
   CHECK(told.front().backlogged);
@@ -120,24 +95,20 @@ TEST_CASE("history_database: backlogged past the bound, never dropping, clear be
   for (const commit_outcome& o : told) CHECK(o.stored);
   // Nothing dropped.
   CHECK(db.load("lobby", 0, 100'000) == sample_messages(1, id));
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE(
     "history_database: a write that fails is told as not stored, the gap is remembered, and "
     "the next write works",
     "[store]") {
-  temp_dir dir;
-  error_log errors;
-  outcome_log outcomes;
+  test_store store;
   {
     // Only flush() makes the writer write: one batch per flush.
-    history_options holding;
-    holding.batch_interval = 60s;
-    history_database db(dir.path(), errors.handler(), holding, outcomes.handler());
+    history_database db = store.open_reporting(holding_writer());
     for (const auto& m : sample_messages(1, 10)) db.append(m);
     db.flush();
-    const auto chunks = dir.path() / history_database::chunks_file_name;
+    const auto chunks = store.chunks_file();
 
     // The chunk file may not grow: as a full disk, for this process alone.
     std::signal(SIGXFSZ, SIG_IGN);
@@ -151,14 +122,14 @@ TEST_CASE(
     db.flush();
     REQUIRE(::setrlimit(RLIMIT_FSIZE, &before) == 0);
 
-    auto told = outcomes.outcomes();
+    auto told = store.outcomes();
     REQUIRE(told.size() == 2);
     CHECK(told[0].stored);
     CHECK(told[0].through_id == 10);
     CHECK_FALSE(told[1].stored);
     CHECK(told[1].through_id == 17);
     CHECK_FALSE(db.available());
-    REQUIRE(errors.lines().size() == 1);
+    REQUIRE(store.errors().size() == 1);
 
     // A client that saw up to 10 is told 11..15 may be missing.
     auto page = db.load_after("lobby", 10, 0, 100);
@@ -171,7 +142,7 @@ TEST_CASE(
 
     for (const auto& m : sample_messages(18, 20)) db.append(m);
     db.flush();
-    told = outcomes.outcomes();
+    told = store.outcomes();
     REQUIRE(told.size() == 3);
     CHECK(told[2].stored);
     CHECK(told[2].through_id == 20);
@@ -182,16 +153,16 @@ TEST_CASE(
     CHECK(page.lost_through == 15);
   }
   // The floors were stored with the batch that worked: the gap outlives a restart.
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   CHECK(db.load_after("lobby", 10, 0, 100).lost_through == 15);
   CHECK(db.load_after("dev", 16, 0, 100).lost_through == 17);
   CHECK(db.load_after("lobby", 15, 0, 100).lost_through == 0);
-  CHECK(errors.lines().size() == 2);
+  CHECK(store.errors().size() == 2);
 }
 
 TEST_CASE("history_database: what was told stored survives kill -9", "[store]") {
   const auto mode = GENERATE(sync_mode::none, sync_mode::batch);
-  temp_dir dir;
+  test_store store;
   int told[2];
   REQUIRE(::pipe(told) == 0);
   const pid_t child = ::fork();
@@ -199,14 +170,13 @@ TEST_CASE("history_database: what was told stored survives kill -9", "[store]") 
   if (child == 0) {
     // The child appends for ever and says how far the store has settled.
     ::close(told[0]);
-    history_options options;
-    options.sync = mode;
-    options.max_batch = 50;
-    history_database db(dir.path(), {}, options, [&](const commit_outcome& o) {
-      if (!o.stored) ::_exit(3);
-      const auto through = o.through_id;
-      if (::write(told[1], &through, sizeof through) != sizeof through) ::_exit(4);
-    });
+    history_database db(store.path(), {}, {.max_batch = 50, .sync = mode},
+                        [&](const commit_outcome& o) {
+                          if (!o.stored) ::_exit(3);
+                          const auto through = o.through_id;
+                          if (::write(told[1], &through, sizeof through) != sizeof through)
+                            ::_exit(4);
+                        });
     for (std::uint64_t id = 1;; ++id) {
       db.append(sample_message(id, id % 2 ? "lobby" : "dev"));
       if (id % 20 == 0) ::usleep(100);
@@ -230,8 +200,7 @@ TEST_CASE("history_database: what was told stored survives kill -9", "[store]") 
   }
   ::close(told[0]);
 
-  error_log errors;
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   CHECK(db.last_id() >= settled);
   const auto lobby = db.load_after("lobby", 0, settled, 100'000);
   const auto dev = db.load_after("dev", 0, settled, 100'000);
@@ -243,26 +212,21 @@ TEST_CASE("history_database: what was told stored survives kill -9", "[store]") 
   CHECK(lobby.messages == expected_lobby);
   CHECK(dev.messages == expected_dev);
   CHECK(lobby.lost_through == 0);
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: shutdown against a failing disk tells the rest as not stored",
           "[store]") {
-  temp_dir dir;
-  error_log errors;
-  outcome_log outcomes;
-  history_options options;
-  options.busy_timeout = 50ms;
-  options.max_batch = 10;
+  test_store store;
   std::optional<raw_database> other;
   {
-    history_database db(dir.path(), errors.handler(), options, outcomes.handler());
+    history_database db = store.open_reporting({.max_batch = 10, .busy_timeout = 50ms});
     other.emplace(db.path());
     other->execute("BEGIN IMMEDIATE");
     for (std::uint64_t id = 1; id <= 1'000; ++id) db.append(sample_message(id));
   }
   other->execute("COMMIT");
-  const auto told = outcomes.outcomes();
+  const auto told = store.outcomes();
   check_in_order(told, 1'000);
   for (const commit_outcome& o : told) CHECK_FALSE(o.stored);
 }

@@ -1,52 +1,32 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-#include "error_log.hpp"
 #include "sample_messages.hpp"
-#include "store/history_database.hpp"
 #include "temp_dir.hpp"
+#include "test_store.hpp"
 
-namespace {
-
-using chat::store::history_database;
-using chat::store::history_options;
-using chat::store::stored_message;
-using chat::store::test::error_log;
-using chat::store::test::ids_of;
-using chat::store::test::sample_message;
-using chat::store::test::sample_messages;
-using chat::store::test::temp_dir;
-using namespace std::chrono_literals;
+using namespace chat::store;
+using namespace chat::store::test;
 using namespace std::string_literals;
 
-using id_list = std::vector<std::uint64_t>;
+namespace {
 
 void append_all(history_database& db, const std::vector<stored_message>& messages) {
   for (const stored_message& m : messages) db.append(m);
 }
 
-// Options under which the writer never commits on its own during a test:
-// only flush(), a full batch or the destructor make it write.
-history_options holding_writer() {
-  history_options options;
-  options.batch_interval = 60s;
-  return options;
-}
-
 }  // namespace
 
 TEST_CASE("history_database: load pages back oldest first with before and limit", "[store]") {
-  temp_dir dir;
-  error_log errors;
-  history_database db(dir.path(), errors.handler());
-  CHECK(db.path() == dir.path() / "history.sqlite3");
+  test_store store;
+  history_database db = store.open();
+  CHECK(db.path() == store.path() / "history.sqlite3");
 
   const auto messages = sample_messages(1, 10);
   append_all(db, messages);
@@ -61,13 +41,12 @@ TEST_CASE("history_database: load pages back oldest first with before and limit"
   CHECK(db.load("lobby", 0, 0).empty());
   // A bound above everything stored is no bound.
   CHECK(ids_of(db.load("lobby", 1'000, 2)) == id_list{9, 10});
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: every field comes back as it was", "[store]") {
-  temp_dir dir;
-  error_log errors;
-  history_database db(dir.path(), errors.handler());
+  test_store store;
+  history_database db = store.open();
   const stored_message odd{
       .id = (std::uint64_t{1} << 62) + 3,
       .ts_ms = -5,
@@ -84,13 +63,12 @@ TEST_CASE("history_database: every field comes back as it was", "[store]") {
   db.flush();
   CHECK(db.load(odd.room, 0, 10) == std::vector<stored_message>{empty_text, odd});
   CHECK(db.last_id() == odd.id);
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: rooms do not see each other's messages", "[store]") {
-  temp_dir dir;
-  error_log errors;
-  history_database db(dir.path(), errors.handler());
+  test_store store;
+  history_database db = store.open();
   for (std::uint64_t id = 1; id <= 30; ++id) {
     db.append(sample_message(id, id % 3 == 0 ? "lobby" : id % 3 == 1 ? "rust" : "Lobby"));
   }
@@ -102,13 +80,12 @@ TEST_CASE("history_database: rooms do not see each other's messages", "[store]")
   CHECK(db.load("lobb", 0, 100).empty());
   CHECK(db.load("", 0, 100).empty());
   for (const stored_message& m : db.load("rust", 0, 100)) CHECK(m.room == "rust");
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: load sees messages not yet written", "[store]") {
-  temp_dir dir;
-  error_log errors;
-  history_database db(dir.path(), errors.handler(), holding_writer());
+  test_store store;
+  history_database db = store.open(holding_writer());
   append_all(db, sample_messages(1, 5));
   db.flush();
   append_all(db, sample_messages(6, 9));  // held in the queue
@@ -118,30 +95,29 @@ TEST_CASE("history_database: load sees messages not yet written", "[store]") {
   CHECK(ids_of(db.load("lobby", 0, 6)) == id_list{4, 5, 6, 7, 8, 9});
   CHECK(ids_of(db.load("lobby", 8, 4)) == id_list{4, 5, 6, 7});
   CHECK(db.last_id() == 9);
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: history and last_id survive reopening", "[store]") {
-  temp_dir dir;
-  error_log errors;
+  test_store store;
   {
-    history_database db(dir.path(), errors.handler());
+    history_database db = store.open();
     CHECK(db.last_id() == 0);
     append_all(db, sample_messages(1, 20, "lobby"));
     append_all(db, sample_messages(21, 25, "rust"));
     db.flush();
   }
   {
-    history_database db(dir.path(), errors.handler());
+    history_database db = store.open();
     CHECK(db.last_id() == 25);
     CHECK(db.load("lobby", 0, 100) == sample_messages(1, 20, "lobby"));
     CHECK(db.load("rust", 0, 100) == sample_messages(21, 25, "rust"));
     append_all(db, sample_messages(26, 30, "lobby"));
   }
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   CHECK(db.last_id() == 30);
   CHECK(ids_of(db.load("lobby", 0, 7)) == id_list{19, 20, 26, 27, 28, 29, 30});
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: the directory is created when missing", "[store]") {
@@ -157,26 +133,24 @@ TEST_CASE("history_database: the directory is created when missing", "[store]") 
 }
 
 TEST_CASE("history_database: the destructor writes everything appended", "[store]") {
-  temp_dir dir;
-  error_log errors;
+  test_store store;
   {
     // The writer would hold these for a minute: only the destructor makes it write.
-    history_database db(dir.path(), errors.handler(), holding_writer());
+    history_database db = store.open(holding_writer());
     append_all(db, sample_messages(1, 2'500));
   }
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   CHECK(db.last_id() == 2'500);
   CHECK(db.load("lobby", 0, 10'000) == sample_messages(1, 2'500));
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: appends from several threads are all stored", "[store]") {
-  temp_dir dir;
-  error_log errors;
+  test_store store;
   constexpr std::uint64_t threads = 4;
   constexpr std::uint64_t per_thread = 5'000;
   {
-    history_database db(dir.path(), errors.handler());
+    history_database db = store.open();
     // Catch2 assertions are not thread-safe: threads count, the test checks.
     std::atomic<int> short_pages{0};
     std::vector<std::thread> appenders;
@@ -200,7 +174,7 @@ TEST_CASE("history_database: appends from several threads are all stored", "[sto
             sample_messages(t * per_thread + 1, (t + 1) * per_thread, room));
     }
   }
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: flush with nothing appended returns at once", "[store]") {

@@ -3,26 +3,16 @@
 
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cstdint>
 #include <vector>
 
-#include "error_log.hpp"
 #include "sample_messages.hpp"
-#include "store/history_database.hpp"
-#include "temp_dir.hpp"
+#include "test_store.hpp"
+
+using namespace chat::store;
+using namespace chat::store::test;
 
 namespace {
-
-using chat::store::history_database;
-using chat::store::history_options;
-using chat::store::test::error_log;
-using chat::store::test::ids_of;
-using chat::store::test::sample_message;
-using chat::store::test::temp_dir;
-using namespace std::chrono_literals;
-
-using id_list = std::vector<std::uint64_t>;
 
 const char* room_of(std::uint64_t id) { return id % 3 == 0 ? "dev" : "lobby"; }
 
@@ -37,11 +27,8 @@ id_list lobby_ids(std::uint64_t after, std::uint64_t through) {
 }  // namespace
 
 TEST_CASE("history_database: load_after pages forward across chunks and rooms", "[store]") {
-  temp_dir dir;
-  error_log errors;
-  history_options small_batches;
-  small_batches.max_batch = 7;  // chunk seams everywhere
-  history_database db(dir.path(), errors.handler(), small_batches);
+  test_store store;
+  history_database db = store.open({.max_batch = 7});  // chunk seams everywhere
   for (std::uint64_t id = 1; id <= 300; ++id) db.append(sample_message(id, room_of(id)));
   db.flush();
 
@@ -84,15 +71,12 @@ TEST_CASE("history_database: load_after pages forward across chunks and rooms", 
   CHECK(unknown.lost_through == 0);
   // through = 0: no upper bound.
   CHECK(ids_of(db.load_after("lobby", 295, 0, 10).messages) == lobby_ids(295, 300));
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: load_after sees messages not yet written", "[store]") {
-  temp_dir dir;
-  error_log errors;
-  history_options holding;
-  holding.batch_interval = 60s;
-  history_database db(dir.path(), errors.handler(), holding);
+  test_store store;
+  history_database db = store.open(holding_writer());
   for (std::uint64_t id = 1; id <= 30; ++id) db.append(sample_message(id, room_of(id)));
   db.flush();
   for (std::uint64_t id = 31; id <= 60; ++id) db.append(sample_message(id, room_of(id)));
@@ -105,5 +89,5 @@ TEST_CASE("history_database: load_after sees messages not yet written", "[store]
   CHECK_FALSE(queued.more);
   db.flush();
   CHECK(ids_of(db.load_after("lobby", 25, 0, 8).messages) == ids_of(across.messages));
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }

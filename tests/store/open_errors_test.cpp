@@ -14,14 +14,11 @@
 
 // What the operator sees when the data directory is unusable: a store_error
 // at start that names the path and the problem, never a crash later.
-namespace {
 
-using chat::store::history_database;
-using chat::store::store_error;
-using chat::store::test::raw_database;
-using chat::store::test::sample_message;
-using chat::store::test::sample_messages;
-using chat::store::test::temp_dir;
+using namespace chat::store;
+using namespace chat::store::test;
+
+namespace {
 
 void write_file(const std::filesystem::path& file, const std::string& bytes) {
   std::ofstream out(file, std::ios::binary | std::ios::trunc);

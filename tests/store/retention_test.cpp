@@ -15,31 +15,16 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
-#include "error_log.hpp"
 #include "raw_database.hpp"
 #include "sample_messages.hpp"
 #include "store/detail/chunk.hpp"
-#include "store/history_database.hpp"
-#include "temp_dir.hpp"
+#include "test_store.hpp"
 
-namespace {
-
-using chat::store::history_database;
-using chat::store::history_options;
-using chat::store::stored_message;
-using chat::store::test::error_log;
-using chat::store::test::ids_of;
-using chat::store::test::raw_database;
-using chat::store::test::sample_message;
-using chat::store::test::sample_messages;
-using chat::store::test::temp_dir;
+using namespace chat::store;
+using namespace chat::store::test;
 using namespace std::chrono_literals;
 
-using id_list = std::vector<std::uint64_t>;
-
-std::filesystem::path chunks_file(const temp_dir& dir) {
-  return dir.path() / history_database::chunks_file_name;
-}
+namespace {
 
 // Bytes the chunk file occupies on disk, holes not counted.
 std::uint64_t allocated(const std::filesystem::path& file) {
@@ -78,14 +63,11 @@ std::int64_t query(const std::filesystem::path& index, const std::string& sql) {
 
 TEST_CASE("history_database: retention by bytes drops the oldest chunks and frees their space",
           "[store]") {
-  temp_dir dir;
-  error_log errors;
-  history_options options;
-  options.max_batch = 100;
-  options.max_bytes = 64 * 1024;
+  test_store store;
+  const history_options options{.max_batch = 100, .max_bytes = 64 * 1024};
   std::uint64_t first_kept = 0;
   {
-    history_database db(dir.path(), errors.handler(), options);
+    history_database db = store.open(options);
     // Large texts: each batch of 100 is one chunk of some 50 KiB per room.
     for (std::uint64_t id = 1; id <= 2'000; ++id) {
       stored_message m = sample_message(id, id % 2 ? "lobby" : "dev");
@@ -113,30 +95,27 @@ TEST_CASE("history_database: retention by bytes drops the oldest chunks and free
     CHECK(db.load_after("lobby", first_kept, 0, 10).lost_through == 0);
 
     // The space goes back, freed by a thread at idle priority.
-    const auto apparent = std::filesystem::file_size(chunks_file(dir));
+    const auto apparent = std::filesystem::file_size(store.chunks_file());
     CHECK(apparent > 2'000 * 1'000);
     const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (allocated(chunks_file(dir)) > 4 * options.max_bytes &&
+    while (allocated(store.chunks_file()) > 4 * options.max_bytes &&
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(10ms);
     }
-    CHECK(allocated(chunks_file(dir)) <= 4 * options.max_bytes);
+    CHECK(allocated(store.chunks_file()) <= 4 * options.max_bytes);
   }
-  history_database db(dir.path(), errors.handler(), options);
+  history_database db = store.open(options);
   CHECK(db.load("lobby", 0, 10'000).front().id == first_kept);
   CHECK(db.load_after("lobby", 1, 0, 10).lost_through >= first_kept - 2);
   CHECK(db.last_id() == 2'000);
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: retention by age drops chunks whose newest message is too old",
           "[store]") {
-  temp_dir dir;
-  error_log errors;
-  history_options options;
-  options.max_age = 1h;
+  test_store store;
   {
-    history_database db(dir.path(), errors.handler(), options);
+    history_database db = store.open({.max_age = 1h});
     for (std::uint64_t id = 1; id <= 50; ++id) db.append(aged(id, 3h));
     db.flush();
     // The chunk's newest message decides: one recent message keeps old ones.
@@ -152,16 +131,16 @@ TEST_CASE("history_database: retention by age drops chunks whose newest message 
     CHECK(db.load_after("dev", 0, 0, 100).lost_through == 0);
   }
   // Without retention the rest stays, and so does the gap.
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   CHECK(db.load("lobby", 0, 100).front().id == 61);
   CHECK(db.load_after("lobby", 0, 0, 100).lost_through == 50);
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: a schema 3 index is upgraded in place and aged by its chunks",
           "[store]") {
-  temp_dir dir;
-  const auto index = dir.path() / "history.sqlite3";
+  test_store store;
+  const auto index = store.path() / "history.sqlite3";
   {
     // Two chunks as schema 3 stored them: one three hours old, one recent.
     std::string old_chunk, new_chunk;
@@ -171,7 +150,7 @@ TEST_CASE("history_database: a schema 3 index is upgraded in place and aged by i
     for (std::uint64_t id = 6; id <= 9; ++id) {
       chat::store::detail::append_to_chunk(new_chunk, aged(id, 1min));
     }
-    std::ofstream(chunks_file(dir), std::ios::binary) << old_chunk << new_chunk;
+    std::ofstream(store.chunks_file(), std::ios::binary) << old_chunk << new_chunk;
     raw_database old(index);
     old.execute(R"sql(
       PRAGMA journal_mode = WAL;
@@ -188,18 +167,15 @@ TEST_CASE("history_database: a schema 3 index is upgraded in place and aged by i
     old.execute("INSERT INTO chunks VALUES ('lobby', 6, 9, " + std::to_string(old_chunk.size()) +
                 ", " + std::to_string(new_chunk.size()) + ")");
   }
-  error_log errors;
   {
     // Opened without retention: only the schema changes.
-    history_database db(dir.path(), errors.handler());
+    history_database db = store.open();
     CHECK(ids_of(db.load("lobby", 0, 100)) == id_list{1, 2, 3, 4, 5, 6, 7, 8, 9});
   }
   CHECK(query(index, "PRAGMA user_version") == 4);
   CHECK(query(index, "SELECT count(*) FROM chunks WHERE newest_ts IS NULL") == 2);
-  history_options options;
-  options.max_age = 1h;
   {
-    history_database db(dir.path(), errors.handler(), options);
+    history_database db = store.open({.max_age = 1h});
     db.append(aged(10, 1s));
     db.flush();
     CHECK(ids_of(db.load("lobby", 0, 100)) == id_list{6, 7, 8, 9, 10});
@@ -207,5 +183,5 @@ TEST_CASE("history_database: a schema 3 index is upgraded in place and aged by i
     CHECK(db.last_id() == 10);
   }
   CHECK(query(index, "SELECT count(*) FROM floors") == 1);
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }

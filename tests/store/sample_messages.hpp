@@ -28,8 +28,10 @@ inline std::vector<stored_message> sample_messages(std::uint64_t first, std::uin
   return out;
 }
 
-inline std::vector<std::uint64_t> ids_of(const std::vector<stored_message>& messages) {
-  std::vector<std::uint64_t> ids;
+using id_list = std::vector<std::uint64_t>;
+
+inline id_list ids_of(const std::vector<stored_message>& messages) {
+  id_list ids;
   for (const stored_message& m : messages) ids.push_back(m.id);
   return ids;
 }

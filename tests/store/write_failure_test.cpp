@@ -8,34 +8,22 @@
 
 #include <sys/resource.h>
 
-#include "error_log.hpp"
 #include "raw_database.hpp"
 #include "sample_messages.hpp"
-#include "store/history_database.hpp"
-#include "temp_dir.hpp"
+#include "test_store.hpp"
 
 // The writer meets a disk that says no: an index another connection has
 // locked, as when a backup tool or a second process holds it (a busy writer,
 // and past the busy timeout a failing one), and a chunk file that cannot grow.
-namespace {
 
-using chat::store::history_database;
-using chat::store::history_options;
-using chat::store::test::error_log;
-using chat::store::test::ids_of;
-using chat::store::test::raw_database;
-using chat::store::test::sample_message;
-using chat::store::test::sample_messages;
-using chat::store::test::temp_dir;
+using namespace chat::store;
+using namespace chat::store::test;
 using namespace std::chrono_literals;
 
-}  // namespace
-
 TEST_CASE("history_database: append does not wait for a writer stuck on the disk", "[store]") {
-  temp_dir dir;
-  error_log errors;
+  test_store store;
   constexpr std::uint64_t count = 100'000;
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   raw_database other(db.path());
   other.execute("BEGIN IMMEDIATE");
   // The writer blocks on its first batch until the lock goes; if append
@@ -47,23 +35,21 @@ TEST_CASE("history_database: append does not wait for a writer stuck on the disk
   REQUIRE(stored.size() == count);
   CHECK(stored.front().id == 1);
   CHECK(stored.back().id == count);
-  CHECK(errors.lines().empty());
+  CHECK(store.errors().empty());
 }
 
 TEST_CASE("history_database: a failing write is reported and the store carries on", "[store]") {
-  temp_dir dir;
-  error_log errors;
-  history_options options;
-  options.busy_timeout = 50ms;
+  test_store store;
   // Only flush() makes the writer write: one batch per flush, as counted below.
-  options.batch_interval = 60s;
-  history_database db(dir.path(), errors.handler(), options);
+  history_options options = holding_writer();
+  options.busy_timeout = 50ms;
+  history_database db = store.open(options);
   std::optional<raw_database> other(db.path());
   other->execute("BEGIN IMMEDIATE");
 
   for (std::uint64_t id = 1; id <= 5; ++id) db.append(sample_message(id));
   db.flush();  // returns although the write failed
-  auto lines = errors.lines();
+  auto lines = store.errors();
   REQUIRE(lines.size() == 1);
   CHECK_THAT(lines[0], Catch::Contains("cannot save 5 messages"));
   CHECK_THAT(lines[0], Catch::Contains(db.path().string()));
@@ -72,13 +58,13 @@ TEST_CASE("history_database: a failing write is reported and the store carries o
   // Still failing: no new report for every batch.
   for (std::uint64_t id = 6; id <= 7; ++id) db.append(sample_message(id));
   db.flush();
-  CHECK(errors.lines().size() == 1);
+  CHECK(store.errors().size() == 1);
 
   other->execute("COMMIT");
   other.reset();
   for (std::uint64_t id = 8; id <= 10; ++id) db.append(sample_message(id));
   db.flush();
-  lines = errors.lines();
+  lines = store.errors();
   REQUIRE(lines.size() == 2);
   CHECK_THAT(lines[1], Catch::Contains("work again"));
   CHECK_THAT(lines[1], Catch::Contains("7 messages were not saved"));
@@ -89,14 +75,10 @@ TEST_CASE("history_database: a failing write is reported and the store carries o
 }
 
 TEST_CASE("history_database: shutdown gives up on a failing disk instead of hanging", "[store]") {
-  temp_dir dir;
-  error_log errors;
-  history_options options;
-  options.busy_timeout = 50ms;
-  options.max_batch = 10;
+  test_store store;
   std::optional<raw_database> other;
   {
-    history_database db(dir.path(), errors.handler(), options);
+    history_database db = store.open({.max_batch = 10, .busy_timeout = 50ms});
     other.emplace(db.path());
     other->execute("BEGIN IMMEDIATE");
     // A thousand batches at 50 ms each would hold the destructor for almost a minute.
@@ -105,11 +87,11 @@ TEST_CASE("history_database: shutdown gives up on a failing disk instead of hang
   other->execute("COMMIT");
   other.reset();
 
-  const auto lines = errors.lines();
+  const auto lines = store.errors();
   REQUIRE(lines.size() == 2);
   CHECK_THAT(lines[0], Catch::Contains("cannot save"));
   CHECK_THAT(lines[1], Catch::Contains("at shutdown"));
-  history_database db(dir.path(), errors.handler());
+  history_database db = store.open();
   CHECK(db.load("lobby", 0, 100).empty());
   // The ids were handed out (and their messages delivered) though never
   // stored: the next server starts past them, as after a crash.
@@ -120,15 +102,12 @@ TEST_CASE(
     "history_database: a chunk file that cannot grow is reported, and the next batch "
     "takes the failed one's place",
     "[store]") {
-  temp_dir dir;
-  error_log errors;
+  test_store store;
   // Only flush() makes the writer write: one batch per flush, as counted below.
-  history_options holding;
-  holding.batch_interval = 60s;
-  history_database db(dir.path(), errors.handler(), holding);
+  history_database db = store.open(holding_writer());
   for (std::uint64_t id = 1; id <= 5'000; ++id) db.append(sample_message(id));
   db.flush();
-  const auto chunks = dir.path() / history_database::chunks_file_name;
+  const auto chunks = store.chunks_file();
   const auto written = std::filesystem::file_size(chunks);
 
   // The chunk file may not grow (the index, far smaller, still can): as a
@@ -144,7 +123,7 @@ TEST_CASE(
   db.flush();
   REQUIRE(::setrlimit(RLIMIT_FSIZE, &before) == 0);
 
-  auto lines = errors.lines();
+  auto lines = store.errors();
   REQUIRE(lines.size() == 1);
   CHECK_THAT(lines[0], Catch::Contains("cannot save 10 messages"));
   CHECK_THAT(lines[0], Catch::Contains(chunks.string()));
@@ -152,7 +131,7 @@ TEST_CASE(
 
   for (std::uint64_t id = 5'011; id <= 5'020; ++id) db.append(sample_message(id));
   db.flush();
-  lines = errors.lines();
+  lines = store.errors();
   REQUIRE(lines.size() == 2);
   CHECK_THAT(lines[1], Catch::Contains("work again"));
   // The failed batch is lost from disk (the server still has it in memory);
