@@ -25,6 +25,7 @@
 #include "chat_session.hpp"
 #include "child_process.hpp"
 #include "data_dir.hpp"
+#include "slow_consumer_scene.hpp"
 #include "store/history_database.hpp"
 #include "test_server.hpp"
 
@@ -681,19 +682,13 @@ TEST_CASE("a slow consumer told its last id resumes from it and ends up with eve
   constexpr int chatter_count = 3;
   // A page of replay (200 messages) fits in the queue.
   constexpr std::size_t max_queue = 256 * 1024;
-  constexpr std::size_t give_up_after = 16 << 20;
   data_dir dir;
   auto config = disk_config(dir);
   config.max_queue = max_queue;
   config.linger = 10s;
   test_server server(config);
 
-  std::vector<line_client> chatters;
-  for (int i = 0; i < chatter_count; ++i) {
-    chatters.push_back(join_json(server.port(), "chatter" + std::to_string(i)));
-  }
-  line_client stalled = join_json(server.port(), "stalled", {.receive_buffer = 4096});
-  for (line_client& chatter : chatters) frames_before_pong(chatter);
+  auto [chatters, stalled] = join_stalled_room(server.port(), chatter_count);
 
   // Each chatter sends one message a round and reads the others' before the
   // next, so only the stalled client falls behind; acks are read as they come.
@@ -715,7 +710,7 @@ TEST_CASE("a slow consumer told its last id resumes from it and ends up with eve
   };
   while (leaves_seen < chatter_count) {
     INFO("pushed " << pushed << " bytes in " << round << " rounds");
-    REQUIRE(pushed < give_up_after);
+    REQUIRE(pushed < stalled_give_up_after);
     for (int i = 0; i < chatter_count; ++i) {
       chatters[static_cast<std::size_t>(i)].send_line(
           json{{"type", "msg"}, {"text", std::to_string(round) + padding}, {"ref", round}}.dump());
@@ -740,18 +735,12 @@ TEST_CASE("a slow consumer told its last id resumes from it and ends up with eve
   std::sort(all.begin(), all.end());
 
   // What reached the stalled client, then the reason, with the last id.
-  const std::vector<std::string> lines = stalled.read_until_eof(10s);
-  REQUIRE_FALSE(lines.empty());
-  const json last = json::parse(lines.back(), nullptr, /*allow_exceptions=*/false);
-  INFO("last line: " << lines.back().substr(0, 200));
-  REQUIRE(last.is_object());
-  CHECK(last["type"] == "error");
-  CHECK(last["code"] == "slow-consumer");
-  REQUIRE(last["last_id"].is_number_unsigned());
-  const auto last_id = last["last_id"].get<std::uint64_t>();
+  const slow_consumer_drop drop = read_slow_consumer_drop(stalled);
+  REQUIRE(drop.error["last_id"].is_number_unsigned());
+  const auto last_id = drop.error["last_id"].get<std::uint64_t>();
   id_list before;
-  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
-    const json frame = json::parse(lines[i]);
+  for (const std::string& line : drop.before) {
+    const json frame = json::parse(line);
     if (frame["type"] == "msg") before.push_back(frame.at("id").get<std::uint64_t>());
   }
   CHECK(last_id == (before.empty() ? 0 : before.back()));

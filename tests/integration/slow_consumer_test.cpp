@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "chat_session.hpp"
+#include "slow_consumer_scene.hpp"
 #include "test_server.hpp"
 
 using namespace chat::test;
@@ -18,14 +19,8 @@ namespace {
 
 constexpr std::size_t max_queue = 64 * 1024;
 constexpr int chatter_count = 3;
-// If the stalled client has not been dropped once this much has been sent
-// its way, the server is buffering for it without bound: the kernel takes at
-// most a few MiB (the server's autotuned send buffer) before pushing back.
-constexpr std::size_t give_up_after = 16 << 20;
-// Generous next to max_queue, small next to give_up_after.
+// Generous next to max_queue, small next to stalled_give_up_after.
 constexpr long max_growth_kib = 8 * 1024;
-
-std::string chatter_name(int index) { return "chatter" + std::to_string(index); }
 
 long resident_kib() {
   std::ifstream status("/proc/self/status");
@@ -68,18 +63,7 @@ TEST_CASE("a client that never reads is dropped as a slow consumer while the oth
   config.linger = 10s;
   test_server server(config);
 
-  std::vector<line_client> chatters;
-  for (int i = 0; i < chatter_count; ++i) {
-    chatters.push_back(join_json(server.port(), chatter_name(i)));
-  }
-  for (int i = 0; i < chatter_count; ++i) {
-    for (int later = i + 1; later < chatter_count; ++later) {
-      expect_join(chatters[i], chatter_name(later));
-    }
-  }
-  // A small receive buffer, so the kernel soon stops taking bytes for it.
-  line_client stalled = join_json(server.port(), "stalled", {.receive_buffer = 4096});
-  for (line_client& chatter : chatters) expect_join(chatter, "stalled");
+  auto [chatters, stalled] = join_stalled_room(server.port(), chatter_count);
 
   const long resident_before = resident_kib();
   std::size_t pushed = 0;
@@ -92,7 +76,7 @@ TEST_CASE("a client that never reads is dropped as a slow consumer while the oth
   // before the next round, so only the stalled client falls behind.
   while (leaves_seen < chatter_count) {
     INFO("pushed " << pushed << " bytes in " << rounds << " rounds");
-    REQUIRE(pushed < give_up_after);
+    REQUIRE(pushed < stalled_give_up_after);
     for (int sender = 0; sender < chatter_count; ++sender) {
       const std::string text = text_of(sender, rounds);
       chatters[sender].send_line(json{{"type", "msg"}, {"text", text}}.dump());
@@ -135,19 +119,14 @@ TEST_CASE("a client that never reads is dropped as a slow consumer while the oth
 
   // The stalled client, reading at last, finds what fitted in the socket
   // buffers, then the reason it was dropped, then EOF.
-  const std::vector<std::string> lines = stalled.read_until_eof(10s);
-  REQUIRE_FALSE(lines.empty());
-  const json last = json::parse(lines.back(), nullptr, /*allow_exceptions=*/false);
-  INFO("last line: " << lines.back().substr(0, 200));
-  REQUIRE(last.is_object());
-  CHECK(last["type"] == "error");
-  CHECK(last["code"] == "slow-consumer");
-  CHECK(last["message"].is_string());
+  const slow_consumer_drop drop = read_slow_consumer_drop(stalled);
+  CHECK(drop.error["message"].is_string());
 
   // Before it, a clean prefix of the room's traffic: whole frames, each
   // sender's from its first and in order; the rest was dropped, not cut.
+  const std::vector<std::string>& lines = drop.before;
   std::vector<int> expected_seq(chatter_count, 0);
-  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+  for (std::size_t i = 0; i < lines.size(); ++i) {
     const json frame = json::parse(lines[i], nullptr, /*allow_exceptions=*/false);
     INFO("line " << i << ": " << lines[i].substr(0, 80));
     REQUIRE(frame.is_object());
