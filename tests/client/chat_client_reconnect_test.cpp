@@ -73,6 +73,24 @@ fake_server::peer first_session(fake_server& fake, chat::test::piped_process& cl
   return session;
 }
 
+// After a reconnect whose replay ended in a more marker for `room`: the ping
+// after the hello, the next page asked for and its ping; the hello answered,
+// the ping that ends the restoring (every room is back, the current one too).
+void expect_next_page_asked(fake_server::peer& session, const char* room, std::uint64_t after) {
+  CHECK(read_json_line(session) == json{{"type", "ping"}});
+  CHECK(read_json_line(session) == json{{"type", "resume"}, {"room", room}, {"after", after}});
+  CHECK(read_json_line(session) == json{{"type", "ping"}});
+  session.send(pong);
+  CHECK(read_json_line(session) == json{{"type", "ping"}});
+}
+
+// The client, told to end, says quit and exits with 0.
+void expect_quit(fake_server::peer& session, chat::test::piped_process& client) {
+  CHECK(read_json_line(session) == json{{"type", "quit"}});
+  session.close();
+  require_exit(client, 0);
+}
+
 }  // namespace
 
 TEST_CASE("chat-client reconnects, resumes every room after what it saw, and shows each once",
@@ -124,14 +142,9 @@ TEST_CASE("chat-client reconnects, resumes every room after what it saw, and sho
   CHECK_THAT(next_line(client), Catch::Matches(R"(\[history\] .*bob: eleven)"));
   CHECK_THAT(next_line(client), Catch::EndsWith("[#lobby] bob: live"));
 
-  // The ping after the hello, then the next page asked for, and its ping.
-  CHECK(read_json_line(session) == json{{"type", "ping"}});
-  CHECK(read_json_line(session) == json{{"type", "resume"}, {"room", "dev"}, {"after", 11}});
-  CHECK(read_json_line(session) == json{{"type", "ping"}});
-  // The hello is answered: every room is back and dev is still current, so
-  // only the ping that ends the restoring follows.
-  session.send(pong);
-  CHECK(read_json_line(session) == json{{"type", "ping"}});
+  // The next page asked for; dev is still current, so once the hello is
+  // answered only the ping that ends the restoring follows.
+  expect_next_page_asked(session, "dev", 11);
   session.send(message("dev", 12, "twelve", true) + pong + pong);
   CHECK_THAT(next_line(client), Catch::Matches(R"(\[history\] .*bob: twelve)"));
   const json typed = read_json_line(session);
@@ -145,9 +158,7 @@ TEST_CASE("chat-client reconnects, resumes every room after what it saw, and sho
   CHECK_THAT(next_line(client), Catch::EndsWith("bob: after"));
 
   client.close_stdin();
-  CHECK(read_json_line(session) == json{{"type", "quit"}});
-  session.close();
-  require_exit(client, 0);
+  expect_quit(session, client);
 }
 
 TEST_CASE("chat-client restores the rooms it was in and the current one after a reconnect",
@@ -195,9 +206,7 @@ TEST_CASE("chat-client restores the rooms it was in and the current one after a 
   CHECK(typed["room"] == "dev");
   CHECK(typed["text"] == "where am I");
   client.write_stdin("/quit\n");
-  CHECK(read_json_line(session) == json{{"type", "quit"}});
-  session.close();
-  require_exit(client, 0);
+  expect_quit(session, client);
 }
 
 TEST_CASE("chat-client retries while its name is still taken after a reconnect",
@@ -231,9 +240,7 @@ TEST_CASE("chat-client retries while its name is still taken after a reconnect",
   CHECK(read_json_line(session) == json{{"type", "ping"}});
   session.send(pong);
   CHECK(read_json_line(session)["text"] == "back");
-  CHECK(read_json_line(session) == json{{"type", "quit"}});
-  session.close();
-  require_exit(client, 0);
+  expect_quit(session, client);
 }
 
 TEST_CASE("chat-client ends while reconnecting on /quit, on the end of input, or on a bad name",
@@ -326,20 +333,14 @@ TEST_CASE("chat-client --json: reconnect news on stderr, the script's pongs kept
   CHECK(json::parse(next_line(client))["id"] == 4);
   // A script sees the marker, though the client follows it itself.
   CHECK(json::parse(next_line(client))["type"] == "more");
-  CHECK(read_json_line(session) == json{{"type", "ping"}});
-  CHECK(read_json_line(session) == json{{"type", "resume"}, {"room", "lobby"}, {"after", 4}});
-  CHECK(read_json_line(session) == json{{"type", "ping"}});
-  session.send(pong);
-  CHECK(read_json_line(session) == json{{"type", "ping"}});
+  expect_next_page_asked(session, "lobby", 4);
   session.send(pong + pong);
   client.write_stdin("{\"type\":\"ping\"}\n");
   CHECK(read_json_line(session) == json{{"type", "ping"}});
   session.send(pong);
   CHECK(next_line(client) == R"({"type":"pong"})");
   client.close_stdin();
-  CHECK(read_json_line(session) == json{{"type", "quit"}});
-  session.close();
-  require_exit(client, 0);
+  expect_quit(session, client);
   CHECK_THAT(client.stderr_text(), Catch::Contains("chat-client: connection lost (") &&
                                        Catch::Contains("chat-client: reconnected"));
 }
