@@ -59,6 +59,25 @@ stored_message to_message(std::string_view bytes, std::size_t body, const record
                         .text = std::string(bytes.substr(body + f.from_size, f.text_size))};
 }
 
+// Calls visit(fields, body) for each record of `chunk` in order, `body` being
+// where its from and text begin. Throws at the first record that is cut short.
+template <typename Visit>
+void for_each_record(std::string_view chunk, Visit&& visit) {
+  std::size_t at = 0;
+  while (at < chunk.size()) {
+    if (chunk.size() - at < record_header_size) {
+      throw std::runtime_error("a history chunk is cut short");
+    }
+    const record_fields fields = read_header(chunk, at);
+    at += record_header_size;
+    if (chunk.size() - at < fields.from_size + fields.text_size) {
+      throw std::runtime_error("a history chunk is cut short");
+    }
+    visit(fields, at);
+    at += fields.from_size + fields.text_size;
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -96,37 +115,17 @@ void append_to_chunk(std::string& chunk, const stored_message_view& message) {
 
 std::vector<stored_message> unpack_chunk(std::string_view chunk, std::string_view room) {
   std::vector<stored_message> messages;
-  std::size_t at = 0;
-  while (at < chunk.size()) {
-    if (chunk.size() - at < record_header_size) {
-      throw std::runtime_error("a history chunk is cut short");
-    }
-    const record_fields fields = read_header(chunk, at);
-    at += record_header_size;
-    if (chunk.size() - at < fields.from_size + fields.text_size) {
-      throw std::runtime_error("a history chunk is cut short");
-    }
-    messages.push_back(to_message(chunk, at, fields, room));
-    at += fields.from_size + fields.text_size;
-  }
+  for_each_record(chunk, [&](const record_fields& fields, std::size_t body) {
+    messages.push_back(to_message(chunk, body, fields, room));
+  });
   return messages;
 }
 
 std::optional<std::int64_t> newest_ts_in_chunk(std::string_view chunk) {
   std::optional<std::int64_t> newest;
-  std::size_t at = 0;
-  while (at < chunk.size()) {
-    if (chunk.size() - at < record_header_size) {
-      throw std::runtime_error("a history chunk is cut short");
-    }
-    const record_fields fields = read_header(chunk, at);
-    at += record_header_size;
-    if (chunk.size() - at < fields.from_size + fields.text_size) {
-      throw std::runtime_error("a history chunk is cut short");
-    }
+  for_each_record(chunk, [&](const record_fields& fields, std::size_t) {
     newest = std::max(newest.value_or(fields.ts_ms), fields.ts_ms);
-    at += fields.from_size + fields.text_size;
-  }
+  });
   return newest;
 }
 

@@ -92,13 +92,27 @@ void message_writer::keep_floor(std::string_view room, std::uint64_t id) {
   raise_floor(pending_floors_, room, id);
 }
 
-void message_writer::store_pending_floors() {
-  for (const auto& [room, id] : pending_floors_) {
+void message_writer::store_floors(const room_floors& floors) {
+  for (const auto& [room, id] : floors) {
     reset_on_exit reset(raise_floor_);
     raise_floor_.bind(1, room);
     raise_floor_.bind(2, to_int64(id));
     raise_floor_.step();
   }
+}
+
+template <typename Statements>
+void message_writer::in_transaction(Statements&& statements) {
+  begin();
+  try {
+    statements();
+    store_floors(pending_floors_);
+    commit();
+  } catch (...) {
+    rollback();
+    throw;
+  }
+  pending_floors_.clear();
 }
 
 std::uint64_t message_writer::reconcile() {
@@ -109,8 +123,7 @@ std::uint64_t message_writer::reconcile() {
   // a damaged index; they would poison end_.
   constexpr const char* lost_rows = " WHERE position + size > ?1 OR position < 0 OR size < 0";
   std::uint64_t lost = 0;
-  begin();
-  try {
+  in_transaction([&] {
     statement lost_floors(
         db_, std::string("SELECT room, max(last_id) FROM chunks") + lost_rows + " GROUP BY room");
     {
@@ -128,13 +141,7 @@ std::uint64_t message_writer::reconcile() {
       forget.step();
     }
     lost = static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
-    store_pending_floors();
-    commit();
-    pending_floors_.clear();
-  } catch (...) {
-    rollback();
-    throw;
-  }
+  });
   statement indexed(db_,
                     "SELECT coalesce(max(position + size), 0), coalesce(sum(size), 0) "
                     "FROM chunks");
@@ -199,8 +206,7 @@ std::size_t message_writer::write(const packed_messages& batch, bool durable) {
   if (out_.capacity() > max_kept_buffer) out_ = std::string();
 
   std::size_t skipped = 0;
-  begin();
-  try {
+  in_transaction([&] {
     for (const auto& [room, share] : shares) {
       reset_on_exit reset(insert_);
       insert_.bind(1, room);
@@ -217,13 +223,7 @@ std::size_t message_writer::write(const packed_messages& batch, bool durable) {
       raise_sequence_.bind(1, to_int64(highest));
       raise_sequence_.step();
     }
-    store_pending_floors();
-    commit();
-  } catch (const sqlite_error&) {
-    rollback();
-    throw;
-  }
-  pending_floors_.clear();
+  });
   end_ += total;
   indexed_bytes_ += total;
   return skipped;
@@ -274,26 +274,14 @@ retention_pass message_writer::drop_front(
   pass.more = pass.chunks == max_chunks && seen == max_chunks;
 
   before_commit(pass.floors);
-  begin();
-  try {
+  in_transaction([&] {
     {
       reset_on_exit reset(delete_front_);
       delete_front_.bind(1, to_int64(*last_position));
       delete_front_.step();
     }
-    for (const auto& [room, id] : pass.floors) {
-      reset_on_exit reset(raise_floor_);
-      raise_floor_.bind(1, room);
-      raise_floor_.bind(2, to_int64(id));
-      raise_floor_.step();
-    }
-    store_pending_floors();
-    commit();
-  } catch (const sqlite_error&) {
-    rollback();
-    throw;
-  }
-  pending_floors_.clear();
+    store_floors(pass.floors);
+  });
   indexed_bytes_ -= std::min(indexed_bytes_, pass.bytes);
   return pass;
 }

@@ -92,8 +92,13 @@ public:
 private:
   // Returns how many chunks were lost.
   std::uint64_t reconcile();
-  // Inside a transaction: stores pending_floors_ (cleared by the caller on commit).
-  void store_pending_floors();
+  // Inside a transaction: raises the stored floors to `floors`.
+  void store_floors(const room_floors& floors);
+  // Runs `statements`, then stores pending_floors_, in one transaction that
+  // is rolled back if anything throws; once it commits they are no longer
+  // pending.
+  template <typename Statements>
+  void in_transaction(Statements&& statements);
   void begin();
   void commit();
   // After a failure inside a transaction; keeps the first failure's report.
