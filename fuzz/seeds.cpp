@@ -1,0 +1,133 @@
+// fuzz_seeds OUT TRANSCRIPT...: the seed corpora, OUT/TARGET/, from what the
+// clients of conformance transcripts send. The protocol targets get the
+// frames (JSON ones for the JSON targets, the first of each client for the
+// hello); the framer gets each transcript's whole stream; the store targets
+// get those frames as the history they would become.
+
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "conformance/transcript.hpp"
+#include "history_input.hpp"
+#include "store/detail/chunk.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Each target's seeds, without repeats.
+std::map<std::string, std::set<std::string>, std::less<>> seeds;
+
+void add(std::string_view target, std::string bytes) {
+  seeds[std::string(target)].insert(std::move(bytes));
+}
+
+struct sent_frame {
+  std::string client;
+  std::string frame;
+};
+
+// The frames of `bytes` as the server's framer cuts them (no LF, one CR dropped).
+std::vector<std::string> frames_of(std::string_view bytes) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  for (std::size_t lf; (lf = bytes.find('\n', pos)) != std::string_view::npos; pos = lf + 1) {
+    std::string_view line = bytes.substr(pos, lf - pos);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (!line.empty()) out.emplace_back(line);
+  }
+  return out;
+}
+
+void add_transcript(const chat::conformance::transcript& script) {
+  std::string stream;
+  std::vector<sent_frame> frames;
+  std::set<std::string> greeted;
+  for (const auto& step : script.steps) {
+    const auto* send = std::get_if<chat::conformance::action::send>(&step.what);
+    if (send == nullptr) continue;
+    stream += send->bytes;
+    add("utf8", send->bytes);
+    for (std::string& frame : frames_of(send->bytes)) {
+      if (greeted.insert(step.client).second) add("hello", frame);
+      add(frame.starts_with('{') ? "json_request" : "plain_request", frame);
+      if (frame.starts_with('{')) add("flat_json", frame);
+      frames.push_back({step.client, std::move(frame)});
+    }
+  }
+  // max_line 64 (the byte is max_line - 1), pieces from seed 7.
+  add("line_framer", std::string("\x3f\x07") + stream);
+
+  // The frames as history: one chunk of them all, and the same messages as a
+  // directory of three-message chunks in two rooms.
+  std::string chunk;
+  chat::fuzz::history_input history;
+  std::map<std::uint8_t, std::string> open_chunks;
+  std::map<std::uint8_t, chat::fuzz::index_row> open_rows;
+  const auto close_chunk = [&](std::uint8_t room) {
+    chat::fuzz::index_row row = open_rows[room];
+    row.position = static_cast<std::int32_t>(history.chunks.size());
+    row.size = static_cast<std::int32_t>(open_chunks[room].size());
+    row.has_newest_ts = true;
+    row.newest_ts = row.last_id;
+    history.chunks += open_chunks[room];
+    history.rows.push_back(row);
+    open_chunks.erase(room);
+    open_rows.erase(room);
+  };
+  std::uint64_t id = 0;
+  for (const sent_frame& sent : frames) {
+    ++id;
+    const auto room = static_cast<std::uint8_t>(id % 2);
+    const chat::store::stored_message_view message(id, static_cast<std::int64_t>(id), "",
+                                                   sent.client, sent.frame);
+    chat::store::detail::append_to_chunk(chunk, message);
+    if (history.rows.size() == chat::fuzz::max_index_rows) continue;
+    if (!open_rows.contains(room)) open_rows[room] = {.room = room, .first_id = std::int64_t(id)};
+    open_rows[room].last_id = static_cast<std::int64_t>(id);
+    chat::store::detail::append_to_chunk(open_chunks[room], message);
+    if (open_rows[room].last_id - open_rows[room].first_id == 4) close_chunk(room);
+  }
+  while (!open_rows.empty() && history.rows.size() < chat::fuzz::max_index_rows) {
+    close_chunk(open_rows.begin()->first);
+  }
+  add("chunk", chunk);
+  history.highest_id = static_cast<std::int64_t>(id);
+  history.flags = static_cast<std::uint8_t>(seeds["history_files"].size() % 8);
+  history.max_bytes = static_cast<std::uint16_t>(history.chunks.size() / 2);
+  add("history_files", chat::fuzz::write_history_input(history));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: fuzz_seeds OUT TRANSCRIPT...\n";
+    return 2;
+  }
+  try {
+    for (int i = 2; i < argc; ++i) add_transcript(chat::conformance::load_transcript(argv[i]));
+    const fs::path out = argv[1];
+    for (const auto& [target, corpus] : seeds) {
+      fs::remove_all(out / target);
+      fs::create_directories(out / target);
+      std::size_t n = 0;
+      for (const std::string& seed : corpus) {
+        std::ofstream(out / target / ("seed-" + std::to_string(n++)), std::ios::binary) << seed;
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "fuzz_seeds: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
