@@ -1,9 +1,9 @@
-#include "store/detail/sqlite.hpp"
+#include "sqlite/sqlite.hpp"
 
 #include <system_error>
 #include <utility>
 
-namespace chat::store::detail {
+namespace chat::sqlite {
 
 namespace {
 
@@ -108,4 +108,4 @@ void statement::reset() noexcept {
   sqlite3_clear_bindings(stmt_);
 }
 
-}  // namespace chat::store::detail
+}  // namespace chat::sqlite

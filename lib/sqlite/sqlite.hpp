@@ -10,9 +10,9 @@
 
 #include <sqlite3.h>
 
-// Thin owners of SQLite handles. Private to the store: the public headers
-// never include sqlite3.h.
-namespace chat::store::detail {
+// Thin owners of SQLite handles, shared by the store and the accounts. Only
+// their sources include this: their public headers never include sqlite3.h.
+namespace chat::sqlite {
 
 // SQLite integers are signed: ids, offsets and sizes are stored clamped to
 // int64's range, which none of them reaches in practice.
@@ -22,7 +22,7 @@ inline std::int64_t to_int64(std::uint64_t value) {
 }
 
 // A failed SQLite call: the result code and SQLite's own words for it. The
-// store rewraps it with the path and what it was doing.
+// caller rewraps it with the path and what it was doing.
 class sqlite_error : public std::runtime_error {
 public:
   sqlite_error(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
@@ -107,4 +107,4 @@ private:
   statement& statement_;
 };
 
-}  // namespace chat::store::detail
+}  // namespace chat::sqlite

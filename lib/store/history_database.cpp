@@ -23,7 +23,7 @@
 #include "store/detail/message_table.hpp"
 #include "store/detail/quoted.hpp"
 #include "store/detail/schema.hpp"
-#include "store/detail/sqlite.hpp"
+#include "sqlite/sqlite.hpp"
 
 namespace chat::store {
 
@@ -52,7 +52,7 @@ std::filesystem::path prepare_directory(const std::filesystem::path& dir) {
 }
 
 // Puts SQLite's refusal to open in terms of what the operator should do.
-store_error open_failure(const std::filesystem::path& file, const detail::sqlite_error& e) {
+store_error open_failure(const std::filesystem::path& file, const sqlite::sqlite_error& e) {
   switch (e.code()) {
     case SQLITE_NOTADB:
       return store_error("history database " + quoted(file) + " is not a SQLite database (" +
@@ -134,7 +134,7 @@ struct history_database::impl {
   // by threads calling load(), holes punched by the reclaimer.
   detail::chunk_file chunks_;
   // Used by the writer thread only (and by the constructor before it starts).
-  detail::connection write_db_;
+  sqlite::connection write_db_;
   detail::message_writer writer_;
   // The previous server of this directory did not close it: ids it handed
   // out may never have reached the disk.
@@ -160,7 +160,7 @@ struct history_database::impl {
 
   // One read connection, taken in turn: pages are small and rare next to writes.
   std::mutex read_mutex_;
-  detail::connection read_db_;
+  sqlite::connection read_db_;
   detail::message_reader reader_;
 
   // Freeing the bytes of dropped chunks is left to a thread at idle priority:
@@ -426,7 +426,7 @@ void history_database::impl::run_reclaimer() noexcept {
 history_database::history_database(const std::filesystem::path& dir, error_handler on_error,
                                    history_options options, commit_handler on_commit) try
     : impl_(std::make_unique<impl>(dir, std::move(on_error), options, std::move(on_commit))) {
-} catch (const detail::sqlite_error& e) {
+} catch (const sqlite::sqlite_error& e) {
   throw open_failure(dir / file_name, e);
 } catch (const std::system_error& e) {
   // From the chunk file, whose messages name it.

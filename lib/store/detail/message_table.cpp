@@ -14,6 +14,13 @@
 
 namespace chat::store::detail {
 
+using sqlite::connection;
+using sqlite::int64_max;
+using sqlite::reset_on_exit;
+using sqlite::sqlite_error;
+using sqlite::statement;
+using sqlite::to_int64;
+
 namespace {
 
 // A burst of long messages may grow the write buffer; past this it is let go

@@ -11,7 +11,7 @@
 
 #include "store/detail/append_queue.hpp"
 #include "store/detail/chunk_file.hpp"
-#include "store/detail/sqlite.hpp"
+#include "sqlite/sqlite.hpp"
 #include "store/stored_message.hpp"
 
 // The SQL that touches the history tables (schema.cpp), each statement
@@ -46,7 +46,7 @@ public:
   // reached the file are deleted (lost_at_open() counts them, and their
   // rooms' floors rise), and bytes past the last indexed chunk are cut off.
   // Throws store_error when the chunk file cannot be read or cut.
-  message_writer(connection& db, chunk_file& chunks);
+  message_writer(sqlite::connection& db, chunk_file& chunks);
 
   // Stores the batch: each room's share as one chunk, all of them in one
   // write to the chunk file, then their rows, the highest id and any floors
@@ -107,17 +107,17 @@ private:
   // nullopt when its bytes cannot be read.
   std::optional<std::int64_t> read_newest_ts(std::uint64_t position, std::uint64_t size) const;
 
-  connection& db_;
+  sqlite::connection& db_;
   chunk_file& chunks_;
-  statement begin_;
-  statement insert_;
-  statement raise_sequence_;
-  statement raise_floor_;
-  statement commit_;
-  statement rollback_;
-  statement highest_id_;
-  statement front_;
-  statement delete_front_;
+  sqlite::statement begin_;
+  sqlite::statement insert_;
+  sqlite::statement raise_sequence_;
+  sqlite::statement raise_floor_;
+  sqlite::statement commit_;
+  sqlite::statement rollback_;
+  sqlite::statement highest_id_;
+  sqlite::statement front_;
+  sqlite::statement delete_front_;
   // Where the next chunk goes: the end of the last one indexed.
   std::uint64_t end_ = 0;
   std::uint64_t indexed_bytes_ = 0;
@@ -136,7 +136,7 @@ public:
 
   // Prepares against a connection from open_for_reading(); both it and
   // `chunks` must outlive this.
-  message_reader(connection& db, const chunk_file& chunks, damage_handler on_damage);
+  message_reader(sqlite::connection& db, const chunk_file& chunks, damage_handler on_damage);
 
   // The `limit` messages of `room` with the highest ids below `before`
   // (0: no bound), newest first. A chunk that is cut short, missing or not
@@ -154,7 +154,7 @@ public:
 private:
   // The messages of the chunk the current row of `rows` names (first_id,
   // last_id, position, size); empty, after reporting, when it is damaged.
-  std::vector<stored_message> read_row(std::string_view room, statement& rows) const;
+  std::vector<stored_message> read_row(std::string_view room, sqlite::statement& rows) const;
   // The messages of one indexed chunk; throws std::runtime_error when its
   // bytes are not what the row names.
   std::vector<stored_message> read_chunk(std::string_view room, std::uint64_t first_id,
@@ -163,8 +163,8 @@ private:
 
   const chunk_file& chunks_;
   damage_handler on_damage_;
-  statement select_;
-  statement select_after_;
+  sqlite::statement select_;
+  sqlite::statement select_after_;
 };
 
 }  // namespace chat::store::detail

@@ -14,6 +14,11 @@
 
 namespace chat::store::detail {
 
+using sqlite::connection;
+using sqlite::reset_on_exit;
+using sqlite::statement;
+using sqlite::to_int64;
+
 namespace {
 
 // Stored in PRAGMA user_version; raise it with every change to the tables.

@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "store/detail/chunk_file.hpp"
-#include "store/detail/sqlite.hpp"
+#include "sqlite/sqlite.hpp"
 
 namespace chat::store::detail {
 
@@ -29,12 +29,12 @@ inline constexpr const char* raise_floor_sql =
 // store_error for what it accepts but this code cannot use (corrupt,
 // read-only, a newer schema), for a new index beside a chunk file that holds
 // messages, or for a chunk file that cannot be written.
-connection open_for_writing(const std::filesystem::path& file, chunk_file& chunks,
-                            std::chrono::milliseconds busy_timeout, bool durable_commits);
+sqlite::connection open_for_writing(const std::filesystem::path& file, chunk_file& chunks,
+                                    std::chrono::milliseconds busy_timeout, bool durable_commits);
 
 // A second, read-only connection to a file open_for_writing() has set up.
 // In WAL mode it reads a committed snapshot and never waits for the writer.
-connection open_for_reading(const std::filesystem::path& file,
-                            std::chrono::milliseconds busy_timeout);
+sqlite::connection open_for_reading(const std::filesystem::path& file,
+                                    std::chrono::milliseconds busy_timeout);
 
 }  // namespace chat::store::detail
