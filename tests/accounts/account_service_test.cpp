@@ -1,0 +1,338 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include "accounts/account_service.hpp"
+#include "data_dir.hpp"
+#include "requests.hpp"
+
+using namespace chat::accounts;
+using namespace chat::accounts::test;
+using namespace std::chrono_literals;
+using chat::test::data_dir;
+
+namespace {
+
+// Each test's log: nothing should be in it unless the test says so.
+struct log_lines {
+  std::function<void(std::string_view)> sink() {
+    return [this](std::string_view line) {
+      std::lock_guard lock(mutex);
+      lines.emplace_back(line);
+    };
+  }
+  std::vector<std::string> taken() {
+    std::lock_guard lock(mutex);
+    return lines;
+  }
+  std::mutex mutex;
+  std::vector<std::string> lines;
+};
+
+// Tests that send wrong passwords on purpose, and then right ones, would be
+// throttled by their own mistakes: no delay at all for them.
+options unthrottled(const data_dir& dir) {
+  options o = cheap_options(dir);
+  o.first_delay = 0s;
+  o.max_delay = 0s;
+  return o;
+}
+
+// One value from the accounts file, read as another program would.
+std::string query_text(const data_dir& dir, const char* sql) {
+  sqlite3* db = nullptr;
+  const std::string file = (dir.path() / "accounts.sqlite3").string();
+  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK);
+  std::string value;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    const auto* text = sqlite3_column_text(stmt, 0);
+    value = text ? reinterpret_cast<const char*>(text) : "";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+void execute(const std::filesystem::path& file, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+TEST_CASE("account_service: an account created logs in with its password only", "[accounts]") {
+  data_dir dir;
+  log_lines log;
+  account_service s(unthrottled(dir), log.sink());
+  CHECK_FALSE(s.is_registered("alice"));
+  CHECK(create(s, "alice", "correct horse").what == status::ok);
+  CHECK(s.is_registered("alice"));
+  CHECK(log_in(s, "alice", "correct horse").what == status::ok);
+  CHECK(log_in(s, "alice", "correct horsf").what == status::wrong_password);
+  CHECK(log_in(s, "alice", "").what == status::wrong_password);
+  CHECK(log_in(s, "bob", "correct horse").what == status::wrong_password);
+  CHECK(log.taken().empty());
+}
+
+TEST_CASE("account_service: a name without an account answers as a wrong password does",
+          "[accounts]") {
+  data_dir dir;
+  options o = cheap_options(dir);
+  o.first_delay = 60s;
+  account_service s(o, {});
+  REQUIRE(create(s, "alice", "correct horse").what == status::ok);
+  CHECK(log_in(s, "nobody", "correct horse", "192.0.2.1").what == status::wrong_password);
+  CHECK(log_in(s, "alice", "wrong horse", "192.0.2.2").what == status::wrong_password);
+  CHECK_FALSE(s.is_registered("nobody"));
+  // Throttled alike too, from another address.
+  const result nobody = log_in(s, "nobody", "correct horse", "192.0.2.3");
+  const result alice = log_in(s, "alice", "correct horse", "192.0.2.4");
+  CHECK(nobody.what == status::throttled);
+  CHECK(alice.what == status::throttled);
+  CHECK(nobody.retry_after == alice.retry_after);
+}
+
+TEST_CASE("account_service: names are matched without regard to case", "[accounts]") {
+  data_dir dir;
+  account_service s(unthrottled(dir), {});
+  REQUIRE(create(s, "Alice", "correct horse").what == status::ok);
+  CHECK(s.is_registered("alice"));
+  CHECK(s.is_registered("ALICE"));
+  CHECK(log_in(s, "ALICE", "correct horse").what == status::ok);
+  CHECK(create(s, "aLiCe", "another horse").what == status::exists);
+  // The spelling registered is the one kept.
+  CHECK(query_text(dir, "SELECT key || ' ' || name FROM accounts") == "alice Alice");
+}
+
+TEST_CASE("account_service: create answers exists for a name taken", "[accounts]") {
+  data_dir dir;
+  account_service s(unthrottled(dir), {});
+  REQUIRE(create(s, "alice", "correct horse").what == status::ok);
+  CHECK(create(s, "alice", "correct horse").what == status::exists);
+  // The first password still holds.
+  CHECK(create(s, "alice", "other horse!").what == status::exists);
+  CHECK(log_in(s, "alice", "correct horse").what == status::ok);
+  CHECK(log_in(s, "alice", "other horse!").what == status::wrong_password);
+}
+
+TEST_CASE("account_service: a new password is min_password_bytes to max_password_bytes",
+          "[accounts]") {
+  data_dir dir;
+  account_service s(unthrottled(dir), {});
+  CHECK(create(s, "short", std::string(min_password_bytes - 1, 'x')).what == status::bad_password);
+  CHECK(create(s, "empty", "").what == status::bad_password);
+  CHECK(create(s, "long", std::string(max_password_bytes + 1, 'x')).what == status::bad_password);
+  CHECK_FALSE(s.is_registered("short"));
+  CHECK_FALSE(s.is_registered("long"));
+  CHECK(create(s, "least", std::string(min_password_bytes, 'x')).what == status::ok);
+  CHECK(create(s, "most", std::string(max_password_bytes, 'x')).what == status::ok);
+  CHECK(log_in(s, "most", std::string(max_password_bytes, 'x')).what == status::ok);
+  CHECK(log_in(s, "most", std::string(max_password_bytes + 1, 'x')).what == status::bad_password);
+}
+
+TEST_CASE("account_service: a password past the limit is answered without waiting for a hash",
+          "[accounts]") {
+  data_dir dir;
+  answers a;
+  options o = cheap_options(dir);
+  o.cost = slow_cost;
+  o.threads = 1;
+  account_service s(o, {});
+  const std::string huge(std::size_t{1} << 20, 'x');
+  // The one thread verifies the first; the second waits behind it.
+  s.log_in("nobody", "guess one", "198.51.100.1", a.next());
+  s.log_in("nobody2", "guess two", "198.51.100.2", a.next());
+  // Were any of these hashed, or queued behind the second, they would come
+  // back after it.
+  s.create("carol", huge, a.next());
+  s.log_in("carol", huge, "198.51.100.3", a.next());
+  s.change_password("carol", "old password", huge, "198.51.100.3", a.next());
+  s.remove("carol", huge, "198.51.100.3", a.next());
+  a.wait_all();
+  CHECK(a.wait(0).value.what == status::wrong_password);
+  const answered second = a.wait(1);
+  CHECK(second.value.what == status::wrong_password);
+  for (std::size_t i = 2; i < a.count(); ++i) {
+    INFO("request " << i);
+    CHECK(a.wait(i).value.what == status::bad_password);
+    CHECK(a.wait(i).arrival < second.arrival);
+  }
+}
+
+TEST_CASE("account_service: failures block the name for first_delay, then it logs in",
+          "[accounts]") {
+  data_dir dir;
+  options o = cheap_options(dir);
+  o.first_delay = 1s;
+  account_service s(o, {});
+  REQUIRE(create(s, "alice", "correct horse").what == status::ok);
+  CHECK(log_in(s, "alice", "wrong horse", "192.0.2.1").what == status::wrong_password);
+  // From another address too: the name is blocked.
+  const result blocked = log_in(s, "alice", "correct horse", "192.0.2.2");
+  CHECK(blocked.what == status::throttled);
+  CHECK(blocked.retry_after == 1s);
+  CHECK(change_password(s, "alice", "correct horse", "new password", "192.0.2.2").what ==
+        status::throttled);
+  CHECK(remove(s, "alice", "correct horse", "192.0.2.2").what == status::throttled);
+  std::this_thread::sleep_for(blocked.retry_after);
+  CHECK(log_in(s, "alice", "correct horse", "192.0.2.2").what == status::ok);
+  // The success forgot the name's failure: the next one blocks for 1 s
+  // again, not 2 (from a third address, which has no failures of its own).
+  CHECK(log_in(s, "alice", "wrong horse", "192.0.2.3").what == status::wrong_password);
+  CHECK(log_in(s, "alice", "correct horse", "192.0.2.4").retry_after == 1s);
+}
+
+TEST_CASE("account_service: failures block the address for every name", "[accounts]") {
+  data_dir dir;
+  options o = cheap_options(dir);
+  o.first_delay = 60s;
+  account_service s(o, {});
+  REQUIRE(create(s, "alice", "correct horse").what == status::ok);
+  REQUIRE(create(s, "bob", "battery staple").what == status::ok);
+  CHECK(log_in(s, "alice", "wrong horse", "203.0.113.7").what == status::wrong_password);
+  const result bob = log_in(s, "bob", "battery staple", "203.0.113.7");
+  CHECK(bob.what == status::throttled);
+  CHECK(bob.retry_after == 60s);
+  // bob from elsewhere is not blocked: his name has no failures.
+  CHECK(log_in(s, "bob", "battery staple", "203.0.113.8").what == status::ok);
+  // A success does not unblock the address.
+  CHECK(log_in(s, "carol", "anything", "203.0.113.7").what == status::throttled);
+}
+
+TEST_CASE("account_service: past max_queue waiting requests the answer is busy", "[accounts]") {
+  data_dir dir;
+  answers a;
+  options o = cheap_options(dir);
+  o.cost = slow_cost;
+  o.threads = 1;
+  o.max_queue = 1;
+  account_service s(o, {});
+  // One verifying, one waiting at most: the third and fourth find no room.
+  for (int i = 0; i < 4; ++i) {
+    s.log_in("user" + std::to_string(i), "password", "198.51.100." + std::to_string(i), a.next());
+  }
+  a.wait_all();
+  CHECK(a.wait(0).value.what == status::wrong_password);
+  for (std::size_t i = 2; i < 4; ++i) {
+    INFO("request " << i);
+    CHECK(a.wait(i).value.what == status::busy);
+    CHECK(a.wait(i).value.retry_after == 1s);
+  }
+}
+
+TEST_CASE("account_service: accounts are kept across a restart", "[accounts]") {
+  data_dir dir;
+  {
+    account_service s(unthrottled(dir), {});
+    REQUIRE(create(s, "Alice", "correct horse").what == status::ok);
+    REQUIRE(create(s, "bob", "battery staple").what == status::ok);
+    REQUIRE(create(s, "carol", "carol's pass").what == status::ok);
+    REQUIRE(change_password(s, "bob", "battery staple", "new staple!").what == status::ok);
+    REQUIRE(remove(s, "carol", "carol's pass").what == status::ok);
+  }
+  CHECK(query_text(dir, "PRAGMA user_version") == "1");
+  CHECK(query_text(dir, "PRAGMA journal_mode") == "wal");
+  CHECK(query_text(dir, "SELECT hash FROM accounts WHERE key = 'alice'").starts_with("$argon2id$"));
+  account_service s(unthrottled(dir), {});
+  CHECK(s.is_registered("alice"));
+  CHECK(log_in(s, "alice", "correct horse").what == status::ok);
+  CHECK(log_in(s, "bob", "new staple!").what == status::ok);
+  CHECK(log_in(s, "bob", "battery staple").what == status::wrong_password);
+  CHECK_FALSE(s.is_registered("carol"));
+  CHECK(create(s, "alice", "correct horse").what == status::exists);
+}
+
+TEST_CASE("account_service: change_password needs the current password", "[accounts]") {
+  data_dir dir;
+  account_service s(unthrottled(dir), {});
+  REQUIRE(create(s, "alice", "first password").what == status::ok);
+  CHECK(change_password(s, "alice", "wrong password", "second password").what ==
+        status::wrong_password);
+  CHECK(change_password(s, "alice", "first password", "short").what == status::bad_password);
+  CHECK(log_in(s, "alice", "first password").what == status::ok);
+  CHECK(change_password(s, "ALICE", "first password", "second password").what == status::ok);
+  CHECK(log_in(s, "alice", "first password").what == status::wrong_password);
+  CHECK(log_in(s, "alice", "second password").what == status::ok);
+  CHECK(change_password(s, "bob", "first password", "second password").what == status::no_account);
+}
+
+TEST_CASE("account_service: remove needs the password, and frees the name", "[accounts]") {
+  data_dir dir;
+  account_service s(unthrottled(dir), {});
+  REQUIRE(create(s, "alice", "first password").what == status::ok);
+  CHECK(remove(s, "alice", "wrong password").what == status::wrong_password);
+  CHECK(s.is_registered("alice"));
+  CHECK(remove(s, "Alice", "first password").what == status::ok);
+  CHECK_FALSE(s.is_registered("alice"));
+  CHECK(log_in(s, "alice", "first password").what == status::wrong_password);
+  CHECK(remove(s, "alice", "first password").what == status::no_account);
+  CHECK(query_text(dir, "SELECT count(*) FROM accounts") == "0");
+  CHECK(create(s, "alice", "second password").what == status::ok);
+  CHECK(log_in(s, "alice", "second password").what == status::ok);
+}
+
+TEST_CASE("account_service: destroyed with requests queued, it drops their handlers uncalled",
+          "[accounts]") {
+  data_dir dir;
+  std::atomic<int> calls{0};
+  const auto token = std::make_shared<int>(0);
+  {
+    options o = cheap_options(dir);
+    o.cost = slow_cost;
+    o.threads = 1;
+    account_service s(o, {});
+    for (int i = 0; i < 5; ++i) {
+      s.log_in("user" + std::to_string(i), "password", "198.51.100." + std::to_string(i),
+               [&calls, token](result) { ++calls; });
+    }
+    s.create("carol", "", [&calls, token](result) { ++calls; });
+    CHECK(token.use_count() > 1);
+  }
+  // One thread: at most the request it was verifying is answered.
+  CHECK(calls <= 1);
+  // Every other handler was destroyed, none leaked.
+  CHECK(token.use_count() == 1);
+}
+
+TEST_CASE("account_service: a directory it cannot use is refused with the file's name",
+          "[accounts]") {
+  data_dir dir;
+  std::ofstream(dir.path() / "not-a-directory") << "x";
+  options o = cheap_options(dir);
+  o.dir = dir.path() / "not-a-directory";
+  CHECK_THROWS_WITH(account_service(o, {}), Catch::Contains("accounts.sqlite3"));
+}
+
+TEST_CASE("account_service: a file of a newer schema is refused", "[accounts]") {
+  data_dir dir;
+  { account_service s(cheap_options(dir), {}); }
+  execute(dir.path() / "accounts.sqlite3", "PRAGMA user_version = 99");
+  CHECK_THROWS_WITH(account_service(cheap_options(dir), {}),
+                    Catch::Contains("accounts.sqlite3") && Catch::Contains("schema version 99"));
+}
+
+TEST_CASE("account_service: a file that is not a database is refused", "[accounts]") {
+  data_dir dir;
+  std::ofstream(dir.path() / "accounts.sqlite3") << std::string(4096, 'x');
+  CHECK_THROWS_WITH(account_service(cheap_options(dir), {}), Catch::Contains("accounts.sqlite3"));
+}
+
+TEST_CASE("account_service: a cost argon2id refuses is refused at start", "[accounts]") {
+  data_dir dir;
+  options o = cheap_options(dir);
+  o.cost.memory = crypto_pwhash_MEMLIMIT_MIN - 1;
+  CHECK_THROWS_AS(account_service(o, {}), std::runtime_error);
+}
