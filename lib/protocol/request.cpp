@@ -139,7 +139,12 @@ public:
     const auto ref = object_.find("ref");
     if (ref == object_.end()) return {};
     const auto raw = raw_member(frame_, "ref");
-    if (raw && raw->find_first_of("\r\n") == std::string_view::npos) return std::string(*raw);
+    // raw_member compares keys as written, so with "ref" given twice, once
+    // spelt with an escape ("r\u0065f"), it may find the one the parse did not keep.
+    if (raw && raw->find_first_of("\r\n") == std::string_view::npos &&
+        json::parse(*raw, nullptr, /*allow_exceptions=*/false) == *ref) {
+      return std::string(*raw);
+    }
     return ref->dump();
   }
 

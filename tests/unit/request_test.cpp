@@ -189,6 +189,18 @@ TEST_CASE("decode_json_request: an integer ref beyond 64 bits comes back exactly
   }
 }
 
+TEST_CASE("decode_json_request: a ref given twice, once with an escaped key, echoes the one kept",
+          "[request][json][fuzz]") {
+  // Found by fuzz/json_request_fuzz.cpp: "r\u0065f" is "ref" again, and the parse keeps
+  // the last value (2), but the ack echoed the text of the first (1).
+  const std::string frame = R"({"type":"msg","text":"hi","ref":1,"r\u0065f":2})";
+  CHECK(json::parse(expect_json_request<request::message>(frame).ref_json) == 2);
+  const auto with_dom = protocol::decode_json_request_with_dom(frame);
+  REQUIRE(std::holds_alternative<protocol::any_request>(with_dom));
+  const auto& message = std::get<request::message>(std::get<protocol::any_request>(with_dom));
+  CHECK(json::parse(message.ref_json) == 2);
+}
+
 TEST_CASE("decode_json_request: an ill-formed msg is bad-request", "[request][json]") {
   expect_json_error(R"({"type":"msg"})", error_code::bad_request);
   expect_json_error(R"({"type":"msg","ref":1})", error_code::bad_request);
