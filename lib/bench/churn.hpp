@@ -24,7 +24,8 @@ struct churn_outcome {
 // The load --churn asks for, beside the scenario and on a thread of its own,
 // so that it costs the scenario's generator threads nothing: one client
 // joining a room with history on disk and leaving it again, or new clients
-// logging in and quitting, --churn's rate times a second. It shows what such
+// logging in (as guests, or to accounts with a password) and quitting,
+// --churn's rate times a second. It shows what such
 // traffic costs everyone else on the server.
 class churn {
 public:
@@ -34,7 +35,8 @@ public:
   churn(const churn&) = delete;
   churn& operator=(const churn&) = delete;
 
-  // Sets the scene (joins: rooms with history, written and left), blocking;
+  // Sets the scene (joins: rooms with history, written and left; accounts:
+  // the accounts registered), blocking;
   // throws std::runtime_error when the server does not play along.
   void prepare();
   // Starts the paced load on its thread.

@@ -62,9 +62,11 @@ Options:
   --churn KIND:RATE   background load on a thread of its own, RATE a second:
                       joins (one client joins one of 200 rooms it filled with
                       100 messages each and left, so each join loads a room
-                      from the disk; run the server with --data-dir) or logins
-                      (a new client logs in and quits); reported beside the
-                      scenario's figures, with its answer latency
+                      from the disk; run the server with --data-dir), logins
+                      (a new client logs in as a guest and quits) or accounts
+                      (the same with a password, to one of 50 accounts it
+                      registers first; the server needs --data-dir); reported
+                      beside the scenario's figures, with its answer latency
   --threads N         generator threads, one io_context each (default 1)
   --max-seconds S     bound on the whole run, setup included (default 60)
   --quiet-ms MS       end the run when no delivery came for this long
@@ -167,10 +169,15 @@ std::optional<usage_error> apply(options& out, std::string_view flag, std::strin
     // 0 stands for a missing or bad rate.
     const double rate =
         colon == std::string_view::npos ? 0 : parse_positive(value.substr(colon + 1)).value_or(0);
-    if ((kind != "joins" && kind != "logins") || rate <= 0 || rate > 100'000) {
-      return cli::invalid_value(flag, value, "joins:RATE or logins:RATE, RATE up to 100000");
+    std::optional<churn_kind> which;
+    for (const churn_kind k : {churn_kind::joins, churn_kind::logins, churn_kind::accounts}) {
+      if (kind == to_string(k)) which = k;
     }
-    out.churn = kind == "joins" ? churn_kind::joins : churn_kind::logins;
+    if (!which || rate <= 0 || rate > 100'000) {
+      return cli::invalid_value(flag, value,
+                                "joins:RATE, logins:RATE or accounts:RATE, RATE up to 100000");
+    }
+    out.churn = *which;
     out.churn_rate = rate;
   } else if (flag == "--threads") {
     const auto count = parse_number<unsigned>(value, 1, 64);
@@ -197,6 +204,7 @@ std::string_view to_string(churn_kind which) noexcept {
     case churn_kind::none: return "none";
     case churn_kind::joins: return "joins";
     case churn_kind::logins: return "logins";
+    case churn_kind::accounts: return "accounts";
   }
   return "?";
 }

@@ -24,8 +24,9 @@ std::string_view to_string(scenario which) noexcept;
 // Background load beside the scenario (--churn KIND:RATE).
 enum class churn_kind {
   none,
-  joins,   // one client joins a room with history on disk, and leaves it
-  logins,  // a new client connects, logs in and quits
+  joins,     // one client joins a room with history on disk, and leaves it
+  logins,    // a new client connects, logs in as a guest and quits
+  accounts,  // the same, logging in to an account with its password
 };
 
 std::string_view to_string(churn_kind which) noexcept;
@@ -70,6 +71,8 @@ struct options {
   // that every join loads a room back from the disk.
   unsigned churn_rooms = 200;
   unsigned churn_history = 100;
+  // accounts: how many it registers first and logs in to in turn.
+  unsigned churn_accounts = 50;
   // nullopt: a progress line when standard error is a terminal.
   std::optional<bool> progress;
   bool json_report = false;  // one JSON object on stdout instead of the table

@@ -389,13 +389,17 @@ TEST_CASE("chat-bench --churn: the background load runs beside a clean scenario"
   chat::test::data_dir dir;
   chat::server::config config = bench_config();
   config.data_dir = dir.string();
+  config.password_ops = 1;
+  config.password_memory = 8192;
   chat::test::test_server server(config);
   options o = small(scenario::fanout, server.port());
   o.churn_rate = 200;
+  o.churn_accounts = 5;
   o.churn_rooms = 10;
   o.churn_history = 7;
   SECTION("joins of rooms kept on disk") { o.churn = churn_kind::joins; }
   SECTION("logins") { o.churn = churn_kind::logins; }
+  SECTION("logins to accounts") { o.churn = churn_kind::accounts; }
   const report r = run(o);
   check_clean(r, std::uint64_t{o.receivers} * o.messages);
   INFO(explain(r));

@@ -145,6 +145,7 @@ TEST_CASE("chat-bench --churn takes a kind and a rate", "[options]") {
   const options logins = ok({"chatroom", "--churn=logins:2.5"});
   CHECK(logins.churn == churn_kind::logins);
   CHECK(logins.churn_rate == 2.5);
+  CHECK(ok({"fanout", "--churn", "accounts:200"}).churn == churn_kind::accounts);
   for (const char* bad : {"joins", "joins:", "joins:0", "joins:-1", "parts:10", "logins:1e9"}) {
     INFO(bad);
     CHECK(error({"fanout", "--churn", bad}).find("--churn") != std::string::npos);
