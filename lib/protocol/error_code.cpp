@@ -19,6 +19,13 @@ std::string_view to_string(error_code code) noexcept {
     case error_code::server_full: return "server-full";
     case error_code::too_many_connections: return "too-many-connections";
     case error_code::storage_unavailable: return "storage-unavailable";
+    case error_code::password_required: return "password-required";
+    case error_code::auth_failed: return "auth-failed";
+    case error_code::bad_password: return "bad-password";
+    case error_code::account_required: return "account-required";
+    case error_code::accounts_unavailable: return "accounts-unavailable";
+    case error_code::insecure_transport: return "insecure-transport";
+    case error_code::session_replaced: return "session-replaced";
   }
   return "internal";
 }

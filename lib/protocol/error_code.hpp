@@ -22,6 +22,14 @@ enum class error_code {
   server_full,
   too_many_connections,
   storage_unavailable,
+  // Accounts.
+  password_required,     // the name is registered: log in with its password
+  auth_failed,           // wrong password, or no account of that name
+  bad_password,          // too short to set, or too long to take
+  account_required,      // the server takes no guests (--require-account)
+  accounts_unavailable,  // the server keeps no accounts (no --data-dir)
+  insecure_transport,    // a password over plain TCP from another machine
+  session_replaced,      // the same account logged in again elsewhere
 };
 
 std::string_view to_string(error_code code) noexcept;

@@ -130,6 +130,8 @@ std::string plain_line(std::string_view a, std::string_view b = {}, std::string_
 
 std::string encode_prompt() { return "USER\n"; }
 
+std::string encode_password_prompt() { return "PASS\n"; }
+
 std::string encode_welcome(session_mode mode, std::string_view user, std::string_view room,
                            std::span<const std::string> users, std::string_view topic) {
   return welcome(mode, user, room, listed(users), topic);
@@ -313,6 +315,35 @@ std::string encode_error(session_mode mode, error_code code, std::string_view me
   return out;
 }
 
+std::string encode_error(session_mode mode, error_code code, std::string_view message,
+                         std::uint64_t retry_after_s) {
+  const std::string after = std::to_string(retry_after_s);
+  if (mode == session_mode::plain) {
+    return plain_line("! error ", to_string(code), ": ",
+                      std::string(message) + " (try again in " + after + " s)");
+  }
+  std::string out = encode_error(mode, code, message);
+  out.pop_back();  // the LF
+  out.pop_back();  // the closing brace
+  out.append(R"(,"retry_after":)").append(after).append("}\n");
+  return out;
+}
+
+std::string encode_account(session_mode mode, std::string_view event, std::string_view user) {
+  if (mode == session_mode::plain) {
+    if (event == "registered")
+      return plain_line("* ", user, " is registered: log in with its password from now on");
+    if (event == "password-changed") return plain_line("* the password of ", user, " is changed");
+    return plain_line("* ", user, " is no longer registered");
+  }
+  std::string out(R"({"type":)");
+  append_json_string(out, event);
+  out.append(R"(,"user":)");
+  append_json_string(out, user);
+  out.append("}\n");
+  return out;
+}
+
 std::string encode_shutdown(session_mode mode) {
   if (mode == session_mode::json) return "{\"type\":\"shutdown\"}\n";
   return "* server is shutting down\n";
@@ -320,7 +351,8 @@ std::string encode_shutdown(session_mode mode) {
 
 std::string encode_help() {
   return "* commands: /join ROOM, /leave [ROOM], /rooms, /who [ROOM], /topic [TEXT],"
-         " /msg NAME TEXT, /nick NAME, /quit, /help; any other line is a message to your"
+         " /msg NAME TEXT, /nick NAME, /register PASSWORD, /password OLD NEW,"
+         " /unregister PASSWORD, /quit, /help; any other line is a message to your"
          " current room (start it with // to send a leading /)\n";
 }
 
@@ -503,9 +535,13 @@ std::string encode_history_page(std::string_view room, std::span<const message_v
   return out;
 }
 
-std::string encode_hello_request(std::string_view user) {
+std::string encode_hello_request(std::string_view user, std::string_view password) {
   std::string out(R"({"type":"hello","user":)");
   append_json_string(out, user);
+  if (!password.empty()) {
+    out.append(R"(,"password":)");
+    append_json_string(out, password);
+  }
   out.append("}\n");
   return out;
 }

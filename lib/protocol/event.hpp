@@ -16,6 +16,8 @@ enum class session_mode { plain, json };
 // Server-to-client frames, each ended by LF. Plain forms are for people at a
 // terminal; JSON forms are the envelopes of protocol/PROTOCOL.md.
 std::string encode_prompt();
+// Plain sessions: after USER and a registered name, the next line is its password.
+std::string encode_password_prompt();
 std::string encode_welcome(session_mode mode, std::string_view user, std::string_view room,
                            std::span<const std::string> users, std::string_view topic = {});
 // A large room's welcome says how many are in it rather than who: listing
@@ -46,7 +48,14 @@ std::string encode_message(session_mode mode, std::uint64_t id, std::int64_t ts_
 std::string encode_users(session_mode mode, std::string_view room,
                          std::span<const std::string> users);
 std::string encode_error(session_mode mode, error_code code, std::string_view message);
+// An error that goes away with time (rate-limited logins): JSON adds
+// "retry_after" in seconds, plain says when.
+std::string encode_error(session_mode mode, error_code code, std::string_view message,
+                         std::uint64_t retry_after_s);
 std::string encode_shutdown(session_mode mode);
+// What became of the session's account: "registered", "password-changed" or
+// "unregistered" (the `type` of the JSON envelope).
+std::string encode_account(session_mode mode, std::string_view event, std::string_view user);
 std::string encode_help();
 
 // To the member who joined: the room, who is in it and its topic.
@@ -88,7 +97,7 @@ std::string encode_pong();
 std::string encode_ping();
 
 // Client-to-server frames, for the bundled client and the tests.
-std::string encode_hello_request(std::string_view user);
+std::string encode_hello_request(std::string_view user, std::string_view password = {});
 std::string encode_message_request(std::string_view text, std::string_view ref_json = {});
 std::string encode_resume_request(std::string_view room, std::uint64_t after);
 // {"type":"<type>"} for the requests without fields: ping, who, quit.

@@ -308,6 +308,22 @@ decoded<any_request> decode_json_object(const Fields& object) {
     if (auto error = optional_count(object, "after", 0, UINT64_MAX, resume.after)) return *error;
     return resume;
   }
+  if (is(type, "register")) {
+    request::register_account account;
+    if (auto error = required_string(object, "password", type, account.password)) return *error;
+    return account;
+  }
+  if (is(type, "password")) {
+    request::change_password change;
+    if (auto error = required_string(object, "old", type, change.old_password)) return *error;
+    if (auto error = required_string(object, "new", type, change.new_password)) return *error;
+    return change;
+  }
+  if (is(type, "unregister")) {
+    request::unregister_account account;
+    if (auto error = required_string(object, "password", type, account.password)) return *error;
+    return account;
+  }
   if (is(type, "rooms")) return request::rooms{};
   if (is(type, "ping")) return request::ping{};
   if (is(type, "pong")) return request::pong{};
@@ -366,7 +382,7 @@ field_error read_resume_map(const json& map, std::vector<request::resume>& out) 
 decoded<hello> decode_hello(std::string_view frame) {
   if (!frame.starts_with('{')) {
     if (!is_valid_name(frame)) return bad_name(frame);
-    return hello{std::string(frame), false, {}};
+    return hello{std::string(frame), false, {}, false, {}};
   }
   auto parsed = parse_object(frame);
   if (auto* error = std::get_if<decode_error>(&parsed)) return std::move(*error);
@@ -377,7 +393,18 @@ decoded<hello> decode_hello(std::string_view frame) {
   }
   const auto& name = user->get_ref<const std::string&>();
   if (!is_valid_name(name)) return bad_name(name);
-  hello greeting{name, true, {}};
+  hello greeting{name, true, {}, false, {}};
+  if (const auto password = object.find("password"); password != object.end()) {
+    if (!password->is_string()) return bad_request(R"(hello: "password" must be a string)");
+    greeting.password = password->get<std::string>();
+  }
+  if (const auto create = object.find("register"); create != object.end()) {
+    if (!create->is_boolean()) return bad_request(R"(hello: "register" must be true or false)");
+    greeting.create_account = create->get<bool>();
+    if (greeting.create_account && !greeting.password) {
+      return bad_request(R"(hello: "register" needs a "password")");
+    }
+  }
   if (const auto resume = object.find("resume"); resume != object.end()) {
     if (auto error = read_resume_map(*resume, greeting.resume)) return std::move(*error);
   }
@@ -440,6 +467,23 @@ decoded<any_request> decode_plain_request(std::string_view frame) {
     auto normalized = normalize_room_name(room);
     if (!normalized) return bad_room(room);
     return request::resume{std::move(*normalized), *id};
+  }
+  // A password is the rest of the line, spaces and all; the old one of
+  // /password is a word.
+  if (command == "/register") {
+    if (argument.empty()) return bad_request("usage: /register PASSWORD");
+    return request::register_account{std::string(argument)};
+  }
+  if (command == "/password") {
+    const auto [old_password, new_password] = split_word(argument);
+    if (old_password.empty() || new_password.empty()) {
+      return bad_request("usage: /password OLD NEW");
+    }
+    return request::change_password{std::string(old_password), std::string(new_password)};
+  }
+  if (command == "/unregister") {
+    if (argument.empty()) return bad_request("usage: /unregister PASSWORD");
+    return request::unregister_account{std::string(argument)};
   }
   if (command == "/rooms") return request::rooms{};
   if (command == "/quit") return request::quit{};

@@ -56,6 +56,18 @@ struct resume {
   std::string room;
   std::uint64_t after = 0;
 };
+// Accounts: the session's own name, registered with `password`; its
+// password changed; its account deleted (the session stays, as a guest).
+struct register_account {
+  std::string password;
+};
+struct change_password {
+  std::string old_password;
+  std::string new_password;
+};
+struct unregister_account {
+  std::string password;
+};
 struct rooms {};
 struct ping {};
 struct pong {};
@@ -65,8 +77,9 @@ struct help {};
 
 using any_request =
     std::variant<request::message, request::direct, request::join, request::leave, request::who,
-                 request::topic, request::nick, request::history, request::resume, request::rooms,
-                 request::ping, request::pong, request::quit, request::help>;
+                 request::topic, request::nick, request::history, request::resume,
+                 request::register_account, request::change_password, request::unregister_account,
+                 request::rooms, request::ping, request::pong, request::quit, request::help>;
 
 // Most history one request may ask for, and most messages one resume replays
 // before its `more` marker.
@@ -78,6 +91,12 @@ inline constexpr std::size_t max_resume_rooms = 64;
 struct hello {
   std::string user;
   bool json = false;
+  // JSON only: log in to the account of `user`. A plain session gives it on
+  // the line after the server's PASS.
+  std::optional<std::string> password;
+  // JSON only, with a password: create the account first (how a newcomer
+  // gets in under --require-account).
+  bool create_account = false;
   // Rooms to resume at login (JSON only).
   std::vector<request::resume> resume;
 };

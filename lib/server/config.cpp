@@ -46,6 +46,15 @@ constexpr std::string_view usage = R"(usage: chat-server [options]
                              bytes (suffix K, M, G or T; default 0: keep all)
   --history-max-age AGE      with --data-dir: drop history older than AGE (suffix
                              s, m, h or d; default 0: keep all)
+  --require-account          with --data-dir: only registered names may log in
+                             (/register, or {"type":"register"}, makes one)
+  --allow-plaintext-passwords
+                             take passwords over plain TCP from other machines too
+                             (by default only over TLS or from this machine)
+  --password-ops N           argon2id passes per password hash (default 2)
+  --password-memory SIZE     argon2id memory per hash, suffix K, M or G (default
+                             64M): each login in flight holds this much for some
+                             tens of milliseconds, on 2 hashing threads at low priority
   --ping-interval SECS       ping JSON clients silent this long; drop them if still
                              silent after as long again (default 60; 0: never)
   --idle-timeout SECS        drop any client silent this long (default 300; 0: never)
@@ -231,6 +240,17 @@ parsed_args parse_args(int argc, const char* const* argv) {
        [&](std::string_view, std::string_view value) {
          return read_rate(value, cfg.rate_limit, cfg.rate_burst);
        }},
+      {"--password-ops", number_into(cfg.password_ops, 1, 10)},
+      {"--password-memory",
+       [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
+         auto error =
+             read_with_unit(flag, value, {{'k', 1ULL << 10}, {'m', 1ULL << 20}, {'g', 1ULL << 30}},
+                            "bytes, with an optional K, M or G", cfg.password_memory);
+         if (!error && (cfg.password_memory < 8192 || cfg.password_memory > (4ULL << 30))) {
+           return cli::invalid_value(flag, value, "8K to 4G").message;
+         }
+         return error;
+       }},
       {"--max-clients", number_into(cfg.max_clients, 1, 10'000'000)},
       {"--max-per-ip", number_into(cfg.max_per_ip, 0, 10'000'000)},
       {"--log-level",
@@ -247,6 +267,14 @@ parsed_args parse_args(int argc, const char* const* argv) {
   if (auto* error = std::get_if<usage_error>(&split)) return std::move(*error);
   for (const cli::argument& arg : std::get<std::vector<cli::argument>>(split)) {
     if (arg.flag == "--help" || arg.flag == "-h") return usage_text{std::string(usage)};
+    if (arg.flag == "--require-account") {
+      cfg.require_account = true;
+      continue;
+    }
+    if (arg.flag == "--allow-plaintext-passwords") {
+      cfg.allow_plaintext_passwords = true;
+      continue;
+    }
     const auto flag = flags.find(arg.flag);
     if (flag == flags.end()) return cli::unknown_option(arg.positional() ? arg.value : arg.flag);
     if (auto error = flag->second(arg.flag, arg.value)) return usage_error{std::move(*error)};
@@ -257,6 +285,9 @@ parsed_args parse_args(int argc, const char* const* argv) {
   }
   if (cfg.data_dir.empty() && (cfg.history_max_bytes != 0 || cfg.history_max_age.count() != 0)) {
     return usage_error{"--history-max-bytes and --history-max-age need --data-dir"};
+  }
+  if (cfg.data_dir.empty() && cfg.require_account) {
+    return usage_error{"--require-account needs --data-dir, where accounts are kept"};
   }
   if (!cfg.tls_port && (!cfg.cert_file.empty() || !cfg.key_file.empty())) {
     return usage_error{"--cert and --key are for TLS: give --tls-port too"};

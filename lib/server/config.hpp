@@ -54,6 +54,13 @@ struct config {
   // of 0 turns the limit off.
   double rate_limit = 10;
   double rate_burst = 20;
+  // Accounts (kept under data_dir). A client must log in to an account;
+  // passwords may cross plain TCP from other machines (TLS and loopback
+  // always may); argon2id's cost per hash (libsodium's "interactive").
+  bool require_account = false;
+  bool allow_plaintext_passwords = false;
+  std::uint64_t password_ops = 2;
+  std::uint64_t password_memory = std::uint64_t{64} << 20;
   std::size_t max_clients = 10'000;
   std::size_t max_per_ip = 100;  // 0: no limit
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "accounts/account_service.hpp"
 #include "protocol/event.hpp"
 #include "protocol/utf8.hpp"
 #include "server/hub.hpp"
@@ -24,9 +25,11 @@ constexpr std::size_t max_bytes_per_turn = 16 * 1024;
 
 }  // namespace
 
-conversation::conversation(hub& hub, const config& cfg, time_point now)
+conversation::conversation(hub& hub, const config& cfg, time_point now,
+                           accounts::account_service* accounts)
     : config_(cfg),
       hub_(hub),
+      accounts_(accounts),
       framer_(cfg.max_line),
       accepted_at_(now),
       last_heard_(now),
@@ -51,13 +54,14 @@ void conversation::send_error(error_code code, std::string_view message) {
 }
 
 std::size_t conversation::on_input(std::string_view input, time_point now) {
+  if (input_paused()) return 0;
   turn_started_ = now;
   std::size_t lines = 0;
   std::size_t bytes = 0;
   return framer_.feed(input, [&](auto event, std::string_view line) {
     bytes += line.size() + 1;
     return on_line(event, line) && ++lines < max_lines_per_turn && bytes < max_bytes_per_turn &&
-           !input_paused_;
+           !input_paused();
   });
 }
 
@@ -87,6 +91,13 @@ bool conversation::on_line(protocol::line_framer::event event, std::string_view 
 }
 
 void conversation::on_handshake(std::string_view line) {
+  if (awaiting_password_) {
+    // Plain: the line after PASS is the password of the name before it.
+    protocol::hello hello = std::move(*awaiting_password_);
+    awaiting_password_.reset();
+    check_password(std::move(hello), std::string(line));
+    return;
+  }
   // The reply speaks the form the client attempted, even when it failed.
   const session_mode attempted = line.starts_with('{') ? session_mode::json : session_mode::plain;
   auto decoded = protocol::decode_hello(line);
@@ -96,9 +107,50 @@ void conversation::on_handshake(std::string_view line) {
     return;
   }
   auto& hello = std::get<protocol::hello>(decoded);
+  if (hello.password) {
+    if (refuse_account_request(attempted)) {
+      send(protocol::encode_prompt());
+      return;
+    }
+    std::string password = std::move(*hello.password);
+    if (hello.create_account) {
+      create_and_log_in(std::move(hello), std::move(password));
+    } else {
+      check_password(std::move(hello), std::move(password));
+    }
+    return;
+  }
+  if (accounts_ != nullptr && accounts_->is_registered(hello.user)) {
+    if (attempted == session_mode::plain && !refuse_account_request(attempted)) {
+      awaiting_password_ = std::move(hello);
+      send(protocol::encode_password_prompt());
+      return;
+    }
+    if (attempted == session_mode::json) {
+      send(protocol::encode_error(
+          attempted, error_code::password_required,
+          "the name " + hello.user + " is registered: log in with its password"));
+    }
+    send(protocol::encode_prompt());
+    return;
+  }
+  if (config_.require_account) {
+    send(protocol::encode_error(attempted, error_code::account_required,
+                                "this server takes registered names only: log in with a "
+                                "password, or ask an operator for an account"));
+    send(protocol::encode_prompt());
+    return;
+  }
+  complete_login(hello, login_as::guest);
+}
+
+void conversation::complete_login(protocol::hello& hello, login_as as) {
+  const session_mode attempted = hello.json ? session_mode::json : session_mode::plain;
   name_ = std::move(hello.user);
-  mode_ = hello.json ? session_mode::json : session_mode::plain;
-  if (!hub_.login(shared_from_this(), hello.resume)) {
+  mode_ = attempted;
+  // Only a password proves the name is the client's to take from its holder;
+  // a new account's name must be free.
+  if (!hub_.login(shared_from_this(), hello.resume, /*take_over=*/as == login_as::account)) {
     send(protocol::encode_error(attempted, error_code::name_taken,
                                 "the name " + name_ + " is taken"));
     send(protocol::encode_prompt());
@@ -107,10 +159,11 @@ void conversation::on_handshake(std::string_view line) {
     return;
   }
   logged_in_ = true;
+  account_ = as != login_as::guest;
   current_room_ = hub_.default_room();
   // From the handshake deadline to the keepalive's.
   deadlines_changed();
-  log(log_level::debug, name_, " joined");
+  log(log_level::debug, name_, account_ ? " logged in" : " joined");
 }
 
 conversation::time_point conversation::next_deadline() const noexcept {

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +14,11 @@
 #include "protocol/request.hpp"
 #include "server/config.hpp"
 #include "server/member.hpp"
+
+namespace chat::accounts {
+class account_service;
+struct result;
+}  // namespace chat::accounts
 
 namespace chat::server {
 
@@ -33,8 +40,16 @@ public:
   // queued and closes.
   virtual void shutdown() = 0;
 
+  // Where the client connects from, before begin(): passwords are taken over
+  // an `encrypted` transport or from `loopback` (or anywhere, when the
+  // configuration allows plain-text passwords); `address` is what failed
+  // logins are throttled by.
+  void set_peer(std::string address, bool loopback, bool encrypted);
+
 protected:
-  conversation(hub& hub, const config& cfg, time_point now);
+  // `accounts` is null when the server keeps none (no --data-dir).
+  conversation(hub& hub, const config& cfg, time_point now,
+               accounts::account_service* accounts = nullptr);
   ~conversation() override;
 
   // The transport is ready for the protocol: the client is asked its name.
@@ -67,7 +82,9 @@ protected:
   bool on_commit(std::uint64_t through, bool stored, bool backlogged);
   // A message sent was too much for the history writer: read no more input
   // until on_commit() says it caught up.
-  bool input_paused() const noexcept { return input_paused_; }
+  // Input is also held while a password is being checked: what the client
+  // sent after it waits for the verdict.
+  bool input_paused() const noexcept { return input_paused_ || account_pending_; }
 
   // The session's part. close_after_flush() calls begin_closing() and lets
   // the writer flush; stop() closes at once; deadlines_changed() is told
@@ -78,8 +95,13 @@ protected:
   // From now on on_commit() is to be called after each batch the history
   // writer settles, until it returns false.
   virtual void watch_commits() = 0;
-  // on_commit() ended a pause: the reader may go on.
+  // on_commit() or an account's verdict ended a pause: the reader may go on.
   virtual void resume_input() = 0;
+  // Runs `job` on the session's own thread and strand, later; from any thread.
+  virtual void run_in_session(std::function<void()> job) = 0;
+  // The hub gave this member's name to a new login of the same account: on
+  // the session's strand, tell the client and close.
+  void on_displaced();
 
   const config& config_;
 
@@ -98,6 +120,9 @@ private:
   bool handle(protocol::request::nick& request);
   bool handle(protocol::request::history& request);
   bool handle(protocol::request::resume& request);
+  bool handle(protocol::request::register_account& request);
+  bool handle(protocol::request::change_password& request);
+  bool handle(protocol::request::unregister_account& request);
   bool handle(protocol::request::rooms& request);
   bool handle(protocol::request::ping& request);
   bool handle(protocol::request::pong& request);
@@ -111,7 +136,23 @@ private:
   // Acks message `id` now, or once it is stored (with a database).
   void acknowledge(std::uint64_t id, std::string ref_json, bool kept);
 
+  // Accounts (conversation_accounts.cpp). Each check runs on the account
+  // service's threads with input held; `then` runs on the session's strand.
+  void check_password(protocol::hello hello, std::string password);
+  void create_and_log_in(protocol::hello hello, std::string password);
+  enum class login_as { guest, account, new_account };
+  void complete_login(protocol::hello& hello, login_as as);
+  // Holds input until the verdict, which runs `then` on the session's strand
+  // (unless the session is closing by then) and lets input go on.
+  std::function<void(accounts::result)> await_account(
+      std::function<void(const accounts::result&)> then);
+  // Why passwords cannot be taken here, sent as an error; false when they can.
+  bool refuse_account_request(protocol::session_mode reply_mode);
+  void send_account_error(protocol::session_mode reply_mode, std::string_view name,
+                          const accounts::result& result);
+
   hub& hub_;
+  accounts::account_service* const accounts_;
   protocol::line_framer framer_;
   const time_point accepted_at_;
   time_point last_heard_;  // the last input from the client
@@ -125,6 +166,14 @@ private:
   time_point tokens_at_;
   bool logged_in_ = false;
   bool closing_ = false;
+  // Accounts: the client's address and whether it may send passwords; the
+  // plain handshake's name waiting for its password line; a check in
+  // flight; logged in to the account of name_.
+  std::string peer_address_;
+  bool passwords_welcome_ = false;
+  std::optional<protocol::hello> awaiting_password_;
+  bool account_pending_ = false;
+  bool account_ = false;
   // Where plain messages go: the room joined last, or set with /join.
   std::string current_room_;
   // Messages sent and not yet settled by the history writer, in id order.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "accounts/account_service.hpp"
 #include "protocol/event.hpp"
 #include "protocol/names.hpp"
 #include "server/hub.hpp"
@@ -125,6 +126,15 @@ bool conversation::handle(request::topic& topic) {
 }
 
 bool conversation::handle(request::nick& nick) {
+  if (account_ && protocol::fold_name(nick.user) != protocol::fold_name(name_)) {
+    send_error(error_code::bad_request,
+               "you are logged in to the account " + name_ + ": its name is yours to keep");
+    return true;
+  }
+  if (!account_ && accounts_ != nullptr && accounts_->is_registered(nick.user)) {
+    send_error(error_code::name_taken, "the name " + nick.user + " is registered");
+    return true;
+  }
   if (hub_.rename(*this, nick.user) == hub::outcome::name_taken) {
     send_error(error_code::name_taken, "the name " + nick.user + " is taken");
   }

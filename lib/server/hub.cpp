@@ -244,7 +244,7 @@ void hub::exit(room& r, const member& who) {
 }
 
 bool hub::login(const std::shared_ptr<member>& who,
-                std::span<const protocol::request::resume> resume) {
+                std::span<const protocol::request::resume> resume, bool take_over) {
   std::optional<std::uint64_t> default_after;
   for (const auto& r : resume) {
     if (protocol::fold_name(r.room) == protocol::fold_name(options_.default_room)) {
@@ -252,13 +252,20 @@ bool hub::login(const std::shared_ptr<member>& who,
     }
   }
   std::optional<replay_request> later;
+  std::shared_ptr<member> displaced;
   {
     std::lock_guard lock(mutex_);
-    auto [it, inserted] = users_.try_emplace(protocol::fold_name(who->name()), user{who, {}});
-    if (!inserted) return false;
+    const std::string key = protocol::fold_name(who->name());
+    if (const auto held = users_.find(key); held != users_.end()) {
+      if (!take_over) return false;
+      displaced = held->second.who;
+      remove_user(held);
+    }
+    auto& u = users_.try_emplace(key, user{who, {}}).first->second;
     room* lobby = find_room(options_.default_room);  // never removed
-    later = enter(*lobby, it->second, /*at_login=*/true, default_after);
+    later = enter(*lobby, u, /*at_login=*/true, default_after);
   }
+  if (displaced) displaced->displaced();
   if (later) replay_from_database(*who, *later);
   for (const auto& r : resume) {
     if (protocol::fold_name(r.room) != protocol::fold_name(options_.default_room)) {
@@ -270,11 +277,17 @@ bool hub::login(const std::shared_ptr<member>& who,
 
 void hub::logout(const member& who) {
   std::lock_guard lock(mutex_);
-  user* u = find_user(who);
-  if (u == nullptr) return;
-  const auto rooms = std::move(u->rooms);
-  users_.erase(protocol::fold_name(who.name()));
-  for (const joined_room& j : rooms) exit(*j.where, who);
+  const auto it = users_.find(protocol::fold_name(who.name()));
+  if (it == users_.end() || it->second.who.get() != &who) return;
+  remove_user(it);
+}
+
+void hub::remove_user(std::unordered_map<std::string, user>::iterator it) {
+  // Kept alive until it has left every room.
+  const std::shared_ptr<member> who = it->second.who;
+  const auto rooms = std::move(it->second.rooms);
+  users_.erase(it);
+  for (const joined_room& j : rooms) exit(*j.where, *who);
 }
 
 std::string hub::join(const std::shared_ptr<member>& who, std::string_view name) {

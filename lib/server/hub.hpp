@@ -53,11 +53,13 @@ public:
 
   // Claims the member's name and joins it to the default room. The member
   // gets its welcome and the room's history before any other frame, and the
-  // others a join. Returns false, changing nothing, when the name is taken.
+  // others a join. Returns false, changing nothing, when the name is taken,
+  // unless `take_over` (a login to the name's account): then the holder
+  // leaves everywhere and is told, through member::displaced().
   // Each room in `resume` is joined too, and replays what was missed in it
   // (resume()) in place of its recent history.
   bool login(const std::shared_ptr<member>& who,
-             std::span<const protocol::request::resume> resume = {});
+             std::span<const protocol::request::resume> resume = {}, bool take_over = false);
 
   // Leaves every room and frees the name. Safe for a member never logged in.
   void logout(const member& who);
@@ -155,6 +157,8 @@ private:
                     std::uint64_t floor);
   room* find_room(std::string_view name);
   user* find_user(const member& who);
+  // Leaves every room and frees the name.
+  void remove_user(std::unordered_map<std::string, user>::iterator it);
   static bool contains(const room& r, const member& who);
   std::vector<std::string> sorted_names(const room& r) const;
   bool is_large(const room& r) const;

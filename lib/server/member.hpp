@@ -21,6 +21,11 @@ public:
   // thread; a client that cannot keep up is dropped, not waited for.
   virtual void deliver(frame f) = 0;
 
+  // The hub gave this member's name to a new login of the same account and
+  // removed it from every room; the client is to be told and closed. Any
+  // thread; called outside the hub's lock.
+  virtual void displaced() = 0;
+
   const std::string& name() const noexcept { return name_; }
   protocol::session_mode mode() const noexcept { return mode_; }
 

@@ -17,6 +17,7 @@
 
 #include <csignal>
 
+#include "accounts/account_service.hpp"
 #include "server/commit_watch.hpp"
 #include "server/hub.hpp"
 #include "server/listener.hpp"
@@ -40,6 +41,7 @@ struct server::impl {
         database(open_database(
             cfg, [this](const store::commit_outcome& outcome) { relay_commit(outcome); })),
         credentials(load_credentials(cfg)),
+        account_store(open_accounts(cfg)),
         acceptor(io),
         tls_acceptor(io),
         signals(io),
@@ -77,6 +79,20 @@ struct server::impl {
     relay_to = std::move(workers);
   }
 
+  static bool is_mapped_loopback(const asio::ip::address& peer) {
+    return peer.is_v6() && peer.to_v6().is_v4_mapped() &&
+           asio::ip::make_address_v4(asio::ip::v4_mapped, peer.to_v6()).is_loopback();
+  }
+
+  static std::unique_ptr<accounts::account_service> open_accounts(const config& cfg) {
+    if (cfg.data_dir.empty()) return nullptr;
+    accounts::options options;
+    options.dir = cfg.data_dir;
+    options.cost = {.ops = cfg.password_ops, .memory = cfg.password_memory};
+    return std::make_unique<accounts::account_service>(
+        options, [](std::string_view problem) { log(log_level::error, "accounts: ", problem); });
+  }
+
   static std::unique_ptr<transport::tls_credentials> load_credentials(const config& cfg) {
     if (!cfg.tls_port) return nullptr;
     try {
@@ -91,7 +107,10 @@ struct server::impl {
   // Makes the session of an admitted connection on `transport` and starts it.
   template <class Transport>
   void start_session(Transport transport, const asio::ip::address& peer) {
-    auto s = std::make_shared<stream_session<Transport>>(std::move(transport), hub_, registry, cfg);
+    auto s = std::make_shared<stream_session<Transport>>(std::move(transport), hub_, registry, cfg,
+                                                         account_store.get());
+    s->set_peer(peer.to_string(), peer.is_loopback() || is_mapped_loopback(peer),
+                Transport::negotiates);
     registry.add(s, peer);
     s->start();
   }
@@ -153,6 +172,9 @@ struct server::impl {
   // core's cache. Threads meet only in the hub and in outboxes.
   std::vector<std::unique_ptr<asio::io_context>> other_workers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_workers_running;
+  // Null without --data-dir. Declared after the workers so that it goes
+  // first: its threads post verdicts to them until it is destroyed.
+  std::unique_ptr<accounts::account_service> account_store;
   tcp::acceptor acceptor;
   tcp::acceptor tls_acceptor;  // open only with --tls-port
   asio::signal_set signals;

@@ -33,8 +33,9 @@ thread_local std::vector<std::shared_ptr<session>> remote_wakes;
 
 }  // namespace
 
-session::session(executor_type strand, hub& hub, session_registry& registry, const config& cfg)
-    : conversation(hub, cfg, clock::now()),
+session::session(executor_type strand, hub& hub, session_registry& registry, const config& cfg,
+                 accounts::account_service* accounts)
+    : conversation(hub, cfg, clock::now(), accounts),
       strand_(std::move(strand)),
       registry_(registry),
       deadlines_(asio::use_service<deadline_queue>(home())) {}
@@ -70,6 +71,21 @@ void session::shutdown() {
     self->push(make_frame(protocol::encode_shutdown(self->mode_)));
     self->close_after_flush();
   });
+}
+
+void session::displaced() {
+  asio::dispatch(strand_, [self = std::static_pointer_cast<session>(shared_from_this())] {
+    if (!self->stopped_) self->on_displaced();
+  });
+}
+
+void session::run_in_session(std::function<void()> job) {
+  // A session stopped meanwhile does nothing more: above all, it must not
+  // log in to the hub after it left it.
+  asio::post(strand_,
+             [self = std::static_pointer_cast<session>(shared_from_this()), job = std::move(job)] {
+               if (!self->stopped_) job();
+             });
 }
 
 void session::deliver(frame f) {

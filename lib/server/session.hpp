@@ -46,12 +46,14 @@ public:
 
   void deliver(frame f) final;
   void shutdown() final;
+  void displaced() final;
 
   // From this session's commit_watch: returns whether it still waits.
   bool commit_settled(const commit_news& news);
 
 protected:
-  session(executor_type strand, hub& hub, session_registry& registry, const config& cfg);
+  session(executor_type strand, hub& hub, session_registry& registry, const config& cfg,
+          accounts::account_service* accounts);
   ~session() override;
 
   // One coroutine's wait for a wake-up from elsewhere: a ring that comes
@@ -87,8 +89,8 @@ protected:
   // into an empty outbox, or the session stopped. At most one at a time.
   auto wait_for_frames() { return writer_bell_.wait(strand_, stopped_); }
   // The reader's wait while input_paused(): completes once the history
-  // writer caught up, or the session stopped.
-  auto wait_for_store() { return reader_bell_.wait(strand_, stopped_); }
+  // writer caught up or a password was checked, or the session stopped.
+  auto wait_for_input_resumed() { return reader_bell_.wait(strand_, stopped_); }
   // Moves what is queued into unwritten_, up to an end marker; false when
   // nothing was queued.
   bool take_queued();
@@ -114,6 +116,7 @@ protected:
   void deadlines_changed() final;
   void watch_commits() final;
   void resume_input() final;
+  void run_in_session(std::function<void()> job) final;
   // The transport's part of stop(): close, so that every wait ends.
   virtual void close_transport() noexcept = 0;
 

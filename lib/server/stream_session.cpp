@@ -30,8 +30,9 @@ constexpr auto use_tuple = asio::as_tuple(session::awaitable_token{});
 
 template <class Transport>
 stream_session<Transport>::stream_session(Transport transport, hub& hub, session_registry& registry,
-                                          const config& cfg)
-    : session(transport.get_executor(), hub, registry, cfg), transport_(std::move(transport)) {}
+                                          const config& cfg, accounts::account_service* accounts)
+    : session(transport.get_executor(), hub, registry, cfg, accounts),
+      transport_(std::move(transport)) {}
 
 template <class Transport>
 void stream_session<Transport>::start() {
@@ -105,9 +106,9 @@ session::awaitable<> stream_session<Transport>::reader(std::shared_ptr<stream_se
     }
     s.handle_turn(input);
     if (s.input_paused() && s.reading()) {
-      // The history writer is too far behind: this sender waits for it,
-      // with what it sent meanwhile left unread.
-      co_await s.wait_for_store();
+      // The history writer is too far behind, or a password is being
+      // checked: this client waits, with what it sent meanwhile left unread.
+      co_await s.wait_for_input_resumed();
       continue;
     }
     // Either way the writers of the recipients, and the other clients of

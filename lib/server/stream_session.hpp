@@ -17,7 +17,8 @@ namespace chat::server {
 template <class Transport>
 class stream_session final : public session {
 public:
-  stream_session(Transport transport, hub& hub, session_registry& registry, const config& cfg);
+  stream_session(Transport transport, hub& hub, session_registry& registry, const config& cfg,
+                 accounts::account_service* accounts);
 
   void start() override;
 

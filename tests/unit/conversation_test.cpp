@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ public:
 
   void deliver(frame f) override { delivered_.push_back(*f); }
   void shutdown() override {}
+  void displaced() override { on_displaced(); }
 
   bool close_asked = false;
   bool stopped = false;
@@ -53,6 +55,7 @@ private:
   void deadlines_changed() override {}
   void watch_commits() override { watching = true; }
   void resume_input() override { resumed = true; }
+  void run_in_session(std::function<void()> job) override { job(); }
 
   std::vector<std::string> delivered_;
 

@@ -100,6 +100,13 @@ TEST_CASE("JSON server frames parse and carry exactly the documented fields", "[
         {error_code::unknown_command, "unknown-command"},
         {error_code::slow_consumer, "slow-consumer"},
         {error_code::timeout, "timeout"},
+        {error_code::password_required, "password-required"},
+        {error_code::auth_failed, "auth-failed"},
+        {error_code::bad_password, "bad-password"},
+        {error_code::account_required, "account-required"},
+        {error_code::accounts_unavailable, "accounts-unavailable"},
+        {error_code::insecure_transport, "insecure-transport"},
+        {error_code::session_replaced, "session-replaced"},
     };
     for (const auto& [code, text] : codes) {
       CHECK(protocol::to_string(code) == text);
@@ -273,4 +280,20 @@ TEST_CASE("ids and timestamps are written exactly, whatever their number of digi
   }
   CHECK(protocol::encode_message(session_mode::json, 1, INT64_MIN, "r", "f", "t")
             .starts_with("{\"type\":\"msg\",\"id\":1,\"ts\":-9223372036854775808,"));
+}
+
+TEST_CASE("account frames and errors with a retry time, in both forms", "[event][accounts]") {
+  const auto json_mode = protocol::session_mode::json;
+  const auto plain = protocol::session_mode::plain;
+  CHECK(protocol::encode_password_prompt() == "PASS\n");
+  CHECK(parse_frame(protocol::encode_account(json_mode, "registered", "alice")) ==
+        json{{"type", "registered"}, {"user", "alice"}});
+  CHECK(parse_frame(protocol::encode_account(json_mode, "password-changed", "alice")) ==
+        json{{"type", "password-changed"}, {"user", "alice"}});
+  CHECK(protocol::encode_account(plain, "unregistered", "alice") ==
+        "* alice is no longer registered\n");
+  CHECK(parse_frame(protocol::encode_error(json_mode, error_code::rate_limited, "wait", 3)) ==
+        json{{"type", "error"}, {"code", "rate-limited"}, {"message", "wait"}, {"retry_after", 3}});
+  CHECK(protocol::encode_error(plain, error_code::rate_limited, "wait", 3) ==
+        "! error rate-limited: wait (try again in 3 s)\n");
 }

@@ -358,6 +358,15 @@ std::string canonical(const protocol::decoded<protocol::any_request>& result) {
     std::string operator()(const request::resume& r) const {
       return "resume room=[" + r.room + "] after=" + std::to_string(r.after);
     }
+    std::string operator()(const request::register_account& r) const {
+      return "register password=[" + r.password + "]";
+    }
+    std::string operator()(const request::change_password& r) const {
+      return "password old=[" + r.old_password + "] new=[" + r.new_password + "]";
+    }
+    std::string operator()(const request::unregister_account& r) const {
+      return "unregister password=[" + r.password + "]";
+    }
     std::string operator()(const request::rooms&) const { return "rooms"; }
     std::string operator()(const request::ping&) const { return "ping"; }
     std::string operator()(const request::pong&) const { return "pong"; }
@@ -474,14 +483,15 @@ const std::vector<std::string> sample_values = {
 };
 
 const std::vector<std::string> sample_types = {
-    R"("msg")",   R"("dm")",   R"("join")",     R"("leave")", R"("who")",
-    R"("topic")", R"("nick")", R"("history")",  R"("rooms")", R"("ping")",
-    R"("pong")",  R"("quit")", R"("help")",     R"("hello")", R"("dance")",
-    R"("")",      R"("MSG")",  R"("m\u0073g")", "1",          "null",
+    R"("msg")",      R"("dm")",       R"("join")",       R"("leave")", R"("who")",
+    R"("topic")",    R"("nick")",     R"("history")",    R"("rooms")", R"("ping")",
+    R"("pong")",     R"("quit")",     R"("help")",       R"("hello")", R"("dance")",
+    R"("")",         R"("MSG")",      R"("m\u0073g")",   "1",          "null",
+    R"("register")", R"("password")", R"("unregister")",
 };
 
-const std::vector<std::string> sample_keys = {"text",   "to",    "room",  "user", "ref",
-                                              "before", "limit", "extra", "type"};
+const std::vector<std::string> sample_keys = {"text", "to",  "room",   "user",  "ref",   "password",
+                                              "old",  "new", "before", "limit", "extra", "type"};
 
 std::string object_of(const std::vector<std::pair<std::string, std::string>>& members) {
   std::string out = "{";
@@ -590,9 +600,10 @@ TEST_CASE("decode_json_request: the shortcut decodes exactly as the full parser"
   }
   // The fields each request reads, two at a time, in both orders.
   const std::pair<std::string, std::vector<std::string>> requests[] = {
-      {R"("msg")", {"text", "ref", "room"}}, {R"("dm")", {"to", "text", "ref"}},
-      {R"("topic")", {"room", "text"}},      {R"("history")", {"room", "before", "limit"}},
-      {R"("nick")", {"user", "ref"}},        {R"("join")", {"room", "text"}},
+      {R"("msg")", {"text", "ref", "room"}},  {R"("dm")", {"to", "text", "ref"}},
+      {R"("topic")", {"room", "text"}},       {R"("history")", {"room", "before", "limit"}},
+      {R"("nick")", {"user", "ref"}},         {R"("join")", {"room", "text"}},
+      {R"("register")", {"password", "ref"}}, {R"("password")", {"old", "new"}},
   };
   const std::vector<std::string> good_values = {R"("hi")",
                                                 R"("bob")",
@@ -715,4 +726,47 @@ TEST_CASE("decode_json_request: the shortcut decodes exactly as the full parser"
   // The comparison means something only if the shortcut took many of them.
   CHECK(taken > frames / 4);
   CHECK(taken < frames);
+}
+
+TEST_CASE("decode_hello: a JSON hello may carry a password, and register with it",
+          "[request][hello][accounts]") {
+  const auto plain = expect_hello("alice");
+  CHECK_FALSE(plain.password);
+  const auto login = expect_hello(R"({"type":"hello","user":"alice","password":"p w"})");
+  REQUIRE(login.password);
+  CHECK(*login.password == "p w");
+  CHECK_FALSE(login.create_account);
+  const auto create =
+      expect_hello(R"({"type":"hello","user":"alice","password":"pw","register":true})");
+  CHECK(create.create_account);
+  expect_hello_error(R"({"type":"hello","user":"alice","password":7})", error_code::bad_request);
+  expect_hello_error(R"({"type":"hello","user":"alice","register":true})", error_code::bad_request);
+  expect_hello_error(R"({"type":"hello","user":"alice","password":"pw","register":"yes"})",
+                     error_code::bad_request);
+}
+
+TEST_CASE("account requests in both forms", "[request][accounts]") {
+  CHECK(expect_json_request<request::register_account>(R"({"type":"register","password":"a b"})")
+            .password == "a b");
+  const auto change =
+      expect_json_request<request::change_password>(R"({"type":"password","old":"o","new":"n"})");
+  CHECK(change.old_password == "o");
+  CHECK(change.new_password == "n");
+  CHECK(expect_json_request<request::unregister_account>(R"({"type":"unregister","password":"x"})")
+            .password == "x");
+  expect_json_error(R"({"type":"register"})", error_code::bad_request);
+  expect_json_error(R"({"type":"password","old":"o"})", error_code::bad_request);
+  expect_json_error(R"({"type":"unregister","password":1})", error_code::bad_request);
+
+  // Plain: the password is the rest of the line; the old one of /password a word.
+  CHECK(expect_plain_request<request::register_account>("/register two words").password ==
+        "two words");
+  const auto plain_change = expect_plain_request<request::change_password>("/password old new one");
+  CHECK(plain_change.old_password == "old");
+  CHECK(plain_change.new_password == "new one");
+  CHECK(expect_plain_request<request::unregister_account>("/unregister x").password == "x");
+  for (const char* bad : {"/register", "/password old", "/unregister"}) {
+    INFO(bad);
+    expect_error(protocol::decode_plain_request(bad), error_code::bad_request);
+  }
 }
