@@ -78,7 +78,18 @@ struct account_service::state {
   void submit(done_handler done, Work work) {
     // A copy of `done` goes into the job, so that a refused job (destroyed
     // uncalled) leaves this one to answer with.
-    auto job = [this, done, work = std::move(work)]() mutable { done(run_safely(work)); };
+    // A request that waited past max_wait is answered busy unhashed: under a
+    // storm its client has most likely given up (or timed out of the
+    // handshake), and hashing for nobody would only lengthen the wait of
+    // the requests behind it.
+    auto job = [this, done, work = std::move(work),
+                queued = std::chrono::steady_clock::now()]() mutable {
+      if (std::chrono::steady_clock::now() - queued > options_.max_wait) {
+        done({.what = status::busy, .retry_after = busy_retry, .detail = {}});
+        return;
+      }
+      done(run_safely(work));
+    };
     if (!pool_.try_push(std::move(job))) {
       answer_now(std::move(done), {.what = status::busy, .retry_after = busy_retry, .detail = {}});
     }

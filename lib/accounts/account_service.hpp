@@ -65,6 +65,9 @@ struct options {
   unsigned threads = 2;
   // Requests waiting for a thread past which new ones are answered `busy`.
   std::size_t max_queue = 256;
+  // A request that waited longer than this for a thread is answered `busy`
+  // without being hashed (its client has likely given up by then).
+  std::chrono::milliseconds max_wait{5'000};
   // After each failed login of a name or from an address, the next attempt
   // waits first_delay, doubled per further failure up to max_delay.
   std::chrono::seconds first_delay{1};

@@ -31,10 +31,18 @@ using client::server_event;
 
 namespace {
 
-// Joins pipelined on the one joining connection, and logins in flight: a
-// tick that finds them all busy is counted as missed, so a server that
-// cannot keep up shows as a lower rate, not as an ever longer queue.
-constexpr std::size_t max_in_flight = 64;
+// Joins pipelined on the one joining connection: a tick that finds them all
+// unanswered is counted as missed, so a server that cannot keep up shows as
+// a lower rate, not as an ever longer queue.
+constexpr std::size_t max_joins_in_flight = 64;
+// Logins in flight: enough that --churn's rate really arrives at a server
+// slower than it (password hashing), which must then turn logins away.
+constexpr std::size_t max_logins_in_flight = 4000;
+
+// The server turned a login away for now (rate-limited): an answer, not a failure.
+struct refused : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 std::uint64_t nanoseconds_since(clock_type::time_point start) {
   return static_cast<std::uint64_t>(
@@ -55,7 +63,9 @@ asio::awaitable<server_event> await_event(connection& link, server_event::kind w
     server_event event = client::decode_server_event(*frame);
     if (event.type == wanted) co_return event;
     if (event.type == server_event::kind::error) {
-      throw std::runtime_error(std::string(doing) + ": " + event.code + ": " + event.text);
+      const std::string why = std::string(doing) + ": " + event.code + ": " + event.text;
+      if (event.code == "rate-limited") throw refused(why);
+      throw std::runtime_error(why);
     }
   }
 }
@@ -184,6 +194,8 @@ struct churn::state {
       answers.record(nanoseconds_since(begun));
       ++outcome.done;
       co_await link.write(protocol::encode_bare_request("quit"));
+    } catch (const refused&) {
+      ++outcome.refused;
     } catch (const std::exception& e) {
       fail(e.what());
     }
@@ -200,12 +212,12 @@ struct churn::state {
     auto next = clock_type::now();
     for (std::size_t turn = 0; !stopping; ++turn) {
       if (opts.churn == churn_kind::joins) {
-        if (joins_in_flight.size() < max_in_flight) {
+        if (joins_in_flight.size() < max_joins_in_flight) {
           asio::co_spawn(io, join_one(turn), asio::detached);
         } else {
           ++outcome.missed;
         }
-      } else if (logins_in_flight < max_in_flight) {
+      } else if (logins_in_flight < max_logins_in_flight) {
         asio::co_spawn(io, login_one(), asio::detached);
       } else {
         ++outcome.missed;

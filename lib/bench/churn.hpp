@@ -10,9 +10,10 @@ namespace chat::bench {
 
 // What the background load did while it ran.
 struct churn_outcome {
-  std::uint64_t done = 0;    // joins answered, or logins welcomed
-  std::uint64_t missed = 0;  // ticks that found every slot busy
-  std::uint64_t failed = 0;  // refused or broken
+  std::uint64_t done = 0;     // joins answered, or logins welcomed
+  std::uint64_t missed = 0;   // ticks that found every slot busy
+  std::uint64_t refused = 0;  // logins the server turned away for now (rate-limited)
+  std::uint64_t failed = 0;   // any other refusal, or broken
   // joins: past messages the joins brought (each should bring a room's worth).
   std::uint64_t history_messages = 0;
   std::string first_failure;

@@ -189,6 +189,7 @@ std::string render_table(const report& r) {
         r.churn + ": " + count(r.churn_done) +
             format(" at %.1f/s of %.1f/s asked", r.churn_per_s, r.churn_rate) +
             (r.churn_missed ? ", " + count(r.churn_missed) + " ticks missed" : std::string()) +
+            (r.churn_refused ? ", " + count(r.churn_refused) + " turned away" : std::string()) +
             (r.churn_failed ? ", " + count(r.churn_failed) + " failed" : std::string()) +
             (r.churn == "joins" ? ", " + count(r.churn_history_messages) + " past messages"
                                 : std::string()));
@@ -285,6 +286,7 @@ std::string render_json(const report& r) {
                     {"rate", r.churn_rate},
                     {"done", r.churn_done},
                     {"missed", r.churn_missed},
+                    {"refused", r.churn_refused},
                     {"failed", r.churn_failed},
                     {"history_messages", r.churn_history_messages},
                     {"per_s", r.churn_per_s},

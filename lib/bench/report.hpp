@@ -63,7 +63,7 @@ struct report {
   // latency (join to joined, connect to welcome) in nanoseconds.
   std::string churn;  // empty: none
   double churn_rate = 0;
-  std::uint64_t churn_done = 0, churn_missed = 0, churn_failed = 0;
+  std::uint64_t churn_done = 0, churn_missed = 0, churn_refused = 0, churn_failed = 0;
   std::uint64_t churn_history_messages = 0;  // joins: what they brought back
   std::string churn_first_failure;
   double churn_per_s = 0;

@@ -31,6 +31,7 @@ std::string name_prefix(const run_state& s) { return "cb" + std::string(s.run.vi
 void count_churn(const churn_outcome& c, report& r) {
   r.churn_done = c.done;
   r.churn_missed = c.missed;
+  r.churn_refused = c.refused;
   r.churn_failed = c.failed;
   r.churn_history_messages = c.history_messages;
   r.churn_first_failure = c.first_failure;
