@@ -394,8 +394,11 @@ std::chrono::milliseconds history_database::impl::retain() noexcept {
   }
   if (!by_age || !age_check_due_) return never;
   // Wakes when the front chunk comes of age, or now and then to follow the clock.
-  const std::int64_t wait = std::clamp<std::int64_t>(*age_check_due_ - now_ms(), 0, 60'000);
-  return std::chrono::milliseconds(wait);
+  // Not by subtracting now from a due time in the past: an unreadable front
+  // chunk is due at the lowest int64.
+  const std::int64_t now = now_ms();
+  if (*age_check_due_ <= now) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(std::min<std::int64_t>(*age_check_due_ - now, 60'000));
 }
 
 void history_database::impl::run_reclaimer() noexcept {

@@ -137,6 +137,33 @@ TEST_CASE("history_database: retention by age drops chunks whose newest message 
   CHECK(store.errors().empty());
 }
 
+TEST_CASE("history_database: an unreadable chunk left at the front by an age pass goes at once",
+          "[store][fuzz]") {
+  // Found by fuzz/history_files_fuzz.cpp: a damaged index names two chunks at
+  // one place, the first unreadable, the second recent. The pass drops the
+  // first and keeps the second, but deletes both rows (everything up to that
+  // place); the new front is unreadable, so due at the lowest int64, and the
+  // wait until then overflowed (UBSan), where it must be no wait at all.
+  test_store store;
+  store.open();
+  {
+    std::ofstream(store.chunks_file(), std::ios::binary) << std::string(32, '\xff');
+    raw_database index(store.path() / history_database::file_name);
+    index.execute("INSERT INTO chunks VALUES ('lobby', 1, 1, 0, 22, NULL)");
+    index.execute("INSERT INTO chunks VALUES ('lobby', 2, 2, 0, 5, " + std::to_string(now_ms()) +
+                  ")");
+    index.execute("INSERT INTO chunks VALUES ('lobby', 3, 3, 22, 10, NULL)");
+  }
+  history_database db = store.open({.sync = sync_mode::none, .max_age = 1h});
+  // Dropping the third chunk raises the room's floor to 3 (it waited a minute).
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (db.load_after("lobby", 0, 0, 10).lost_through < 3 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(db.load_after("lobby", 0, 0, 10).lost_through == 3);
+}
+
 TEST_CASE("history_database: a schema 3 index is upgraded in place and aged by its chunks",
           "[store]") {
   test_store store;
