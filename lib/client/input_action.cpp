@@ -15,13 +15,21 @@ namespace chat::client {
 
 namespace {
 
-// The "type" of a JSON request; empty when it has none or is not JSON.
-std::string request_type(std::string_view frame) {
-  const auto request = nlohmann::json::parse(frame, nullptr, /*allow_exceptions=*/false);
-  if (!request.is_object()) return {};
-  const auto type = request.find("type");
-  if (type == request.end() || !type->is_string()) return {};
-  return type->get<std::string>();
+// A string member of a JSON object; empty when absent or not a string.
+std::string string_member(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+// A script's account request (json mode), as it changes the password a
+// reconnect logs in with.
+std::optional<password_change> account_change(const nlohmann::json& request,
+                                              std::string_view type) {
+  if (type == "register") return password_change{string_member(request, "password")};
+  if (type == "password") return password_change{string_member(request, "new")};
+  if (type == "unregister") return password_change{};
+  return std::nullopt;
 }
 
 // A JSON request written member by member, "type" first, so that a frame
@@ -134,6 +142,28 @@ input_action chat_command(std::string_view line, std::string_view current_room) 
     request.resume_after = after;
     return request;
   }
+  // A password is the rest of the line, inner spaces included, as the
+  // server's plain sessions take it; the server judges its length.
+  if (command == "/register") {
+    if (argument.empty()) return usage("/register PASSWORD");
+    send_frame request = request_text("register").with("password", argument).frame();
+    request.account = password_change{std::string(argument)};
+    return request;
+  }
+  if (command == "/password") {
+    const auto [old_password, new_password] = split_word(argument);
+    if (old_password.empty() || new_password.empty()) return usage("/password OLD NEW");
+    send_frame request =
+        request_text("password").with("old", old_password).with("new", new_password).frame();
+    request.account = password_change{std::string(new_password)};
+    return request;
+  }
+  if (command == "/unregister") {
+    if (argument.empty()) return usage("/unregister PASSWORD");
+    send_frame request = request_text("unregister").with("password", argument).frame();
+    request.account = password_change{};
+    return request;
+  }
   if (command == "/quit") return send_frame{protocol::encode_bare_request("quit"), true};
   if (command == "/help") return local_reply{help_text()};
   // A mistyped command is more likely than a message that starts with `/`;
@@ -158,6 +188,10 @@ std::string help_text() {
          std::to_string(protocol::max_history_page) +
          ")\n"
          "  /resume ROOM ID show every message of ROOM after id ID (joining it)\n"
+         "  /register PASSWORD  make your name an account with PASSWORD (8 or more\n"
+         "                  bytes); log in with --password-file or the password asked\n"
+         "  /password OLD NEW   change your account's password\n"
+         "  /unregister PASSWORD  delete your account; you go on as a guest\n"
          "  //TEXT          send the message /TEXT\n"
          "  /help           show this list\n"
          "  /quit           leave the chat\n"
@@ -172,9 +206,11 @@ input_action interpret_input(std::string_view line, input_mode mode, std::string
     // script asked for.
     std::string frame(line);
     frame.push_back('\n');
-    const std::string type = request_type(line);
+    const auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    const std::string type = parsed.is_object() ? string_member(parsed, "type") : std::string();
     send_frame request{std::move(frame), type == "quit"};
     request.asks_pong = type == "ping";
+    if (parsed.is_object()) request.account = account_change(parsed, type);
     return request;
   }
   // The JSON encoder needs valid UTF-8, and the server would refuse it anyway.

@@ -1,11 +1,20 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
 namespace chat::client {
+
+// What an account request does to the password a reconnect logs in with,
+// once the server says it is done (registered, password-changed,
+// unregistered).
+struct password_change {
+  // Empty: the account is gone, a reconnect logs in as a guest.
+  std::string password;
+};
 
 // What one line of input asks chat-client to do: send a frame to the server
 // or answer locally without sending anything.
@@ -30,6 +39,9 @@ struct send_frame {
   std::uint64_t ref = 0;
   std::string room{};
   std::string text{};
+  // /register, /password, /unregister (or their JSON requests in json
+  // mode): the password to remember when the server agrees.
+  std::optional<password_change> account{};
 };
 struct local_reply {
   std::string text;  // without a final LF; may be several lines

@@ -10,7 +10,7 @@ namespace {
 constexpr std::string_view usage =
     R"(usage: chat-client [--host HOST] [--port PORT] [--user NAME] [--json]
                    [--tls [--ca FILE | --insecure]] [--no-reconnect]
-                   [--resume ROOM=ID]...
+                   [--resume ROOM=ID]... [--password-file FILE] [--register]
 
 Connects to a chat server, sends each line of standard input and prints what
 the server sends, both at once.
@@ -30,6 +30,12 @@ the server sends, both at once.
   --no-reconnect  exit when the connection is lost instead of reconnecting
   --resume ROOM=ID  at login, join ROOM and show every message it kept after
                id ID (repeatable), as reconnecting does
+  --password-file FILE  log in to the account NAME with the password on the
+               first line of FILE; without it the password is taken from the
+               environment variable CHAT_PASSWORD, else asked (without echo on a
+               terminal) when the server says the name is registered
+  --register   create the account NAME at login, with that password (asked
+               when neither gives one)
   --help       show this text
 
 Reconnecting (the default): when the connection is lost after login (closed,
@@ -46,8 +52,16 @@ is unknown: the replay shows it if the server kept it. A first connection or
 login that fails is not retried. With --json the client's own news goes to
 stderr, and a replay's more markers are printed, though followed already.
 
+Accounts: the password given is sent again at each reconnect. When the
+account logs in elsewhere the server ends this session (session-replaced):
+the client then says so and does not reconnect, so that two clients of one
+account do not take the name from each other; nor does it after a wrong
+password. A reconnect the server throttles (rate-limited) waits as long as
+the server says.
+
 Input lines: /join ROOM, /leave [ROOM], /rooms, /who [ROOM], /topic [TEXT],
-/msg NAME TEXT, /nick NAME, /history [N], /resume ROOM ID, /quit and /help
+/msg NAME TEXT, /nick NAME, /history [N], /resume ROOM ID, /register PASSWORD,
+/password OLD NEW, /unregister PASSWORD, /quit and /help
 (which explains them all) are commands; //text sends /text; any other line
 is a message to the current room: the room joined last (leaving it makes the
 one joined before it current again). Messages from the current room are
@@ -63,11 +77,13 @@ not requests go to the server's current room as they are.
 Exit status: 0 after the end of input or /quit (also while reconnecting,
 unless messages sent before the loss were never confirmed), or with
 --no-reconnect a server shutdown; 1 when the server cannot be reached at
-first, fails the TLS checks, refuses the name, or with --no-reconnect is lost;
+first, fails the TLS checks, refuses the name or the password, ends the session
+as the account logged in elsewhere, or with --no-reconnect is lost;
 2 for a bad command line; 128+N when stopped by signal N.
 )";
 
-constexpr std::string_view value_flags[] = {"--host", "--port", "--user", "--ca", "--resume"};
+constexpr std::string_view value_flags[] = {"--host", "--port",   "--user",
+                                            "--ca",   "--resume", "--password-file"};
 
 }  // namespace
 
@@ -94,6 +110,11 @@ parsed_options parse_options(int argc, const char* const* argv) {
               : cli::parse_number<std::uint64_t>(arg.value.substr(equals + 1), 0, UINT64_MAX);
       if (equals == 0 || !id) return cli::invalid_value(arg.flag, arg.value, "ROOM=ID");
       result.resume.emplace_back(std::string(arg.value.substr(0, equals)), *id);
+    } else if (arg.flag == "--password-file") {
+      if (arg.value.empty()) return cli::invalid_value(arg.flag, arg.value, "a file name");
+      result.password_file = std::string(arg.value);
+    } else if (arg.flag == "--register") {
+      result.register_account = true;
     } else if (arg.flag == "--tls") {
       tls = true;
     } else if (arg.flag == "--ca") {

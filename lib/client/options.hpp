@@ -28,6 +28,11 @@ struct options {
   // --resume ROOM=ID: rooms to join at the first login, replaying every
   // message after ID, in the order given.
   std::vector<std::pair<std::string, std::uint64_t>> resume;
+  // --password-file FILE: its first line is the account's password. Unset:
+  // CHAT_PASSWORD, else asked when the server wants one (see password_source).
+  std::optional<std::string> password_file;
+  // --register: the first hello creates the account (register:true).
+  bool register_account = false;
 };
 
 // The outcome of reading the command line: options to run with, text to

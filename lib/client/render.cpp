@@ -147,7 +147,12 @@ std::string describe(const server_event& event, std::string_view frame,
              event.text;
     case kind::ack: return "* delivered as #" + std::to_string(event.id);
     case kind::users: return "* users in " + event.room + ": " + join_names(event.users);
-    case kind::error: return "! error " + event.code + ": " + event.text;
+    case kind::error:
+      if (event.retry_after) {
+        return "! error " + event.code + ": " + event.text + " (try again in " +
+               std::to_string(*event.retry_after) + " s)";
+      }
+      return "! error " + event.code + ": " + event.text;
     case kind::shutdown: return "* server is shutting down";
     case kind::pong: return "* pong";
     case kind::ping: return "* ping";
@@ -163,6 +168,11 @@ std::string describe(const server_event& event, std::string_view frame,
     case kind::more:
       return "* more in " + event.room + " after " + std::to_string(event.after) +
              " (being fetched)";
+    case kind::registered:
+      return "* you are registered as " + event.user + ": log in with your password from now on";
+    case kind::password_changed: return "* your password for " + event.user + " is changed";
+    case kind::unregistered:
+      return "* " + event.user + " is no longer registered; you go on as a guest";
     case kind::history: break;  // several lines: see render_event
     case kind::prompt:
     case kind::other: break;

@@ -130,6 +130,11 @@ bool decode_fields(const json& object, const std::string& type, server_event& ev
   if (type == "error") {
     event.type = kind::error;
     read_ref(object, event);
+    if (object.contains("retry_after")) {
+      std::uint64_t seconds = 0;
+      if (!read_number(object, "retry_after", seconds)) return false;
+      event.retry_after = seconds;
+    }
     return read_string(object, "code", event.code) && read_string(object, "message", event.text) &&
            (!object.contains("last_id") || read_number(object, "last_id", event.last_id));
   }
@@ -181,6 +186,12 @@ bool decode_fields(const json& object, const std::string& type, server_event& ev
   if (type == "more") {
     event.type = kind::more;
     return read_string(object, "room", event.room) && read_number(object, "after", event.after);
+  }
+  if (type == "registered" || type == "password-changed" || type == "unregistered") {
+    event.type = type == "registered"         ? kind::registered
+                 : type == "password-changed" ? kind::password_changed
+                                              : kind::unregistered;
+    return read_string(object, "user", event.user);
   }
   if (type == "history") {
     event.type = kind::history;

@@ -34,7 +34,8 @@ struct server_event {
     message,  // id, ts_ms, room, from, text, history
     ack,      // id, ref
     users,    // room, users
-    error,    // code, text, ref (of the message it is about), last_id (slow-consumer)
+    error,    // code, text, ref (of the message it is about), last_id (slow-consumer),
+              // retry_after (rate-limited logins and password checks)
     shutdown,
     pong,
     joined,   // room, users or member_count, topic: this client joined the room
@@ -47,6 +48,10 @@ struct server_event {
     ping,     // the server's keepalive probe: answer it with a pong
     gap,      // room, from_id, to_id: messages with from_id < id <= to_id may be missing
     more,     // room, after: a replay page was cut short; resume after `after`
+    // user: the account's answers (/register, /password, /unregister).
+    registered,
+    password_changed,
+    unregistered,
     // Anything else, including envelopes of a newer server and plain-text
     // frames: shown as received.
     other,
@@ -82,6 +87,8 @@ struct server_event {
   std::uint64_t after = 0;
   // slow-consumer error: the last message the server wrote to us (0: none).
   std::uint64_t last_id = 0;
+  // rate-limited error of a login or password check: seconds to wait.
+  std::optional<std::uint64_t> retry_after;
 };
 
 server_event decode_server_event(std::string_view frame);

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -28,7 +29,9 @@
 #include "client/connection.hpp"
 #include "client/input_action.hpp"
 #include "client/input_reader.hpp"
+#include "client/login_policy.hpp"
 #include "client/outbox.hpp"
+#include "client/password_source.hpp"
 #include "client/reconnect_backoff.hpp"
 #include "client/render.hpp"
 #include "client/resume_state.hpp"
@@ -67,10 +70,16 @@ bool print_line(std::FILE* stream, std::string_view text) {
 
 void complain(std::string_view text) { print_line(stderr, "chat-client: " + std::string(text)); }
 
-bool is_name_refusal(const server_event& event) {
-  return event.type == server_event::kind::error &&
-         (event.code == protocol::to_string(protocol::error_code::bad_name) ||
-          event.code == protocol::to_string(protocol::error_code::name_taken));
+bool is_error(const server_event& event, protocol::error_code code) {
+  return event.type == server_event::kind::error && event.code == protocol::to_string(code);
+}
+
+// "wrong password (auth-failed)", with how long to wait when the server
+// says: what a refusal is called in the client's own news.
+std::string describe_refusal(const server_event& event) {
+  std::string out = event.text + " (" + event.code + ")";
+  if (event.retry_after) out.append("; try again in " + std::to_string(*event.retry_after) + " s");
+  return out;
 }
 
 // One connection and the outbox that writes to it. Shared: the coroutine
@@ -123,6 +132,7 @@ private:
       hello,        // after the login: the hello's replays are in
       restored,     // after a reconnect's fixups: the session is as it was
       replay,       // after a resume (a `more` followed): that page is in
+      account,      // after /register, /password, /unregister: it is answered
     };
     kind what;
     std::vector<std::string> rooms;  // whose replays the pong closes
@@ -130,6 +140,7 @@ private:
 
   awaitable<login_result> log_in(bool again, std::string& why);
   awaitable<std::optional<std::string>> ask_name(bool first);
+  awaitable<std::optional<std::string>> ask_password(std::string_view name);
   awaitable<std::string> relay_server();
   awaitable<void> relay_input();
   awaitable<void> leave();
@@ -194,6 +205,22 @@ private:
   std::vector<std::string> wanted_rooms_;
   // Our messages still unconfirmed when the connection was lost.
   std::size_t lost_unconfirmed_ = 0;
+  // The account's password: sent in every hello, the reconnects' too, once
+  // known (--password-file, CHAT_PASSWORD, asked, or set by /register).
+  std::optional<std::string> password_;
+  // --register until the first login: the hello creates the account.
+  bool registering_ = false;
+  // What each account request sent and not yet answered (its pong not in)
+  // makes the password once the server agrees, oldest first.
+  std::deque<password_change> pending_accounts_;
+  // The server ended the session as its account logged in elsewhere:
+  // coming back would take the name from the other client in turn.
+  bool replaced_ = false;
+  // The server throttled a reconnect's login: the next attempt waits this
+  // long at least.
+  std::chrono::milliseconds retry_hint_{0};
+  // Echo off while a password is typed; finish() turns it back on.
+  std::optional<echo_off> echo_;
   // Ctrl-C and friends end the session through finish(), so that stdin gets
   // its file status flags back (see input_reader) instead of dying with them.
   asio::signal_set signals_;
@@ -216,6 +243,13 @@ awaitable<void> terminal_session::run() {
         " and " +
         format_address(opts_.host, opts_.port) + " can read and change the conversation");
   }
+  auto known = initial_password(opts_, std::getenv(password_variable));
+  if (const auto* error = std::get_if<password_error>(&known)) {
+    finish(exit_failure, error->message);
+    co_return;
+  }
+  password_ = std::move(std::get<std::optional<std::string>>(known));
+  registering_ = opts_.register_account;
   std::string failure;
   if (!co_await open_link(failure)) {
     finish(exit_failure, failure);
@@ -235,6 +269,11 @@ awaitable<void> terminal_session::run() {
   for (;;) {
     why = co_await relay_server();
     if (status_) co_return;
+    if (replaced_ && !quit_sent_) {
+      notice("* logged in elsewhere; not reconnecting");
+      finish(exit_failure);
+      co_return;
+    }
     if (quit_sent_ || !opts_.reconnect) {
       end_unreconnected(why);
       co_return;
@@ -270,6 +309,11 @@ void terminal_session::end_unreconnected(const std::string& why) {
 awaitable<terminal_session::login_result> terminal_session::log_in(bool again, std::string& why) {
   using kind = server_event::kind;
   bool first_name = true;
+  // A reconnect logs in as the name it had, with the password it had.
+  bool ask_name_next = !again;
+  bool ask_password_next = !again && registering_ && !password_;
+  std::string name = user_;
+  bool password_sent = false;
   for (;;) {
     const received in = co_await receive();
     if (status_) co_return login_result::fatal;
@@ -285,43 +329,70 @@ awaitable<terminal_session::login_result> terminal_session::log_in(bool again, s
     const std::string& frame = *in.frame;
     const server_event event = decode_server_event(frame);
     if (event.type == kind::prompt) {
-      std::optional<std::string> name;
-      if (again) {
-        name = user_;
-      } else {
-        name = co_await ask_name(first_name);
+      if (ask_name_next) {
+        std::optional<std::string> typed = co_await ask_name(first_name);
         first_name = false;
+        if (status_) co_return login_result::fatal;
+        if (!typed) {
+          finish(exit_failure, "no user name given");
+          co_return login_result::fatal;
+        }
+        name = std::move(*typed);
+        ask_name_next = false;
       }
-      if (status_) co_return login_result::fatal;
-      if (!name) {
-        finish(exit_failure, "no user name given");
-        co_return login_result::fatal;
+      if (ask_password_next) {
+        std::optional<std::string> typed = co_await ask_password(name);
+        if (status_) co_return login_result::fatal;
+        if (!typed) {
+          finish(exit_failure, "no password given");
+          co_return login_result::fatal;
+        }
+        password_ = std::move(*typed);
+        ask_password_next = false;
       }
+      password_sent = password_.has_value();
       // A failed write shows up in the read that follows.
-      co_await link_->out.send(hello_for(*name));
+      co_await link_->out.send(hello_for(name));
       continue;
     }
     if (event.type == kind::error) {
-      if (again && event.code != protocol::to_string(protocol::error_code::bad_name)) {
-        // name-taken: the server may not have seen the old connection go
-        // yet; server-full and the like pass too. All worth another try.
-        why = event.code == protocol::to_string(protocol::error_code::name_taken)
-                  ? "the name " + user_ + " is still taken, maybe by the lost session"
-                  : event.text + " (" + event.code + ")";
-        co_return login_result::retry;
-      }
-      // The server sends USER again after a refused name: a person can try
-      // another one; a script cannot, so it gets a clear failure instead.
-      if (!again && is_name_refusal(event) && interactive_) {
-        show(event, frame);
-        continue;
+      const login_context context{again, interactive_, password_sent};
+      switch (on_login_error(event.code, context)) {
+        case refusal_action::retry_later:
+          // name-taken: the server may not have seen the old connection go
+          // yet; server-full, rate-limited and the like pass too.
+          why = is_error(event, protocol::error_code::name_taken)
+                    ? "the name " + user_ + " is still taken, maybe by the lost session"
+                    : describe_refusal(event);
+          if (event.retry_after) retry_hint_ = std::chrono::seconds(*event.retry_after);
+          co_return login_result::retry;
+        case refusal_action::ask_name:
+          // The server sends USER again after a refused name: a person can
+          // try another one.
+          show(event, frame);
+          ask_name_next = true;
+          continue;
+        case refusal_action::ask_password:
+          // A wrong password is worth saying; that one is needed is what
+          // the question says.
+          if (password_sent) show(event, frame);
+          password_.reset();
+          ask_password_next = true;
+          continue;
+        case refusal_action::give_up: break;
       }
       if (opts_.json) show(event, frame);
-      finish(exit_failure, "login refused: " + event.text + " (" + event.code + ")");
+      if (again) {
+        finish(exit_failure,
+               "reconnect refused: " + describe_refusal(event) + "; not reconnecting");
+      } else {
+        finish(exit_failure, "login refused: " + describe_refusal(event));
+      }
       co_return login_result::fatal;
     }
     if (event.type == kind::welcome) {
       user_ = event.user;
+      registering_ = false;
       if (again) notice("* reconnected");
     }
     handle(event, frame);
@@ -332,14 +403,20 @@ awaitable<terminal_session::login_result> terminal_session::log_in(bool again, s
   }
 }
 
-// The hello for `name`: a plain one, unless there are rooms to resume.
+// The hello for `name`: with the password when there is one, and the rooms
+// to resume when there are some.
 std::string terminal_session::hello_for(std::string_view name) {
-  if (seen_.rooms().empty()) return protocol::encode_hello_request(name);
+  login_hello hello{name, password_ ? std::string_view(*password_) : std::string_view(),
+                    registering_};
   const std::vector<resume_state::cursor>& rooms = seen_.rooms();
-  for (std::size_t i = 0; i < rooms.size() && i < hello_resume_rooms; ++i) {
-    seen_.replay_requested(rooms[i].room, rooms[i].through);
+  if (!rooms.empty()) {
+    for (std::size_t i = 0; i < rooms.size() && i < hello_resume_rooms; ++i) {
+      seen_.replay_requested(rooms[i].room, rooms[i].through);
+    }
+    hello.rooms = &rooms;
+    hello.most = hello_resume_rooms;
   }
-  return encode_resume_hello(name, rooms, hello_resume_rooms);
+  return encode_login_hello(hello);
 }
 
 void terminal_session::logged_in(bool again) {
@@ -419,6 +496,23 @@ awaitable<std::optional<std::string>> terminal_session::ask_name(bool first) {
   }
 }
 
+// The password for `name`, typed without echo on a terminal, else the next
+// line of standard input; nullopt at the end of input.
+awaitable<std::optional<std::string>> terminal_session::ask_password(std::string_view name) {
+  for (;;) {
+    if (interactive_) {
+      std::fputs(("password for " + std::string(name) + ": ").c_str(), stderr);
+      std::fflush(stderr);
+      echo_.emplace(STDIN_FILENO);
+    }
+    auto line = co_await read_input();
+    echo_.reset();
+    if (!line) co_return std::nullopt;
+    if (!line->too_long && !line->text.empty()) co_return std::move(line->text);
+    if (!interactive_) co_return std::nullopt;
+  }
+}
+
 // Until the connection ends; returns why (empty: the server closed it).
 awaitable<std::string> terminal_session::relay_server() {
   for (;;) {
@@ -449,6 +543,19 @@ void terminal_session::handle(const server_event& event, std::string_view frame)
     return;
   }
   if (event.type == kind::shutdown) shutdown_seen_ = true;
+  if (is_error(event, protocol::error_code::session_replaced)) replaced_ = true;
+  if ((event.type == kind::registered || event.type == kind::password_changed ||
+       event.type == kind::unregistered) &&
+      !pending_accounts_.empty()) {
+    // Answers come in the order asked, each before its pong: the oldest
+    // request still waiting is the one answered.
+    const std::string& password = pending_accounts_.front().password;
+    if (event.type == kind::unregistered || password.empty()) {
+      password_.reset();
+    } else {
+      password_ = password;
+    }
+  }
   if (event.type == kind::nick && event.from == user_) user_ = event.to;
   resume_state::outcome outcome = seen_.apply(event);
   where_.apply(event);
@@ -487,6 +594,9 @@ void terminal_session::answered(awaited_pong pong) {
     case kind::restored:
       online_ = true;
       online_signal_.cancel();
+      break;
+    case kind::account:
+      if (!pending_accounts_.empty()) pending_accounts_.pop_front();
       break;
     case kind::replay:
     case kind::script: break;
@@ -529,6 +639,12 @@ awaitable<void> terminal_session::relay_input() {
     // completes.
     if (request.quits) quit_sent_ = true;
     if (request.asks_pong) pongs_.push_back({awaited_pong::kind::script, {}});
+    if (request.account) {
+      // The pong says the request is answered, whatever the answer was.
+      pending_accounts_.push_back(*request.account);
+      pongs_.push_back({awaited_pong::kind::account, {}});
+      frame.append(protocol::encode_bare_request("ping"));
+    }
     if (request.changes_room) {
       awaiting_room_answer_ = true;
       std::vector<std::string> replaying;
@@ -620,7 +736,8 @@ awaitable<void> terminal_session::reconnect(std::string why) {
   }
   std::string text = "* connection lost (" + reason + "); reconnecting in ";
   for (;;) {
-    const auto wait = backoff_.next();
+    const auto wait = std::max<std::chrono::milliseconds>(backoff_.next(), retry_hint_);
+    retry_hint_ = std::chrono::milliseconds(0);
     notice(text + format_wait(wait));
     retry_timer_.expires_after(wait);
     co_await retry_timer_.async_wait(asio::as_tuple(use_awaitable));
@@ -642,6 +759,7 @@ void terminal_session::drop_link() {
   online_ = false;
   seen_.connection_lost();
   pongs_.clear();
+  pending_accounts_.clear();
   awaiting_room_answer_ = false;
   room_answer_.cancel();
   // Wakes input waiting for this link to go (see relay_input).
@@ -718,6 +836,7 @@ void terminal_session::watch_signals() {
 void terminal_session::finish(int status, std::string_view complaint) {
   if (status_) return;
   status_ = status;
+  echo_.reset();
   if (!complaint.empty()) complain(complaint);
   // Each of these ends the operation pending on it, and the closed ones
   // refuse new work, so every coroutine winds down and io.run() returns.

@@ -185,3 +185,47 @@ TEST_CASE("chat input: /resume ROOM ID asks for a replay, joining the room", "[i
     CHECK(answered(bad, input_mode::chat, "dev").text.find("/resume ROOM ID") != std::string::npos);
   }
 }
+
+TEST_CASE("chat input: account commands send their requests and say what they set",
+          "[input_action][accounts]") {
+  CHECK(request_for("/register pass word 1") ==
+        json{{"type", "register"}, {"password", "pass word 1"}});
+  const auto registering = sent("/register secret123", input_mode::chat);
+  REQUIRE(registering.account);
+  CHECK(registering.account->password == "secret123");
+
+  CHECK(request_for("/password old1234x new pass") ==
+        json{{"type", "password"}, {"old", "old1234x"}, {"new", "new pass"}});
+  const auto changing = sent("/password old1234x new pass", input_mode::chat);
+  REQUIRE(changing.account);
+  CHECK(changing.account->password == "new pass");
+
+  CHECK(request_for("/unregister secret123") ==
+        json{{"type", "unregister"}, {"password", "secret123"}});
+  const auto leaving = sent("/unregister secret123", input_mode::chat);
+  REQUIRE(leaving.account);
+  CHECK(leaving.account->password.empty());
+
+  CHECK_FALSE(sent("/who", input_mode::chat).account);
+  CHECK_FALSE(sent("hello", input_mode::chat, "dev").account);
+  CHECK(answered("/register", input_mode::chat).is_error);
+  CHECK(answered("/password onlyone", input_mode::chat).is_error);
+  CHECK(answered("/unregister", input_mode::chat).is_error);
+  CHECK(help_text().find("/register") != std::string::npos);
+}
+
+TEST_CASE("json input: a script's account requests say what they set", "[input_action][accounts]") {
+  const auto registering = sent(R"({"type":"register","password":"secret123"})", input_mode::json);
+  CHECK(registering.frame == "{\"type\":\"register\",\"password\":\"secret123\"}\n");
+  REQUIRE(registering.account);
+  CHECK(registering.account->password == "secret123");
+  const auto changing =
+      sent(R"({"type":"password","old":"secret123","new":"other456"})", input_mode::json);
+  REQUIRE(changing.account);
+  CHECK(changing.account->password == "other456");
+  const auto leaving = sent(R"({"type":"unregister","password":"x"})", input_mode::json);
+  REQUIRE(leaving.account);
+  CHECK(leaving.account->password.empty());
+  CHECK_FALSE(sent(R"({"type":"who"})", input_mode::json).account);
+  CHECK_FALSE(sent(R"({"type":"register")", input_mode::json).account);
+}

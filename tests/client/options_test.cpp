@@ -113,3 +113,16 @@ TEST_CASE("options: --resume ROOM=ID, repeatable, in order", "[options]") {
     CHECK(message.find("ROOM=ID") != std::string::npos);
   }
 }
+
+TEST_CASE("options take --password-file and --register, never a password itself",
+          "[options][accounts]") {
+  const auto opts = parsed({"--user", "alice", "--password-file", "pw.txt", "--register"});
+  CHECK(opts.password_file == "pw.txt");
+  CHECK(opts.register_account);
+  const auto plain = parsed({"--user", "alice"});
+  CHECK_FALSE(plain.password_file);
+  CHECK_FALSE(plain.register_account);
+  CHECK_THAT(error_of({"--password-file"}), Catch::Contains("--password-file"));
+  CHECK_THAT(error_of({"--password-file="}), Catch::Contains("--password-file"));
+  CHECK_THAT(error_of({"--password", "secret"}), Catch::Contains("--password"));
+}

@@ -196,3 +196,17 @@ TEST_CASE("render_error_about names the message an error is about", "[render]") 
             .ends_with("(your message to dev: \"" + std::string(39, 'a') + "...\")"));
   CHECK(chat::client::render_error_about(event, "dev", "x\x1b").ends_with("x\xEF\xBF\xBD\")"));
 }
+
+TEST_CASE("render_event says what the account requests did, and how long to wait",
+          "[render][accounts]") {
+  CHECK(shown(protocol::encode_account(json, "registered", "alice")) ==
+        "* you are registered as alice: log in with your password from now on");
+  CHECK(shown(protocol::encode_account(json, "password-changed", "alice")) ==
+        "* your password for alice is changed");
+  CHECK(shown(protocol::encode_account(json, "unregistered", "alice")) ==
+        "* alice is no longer registered; you go on as a guest");
+  CHECK(shown(protocol::encode_error(json, protocol::error_code::rate_limited, "wait", 4)) ==
+        "! error rate-limited: wait (try again in 4 s)");
+  CHECK(shown(protocol::encode_error(json, protocol::error_code::auth_failed, "wrong password")) ==
+        "! error auth-failed: wrong password");
+}

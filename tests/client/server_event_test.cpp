@@ -200,3 +200,27 @@ TEST_CASE("server_event decodes gaps, more markers and refs", "[server_event]") 
   CHECK(decode_server_event(R"({"type":"error","code":"x","message":"m","last_id":"9"})").type ==
         kind::other);
 }
+
+TEST_CASE("server_event decodes the account events and a rate-limit's wait",
+          "[server_event][accounts]") {
+  const auto registered = decode(protocol::encode_account(json, "registered", "alice"));
+  CHECK(registered.type == kind::registered);
+  CHECK(registered.user == "alice");
+  CHECK(decode(protocol::encode_account(json, "password-changed", "alice")).type ==
+        kind::password_changed);
+  const auto unregistered = decode(protocol::encode_account(json, "unregistered", "alice"));
+  CHECK(unregistered.type == kind::unregistered);
+  CHECK(unregistered.user == "alice");
+
+  const auto limited = decode(
+      protocol::encode_error(json, protocol::error_code::rate_limited, "too many attempts", 8));
+  CHECK(limited.type == kind::error);
+  CHECK(limited.code == "rate-limited");
+  CHECK(limited.retry_after == 8u);
+  CHECK_FALSE(decode(protocol::encode_error(json, protocol::error_code::rate_limited, "slow down"))
+                  .retry_after);
+  CHECK(decode_server_event(R"({"type":"registered"})").type == kind::other);
+  CHECK(decode_server_event(
+            R"({"type":"error","code":"rate-limited","message":"m","retry_after":"soon"})")
+            .type == kind::other);
+}
