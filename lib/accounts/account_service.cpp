@@ -205,6 +205,27 @@ struct account_service::state {
     return answer(status::ok);
   }
 
+  // Writes the moderation changes queued, in order; one drain at a time.
+  void drain_moderation() {
+    for (;;) {
+      std::vector<moderation_change> batch;
+      {
+        std::lock_guard lock(moderation_mutex_);
+        if (moderation_queue_.empty()) {
+          moderation_draining_ = false;
+          return;
+        }
+        batch.swap(moderation_queue_);
+      }
+      try {
+        std::lock_guard db(db_mutex_);
+        table_.apply_all(batch);
+      } catch (const std::exception& e) {
+        log_(std::string("moderation not saved: ") + e.what());
+      }
+    }
+  }
+
   const options options_;
   const std::function<void(std::string_view)> log_;
   const detail::password_hasher hasher_;
@@ -215,6 +236,12 @@ struct account_service::state {
   mutable std::shared_mutex map_mutex_;
   // Folded name -> account: every row of table_, loaded at start.
   std::unordered_map<std::string, account> accounts_;
+
+  // Moderation changes waiting for drain_moderation(), which one pool
+  // thread runs at a time (so they are written in order).
+  std::mutex moderation_mutex_;
+  std::vector<moderation_change> moderation_queue_;
+  bool moderation_draining_ = false;
 
   std::mutex throttle_mutex_;
   throttle names_;
@@ -227,7 +254,27 @@ struct account_service::state {
 account_service::account_service(options opts, std::function<void(std::string_view)> log)
     : state_(std::make_unique<state>(std::move(opts), std::move(log))) {}
 
-account_service::~account_service() { state_->pool_.stop(); }
+account_service::~account_service() {
+  state_->pool_.stop();
+  // Whatever was still queued: a ban given just before a stop outlives it.
+  state_->drain_moderation();
+}
+
+std::vector<moderation_record> account_service::load_moderation() {
+  std::lock_guard db(state_->db_mutex_);
+  return state_->table_.load_moderation();
+}
+
+void account_service::save_moderation(moderation_change change) {
+  state& s = *state_;
+  {
+    std::lock_guard lock(s.moderation_mutex_);
+    s.moderation_queue_.push_back(std::move(change));
+    if (s.moderation_draining_) return;
+    s.moderation_draining_ = true;
+  }
+  s.pool_.push_answer([&s] { s.drain_moderation(); });
+}
 
 bool account_service::is_registered(std::string_view name) const {
   return state_->registered(protocol::fold_name(name));

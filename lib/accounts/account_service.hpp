@@ -8,6 +8,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "accounts/moderation_record.hpp"
 
 namespace chat::accounts {
 
@@ -106,6 +109,14 @@ public:
                        std::string address, done_handler done);
   // Deletes the account, given its password (throttled like log_in).
   void remove(std::string name, std::string password, std::string address, done_handler done);
+
+  // Moderation kept with the accounts: everything stored, read at start
+  // (on the caller's thread; the server calls it before it listens).
+  std::vector<moderation_record> load_moderation();
+  // Keeps a change: queued, never blocking, and written on the service's
+  // threads in the order given (a burst in one transaction). Changes still
+  // queued when the service is destroyed are written by the destructor.
+  void save_moderation(moderation_change change);
 
 private:
   struct state;

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -243,7 +244,7 @@ TEST_CASE("account_service: accounts are kept across a restart", "[accounts]") {
     REQUIRE(change_password(s, "bob", "battery staple", "new staple!").what == status::ok);
     REQUIRE(remove(s, "carol", "carol's pass").what == status::ok);
   }
-  CHECK(query_text(dir, "PRAGMA user_version") == "1");
+  CHECK(query_text(dir, "PRAGMA user_version") == "2");
   CHECK(query_text(dir, "PRAGMA journal_mode") == "wal");
   CHECK(query_text(dir, "SELECT hash FROM accounts WHERE key = 'alice'").starts_with("$argon2id$"));
   account_service s(unthrottled(dir), {});
@@ -253,6 +254,56 @@ TEST_CASE("account_service: accounts are kept across a restart", "[accounts]") {
   CHECK(log_in(s, "bob", "battery staple").what == status::wrong_password);
   CHECK_FALSE(s.is_registered("carol"));
   CHECK(create(s, "alice", "correct horse").what == status::exists);
+}
+
+TEST_CASE("account_service: moderation is kept across a restart, in order", "[accounts]") {
+  using chat::accounts::moderation_change;
+  using kind = chat::accounts::moderation_record::kind;
+  data_dir dir;
+  {
+    account_service s(unthrottled(dir), {});
+    CHECK(s.load_moderation().empty());
+    s.save_moderation({{kind::room_op, "dev", "alice", {}, {}, 0}, true});
+    s.save_moderation({{kind::ban, "dev", "bob", "alice", "spam", 1234}, true});
+    s.save_moderation({{kind::ban, "", "10.0.0.0/8", "root", "", 0}, true});
+    s.save_moderation({{kind::mute, "dev", "carol", "alice", "", 0}, true});
+    s.save_moderation({{kind::private_room, "dev", {}, {}, {}, 0}, true});
+    s.save_moderation({{kind::invite, "dev", "erin", {}, {}, 0}, true});
+    // Later changes win over earlier ones: they are written in order.
+    s.save_moderation({{kind::mute, "dev", "carol", {}, {}, 0}, false});
+    s.save_moderation({{kind::ban, "dev", "bob", "dave", "again", 99}, true});
+    // The destructor writes whatever is still queued.
+  }
+  account_service s(unthrottled(dir), {});
+  const auto records = s.load_moderation();
+  REQUIRE(records.size() == 5);
+  const auto count = [&](kind what) {
+    return std::count_if(records.begin(), records.end(),
+                         [&](const auto& r) { return r.what == what; });
+  };
+  CHECK(count(kind::room_op) == 1);
+  CHECK(count(kind::ban) == 2);
+  CHECK(count(kind::mute) == 0);
+  CHECK(count(kind::private_room) == 1);
+  CHECK(count(kind::invite) == 1);
+  for (const auto& r : records) {
+    if (r.what == kind::ban && r.room == "dev") {
+      CHECK(r.target == "bob");
+      CHECK(r.by == "dave");
+      CHECK(r.reason == "again");
+      CHECK(r.until_ms == 99);
+    }
+  }
+}
+
+TEST_CASE("account_service: a file of schema 1 gets the moderation tables", "[accounts]") {
+  data_dir dir;
+  execute(dir.path() / "accounts.sqlite3",
+          "CREATE TABLE accounts (key TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL,"
+          " created_ms INTEGER NOT NULL); PRAGMA user_version = 1;");
+  account_service s(unthrottled(dir), {});
+  CHECK(s.load_moderation().empty());
+  CHECK(query_text(dir, "PRAGMA user_version") == "2");
 }
 
 TEST_CASE("account_service: change_password needs the current password", "[accounts]") {

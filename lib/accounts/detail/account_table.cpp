@@ -12,8 +12,9 @@ using sqlite::statement;
 
 // Kept in PRAGMA user_version; raised by every change to the tables, each
 // step below bringing a file of the version before it up to date.
-// 1: accounts. (Operators and bans will be 2 and on.)
-constexpr std::int64_t schema_version = 1;
+// 1: accounts. 2: moderation (room operators, bans, mutes, private rooms
+// and their invitations).
+constexpr std::int64_t schema_version = 2;
 
 constexpr const char* create_version_1 =
     "CREATE TABLE accounts ("
@@ -21,6 +22,17 @@ constexpr const char* create_version_1 =
     " name TEXT NOT NULL,"   /* as registered */
     " hash TEXT NOT NULL,"   /* crypto_pwhash_str */
     " created_ms INTEGER NOT NULL)";
+
+// Rooms and names folded; an empty room is the whole server.
+constexpr const char* create_version_2[] = {
+    "CREATE TABLE room_ops (room TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (room, name))",
+    "CREATE TABLE bans (room TEXT NOT NULL, target TEXT NOT NULL, by TEXT NOT NULL,"
+    " reason TEXT NOT NULL, until_ms INTEGER NOT NULL, PRIMARY KEY (room, target))",
+    "CREATE TABLE mutes (room TEXT NOT NULL, name TEXT NOT NULL, by TEXT NOT NULL,"
+    " reason TEXT NOT NULL, until_ms INTEGER NOT NULL, PRIMARY KEY (room, name))",
+    "CREATE TABLE room_modes (room TEXT PRIMARY KEY, private INTEGER NOT NULL)",
+    "CREATE TABLE invites (room TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (room, name))",
+};
 
 std::string quoted(const std::filesystem::path& file) { return "'" + file.string() + "'"; }
 
@@ -74,6 +86,9 @@ void upgrade(connection& db, const std::filesystem::path& file) {
   if (found == schema_version) return;
   db.execute("BEGIN IMMEDIATE");
   if (found < 1) db.execute(create_version_1);
+  if (found < 2) {
+    for (const char* sql : create_version_2) db.execute(sql);
+  }
   db.execute(("PRAGMA user_version = " + std::to_string(schema_version)).c_str());
   db.execute("COMMIT");
 }
@@ -139,6 +154,72 @@ bool account_table::erase(std::string_view key, std::string_view expected) {
   erase_.bind(2, expected);
   erase_.step();
   return sqlite3_changes(db_.get()) == 1;
+}
+
+std::vector<moderation_record> account_table::load_moderation() {
+  using kind = moderation_record::kind;
+  std::vector<moderation_record> records;
+  const auto read = [&](kind what, const char* sql) {
+    statement select(db_, sql);
+    reset_on_exit reset(select);
+    while (select.step()) {
+      moderation_record r;
+      r.what = what;
+      r.room = select.column_text(0);
+      r.target = select.column_text(1);
+      r.by = select.column_text(2);
+      r.reason = select.column_text(3);
+      r.until_ms = select.column_int(4);
+      records.push_back(std::move(r));
+    }
+  };
+  read(kind::room_op, "SELECT room, name, '', '', 0 FROM room_ops");
+  read(kind::ban, "SELECT room, target, by, reason, until_ms FROM bans");
+  read(kind::mute, "SELECT room, name, by, reason, until_ms FROM mutes");
+  read(kind::private_room, "SELECT room, '', '', '', 0 FROM room_modes WHERE private = 1");
+  read(kind::invite, "SELECT room, name, '', '', 0 FROM invites");
+  return records;
+}
+
+void account_table::apply(const moderation_change& change) {
+  using kind = moderation_record::kind;
+  const moderation_record& r = change.record;
+  const char* sql = nullptr;
+  switch (r.what) {
+    case kind::room_op:
+      sql = change.add ? "INSERT OR REPLACE INTO room_ops(room, name) VALUES (?1, ?2)"
+                       : "DELETE FROM room_ops WHERE room = ?1 AND name = ?2";
+      break;
+    case kind::ban:
+      sql = change.add ? "INSERT OR REPLACE INTO bans(room, target, by, reason, until_ms)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5)"
+                       : "DELETE FROM bans WHERE room = ?1 AND target = ?2";
+      break;
+    case kind::mute:
+      sql = change.add ? "INSERT OR REPLACE INTO mutes(room, name, by, reason, until_ms)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5)"
+                       : "DELETE FROM mutes WHERE room = ?1 AND name = ?2";
+      break;
+    case kind::private_room:
+      sql = change.add ? "INSERT OR REPLACE INTO room_modes(room, private) VALUES (?1, 1)"
+                       : "DELETE FROM room_modes WHERE room = ?1";
+      break;
+    case kind::invite:
+      sql = change.add ? "INSERT OR REPLACE INTO invites(room, name) VALUES (?1, ?2)"
+                       : "DELETE FROM invites WHERE room = ?1 AND name = ?2";
+      break;
+  }
+  statement write(db_, sql);
+  reset_on_exit reset(write);
+  write.bind(1, r.room);
+  const bool has_target = r.what != kind::private_room;
+  if (has_target) write.bind(2, r.target);
+  if (change.add && (r.what == kind::ban || r.what == kind::mute)) {
+    write.bind(3, r.by);
+    write.bind(4, r.reason);
+    write.bind(5, r.until_ms);
+  }
+  write.step();
 }
 
 }  // namespace chat::accounts::detail

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "accounts/moderation_record.hpp"
 #include "sqlite/sqlite.hpp"
 
 // The accounts' SQLite file: its schema, and the few statements that change
@@ -37,6 +38,22 @@ public:
   // a change made meanwhile by another request is not overwritten.
   bool replace_hash(std::string_view key, std::string_view expected, std::string_view hash);
   bool erase(std::string_view key, std::string_view expected);
+
+  // Moderation (schema 2): every record kept, and one change to them.
+  std::vector<moderation_record> load_moderation();
+  void apply(const moderation_change& change);
+  // Several changes in one transaction (one sync).
+  template <class Changes>
+  void apply_all(const Changes& changes) {
+    db_.execute("BEGIN IMMEDIATE");
+    try {
+      for (const moderation_change& c : changes) apply(c);
+    } catch (...) {
+      db_.execute("ROLLBACK");
+      throw;
+    }
+    db_.execute("COMMIT");
+  }
 
 private:
   std::filesystem::path path_;
