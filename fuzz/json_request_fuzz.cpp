@@ -46,6 +46,12 @@ std::string describe(const protocol::decoded<protocol::any_request>& decoded) {
           field(r.room), field(std::to_string(r.before)), field(std::to_string(r.limit));
         } else if constexpr (std::is_same_v<type, request::resume>) {
           field(r.room), field(std::to_string(r.after));
+        } else if constexpr (std::is_same_v<type, request::ban>) {
+          field(r.room), field(r.target), field(r.reason), field(r.global ? "global" : "room");
+          field(r.duration_s ? std::to_string(*r.duration_s) : "none");
+        } else if constexpr (std::is_same_v<type, request::kick> ||
+                             std::is_same_v<type, request::mute>) {
+          field(r.room), field(r.user), field(r.reason);
         } else if constexpr (std::is_same_v<type, request::join> ||
                              std::is_same_v<type, request::leave> ||
                              std::is_same_v<type, request::who>) {

@@ -26,6 +26,10 @@ std::string_view to_string(error_code code) noexcept {
     case error_code::accounts_unavailable: return "accounts-unavailable";
     case error_code::insecure_transport: return "insecure-transport";
     case error_code::session_replaced: return "session-replaced";
+    case error_code::not_operator: return "not-operator";
+    case error_code::banned: return "banned";
+    case error_code::muted: return "muted";
+    case error_code::not_invited: return "not-invited";
   }
   return "internal";
 }

@@ -30,6 +30,11 @@ enum class error_code {
   accounts_unavailable,  // the server keeps no accounts (no --data-dir)
   insecure_transport,    // a password over plain TCP from another machine
   session_replaced,      // the same account logged in again elsewhere
+  // Moderation.
+  not_operator,  // the request needs an operator of the room or of the server
+  banned,        // the name or the address is banned from the room or the server
+  muted,         // the sender may not speak in the room for now
+  not_invited,   // the room is private: joining it needs an invitation
 };
 
 std::string_view to_string(error_code code) noexcept;

@@ -352,7 +352,12 @@ std::string encode_shutdown(session_mode mode) {
 std::string encode_help() {
   return "* commands: /join ROOM, /leave [ROOM], /rooms, /who [ROOM], /topic [TEXT],"
          " /msg NAME TEXT, /nick NAME, /register PASSWORD, /password OLD NEW,"
-         " /unregister PASSWORD, /quit, /help; any other line is a message to your"
+         " /unregister PASSWORD; operators: /kick NAME [REASON],"
+         " /ban NAME|ADDRESS[/PREFIX] [DURATION] [REASON], /unban NAME|ADDRESS,"
+         " /mute NAME [DURATION] [REASON], /unmute NAME, /bans, /op NAME, /deop NAME,"
+         " /invite NAME, /mode private|public; server operators: /kill NAME [REASON],"
+         " /gban NAME|ADDRESS[/PREFIX] [DURATION] [REASON], /gunban NAME|ADDRESS;"
+         " /quit, /help; any other line is a message to your"
          " current room (start it with // to send a leading /)\n";
 }
 

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/address_range.hpp"
 #include "protocol/json_text.hpp"
 #include "protocol/names.hpp"
 
@@ -235,6 +236,145 @@ bool is(std::string_view text, std::string_view word) noexcept {
   return text.size() == word.size() && std::memcmp(text.data(), word.data(), word.size()) == 0;
 }
 
+// A ban's target: an address range (in its canonical text) before a name,
+// so that `10.0.0.1`, which is also a valid name, bans the address.
+field_error read_target(std::string_view text, std::string& out) {
+  if (auto range = address_range::parse(text)) {
+    out = range->text();
+    return std::nullopt;
+  }
+  if (!is_valid_name(text)) {
+    return bad_request("a ban names a user or an address, with an optional /PREFIX (got \"" +
+                       std::string(text) + "\")");
+  }
+  out = std::string(text);
+  return std::nullopt;
+}
+
+field_error check_reason(std::string_view reason) {
+  if (reason.size() > max_reason_bytes) {
+    return bad_request("a reason is at most " + std::to_string(max_reason_bytes) + " bytes");
+  }
+  if (!is_printable_text(reason))
+    return bad_request("a reason must not contain control characters");
+  return std::nullopt;
+}
+
+// The members every moderation request may have: "room", "reason" and
+// "duration", each optional.
+template <class Fields>
+field_error moderation_extras(const Fields& object, std::string_view type, std::string& room,
+                              std::string* reason, std::optional<std::uint64_t>* duration) {
+  if (auto error = optional_room(object, type, room)) return error;
+  if (reason != nullptr && object.has("reason")) {
+    if (!object.string("reason", *reason)) {
+      return bad_request(std::string(type) + ": \"reason\" must be a string");
+    }
+    if (auto error = check_reason(*reason)) return error;
+  }
+  if (duration != nullptr && object.has("duration")) {
+    std::uint64_t seconds = 0;
+    if (auto error = optional_count(object, "duration", 1, max_moderation_seconds, seconds)) {
+      return error;
+    }
+    *duration = seconds;
+  }
+  return std::nullopt;
+}
+
+template <class Fields>
+field_error required_name(const Fields& object, std::string_view key, std::string_view type,
+                          std::string& out) {
+  if (auto error = required_string(object, key, type, out)) return error;
+  if (!is_valid_name(out)) return bad_name(out);
+  return std::nullopt;
+}
+
+template <class Fields>
+decoded<any_request> decode_moderation(const Fields& object, std::string_view type) {
+  if (is(type, "kick")) {
+    request::kick kick;
+    if (auto error = required_name(object, "user", type, kick.user)) return *error;
+    if (auto error = moderation_extras(object, type, kick.room, &kick.reason, nullptr)) {
+      return *error;
+    }
+    return kick;
+  }
+  if (is(type, "ban") || is(type, "gban")) {
+    request::ban ban;
+    ban.global = is(type, "gban");
+    std::string target;
+    if (auto error = required_string(object, "target", type, target)) return *error;
+    if (auto error = read_target(target, ban.target)) return *error;
+    if (auto error = moderation_extras(object, type, ban.room, &ban.reason, &ban.duration_s)) {
+      return *error;
+    }
+    return ban;
+  }
+  if (is(type, "unban") || is(type, "gunban")) {
+    request::unban unban;
+    unban.global = is(type, "gunban");
+    std::string target;
+    if (auto error = required_string(object, "target", type, target)) return *error;
+    if (auto error = read_target(target, unban.target)) return *error;
+    if (auto error = moderation_extras(object, type, unban.room, nullptr, nullptr)) return *error;
+    return unban;
+  }
+  if (is(type, "mute")) {
+    request::mute mute;
+    if (auto error = required_name(object, "user", type, mute.user)) return *error;
+    if (auto error = moderation_extras(object, type, mute.room, &mute.reason, &mute.duration_s)) {
+      return *error;
+    }
+    return mute;
+  }
+  if (is(type, "unmute")) {
+    request::unmute unmute;
+    if (auto error = required_name(object, "user", type, unmute.user)) return *error;
+    if (auto error = moderation_extras(object, type, unmute.room, nullptr, nullptr)) return *error;
+    return unmute;
+  }
+  if (is(type, "bans")) {
+    request::bans bans;
+    if (auto error = optional_room(object, type, bans.room)) return *error;
+    return bans;
+  }
+  if (is(type, "op") || is(type, "deop")) {
+    request::op op;
+    op.grant = is(type, "op");
+    if (auto error = required_name(object, "user", type, op.user)) return *error;
+    if (auto error = optional_room(object, type, op.room)) return *error;
+    return op;
+  }
+  if (is(type, "invite")) {
+    request::invite invite;
+    if (auto error = required_name(object, "user", type, invite.user)) return *error;
+    if (auto error = optional_room(object, type, invite.room)) return *error;
+    return invite;
+  }
+  if (is(type, "mode")) {
+    request::mode mode;
+    std::string value;
+    if (auto error = required_string(object, "mode", type, value)) return *error;
+    if (value != "private" && value != "public") {
+      return bad_request(R"(mode: "mode" is "private" or "public")");
+    }
+    mode.private_room = value == "private";
+    if (auto error = optional_room(object, type, mode.room)) return *error;
+    return mode;
+  }
+  if (is(type, "kill")) {
+    request::kill kill;
+    if (auto error = required_name(object, "user", type, kill.user)) return *error;
+    std::string unused_room;
+    if (auto error = moderation_extras(object, type, unused_room, &kill.reason, nullptr)) {
+      return *error;
+    }
+    return kill;
+  }
+  return bad_request("unknown request type \"" + std::string(type) + "\"");
+}
+
 template <class Fields>
 decoded<any_request> decode_json_object(const Fields& object) {
   std::string type_text;
@@ -328,7 +468,7 @@ decoded<any_request> decode_json_object(const Fields& object) {
   if (is(type, "ping")) return request::ping{};
   if (is(type, "pong")) return request::pong{};
   if (is(type, "quit")) return request::quit{};
-  return bad_request("unknown request type \"" + type_text + "\"");
+  return decode_moderation(object, type);
 }
 
 // Splits "word rest of line" at the first space.
@@ -377,7 +517,107 @@ field_error read_resume_map(const json& map, std::vector<request::resume>& out) 
   return std::nullopt;
 }
 
+// "NAME [reason...]", or with `timed`, "NAME [DURATION] [reason...]": the
+// word after the name is a duration when it reads as one.
+struct plain_moderation_args {
+  std::string_view who;
+  std::optional<std::uint64_t> duration_s;
+  std::string_view reason;
+};
+plain_moderation_args split_moderation_args(std::string_view argument, bool timed) {
+  auto [who, rest] = split_word(argument);
+  plain_moderation_args args{who, std::nullopt, rest};
+  if (timed) {
+    const auto [word, after] = split_word(rest);
+    if (auto seconds = parse_duration(word)) {
+      args.duration_s = seconds;
+      args.reason = after;
+    }
+  }
+  return args;
+}
+
+std::optional<decoded<any_request>> decode_plain_moderation(std::string_view command,
+                                                            std::string_view argument) {
+  const auto usage = [](std::string_view text) -> decoded<any_request> {
+    return bad_request("usage: " + std::string(text));
+  };
+  const bool is_kick = command == "/kick", is_kill = command == "/kill";
+  if (is_kick || is_kill) {
+    const auto args = split_moderation_args(argument, false);
+    if (args.who.empty()) return usage(is_kick ? "/kick NAME [REASON]" : "/kill NAME [REASON]");
+    if (!is_valid_name(args.who)) return decoded<any_request>(bad_name(args.who));
+    if (auto error = check_reason(args.reason)) return decoded<any_request>(std::move(*error));
+    if (is_kick) return request::kick{{}, std::string(args.who), std::string(args.reason)};
+    return request::kill{std::string(args.who), std::string(args.reason)};
+  }
+  if (command == "/ban" || command == "/gban") {
+    const auto args = split_moderation_args(argument, true);
+    if (args.who.empty())
+      return usage(std::string(command.substr(1)) + " NAME|ADDRESS[/PREFIX] [DURATION] [REASON]");
+    request::ban ban;
+    if (auto error = read_target(args.who, ban.target))
+      return decoded<any_request>(std::move(*error));
+    if (auto error = check_reason(args.reason)) return decoded<any_request>(std::move(*error));
+    ban.duration_s = args.duration_s;
+    ban.reason = args.reason;
+    ban.global = command == "/gban";
+    return ban;
+  }
+  if (command == "/unban" || command == "/gunban") {
+    const std::string_view target = split_word(argument).first;
+    if (target.empty()) return usage(std::string(command) + " NAME|ADDRESS[/PREFIX]");
+    request::unban unban;
+    if (auto error = read_target(target, unban.target))
+      return decoded<any_request>(std::move(*error));
+    unban.global = command == "/gunban";
+    return unban;
+  }
+  if (command == "/mute") {
+    const auto args = split_moderation_args(argument, true);
+    if (args.who.empty()) return usage("/mute NAME [DURATION] [REASON]");
+    if (!is_valid_name(args.who)) return decoded<any_request>(bad_name(args.who));
+    if (auto error = check_reason(args.reason)) return decoded<any_request>(std::move(*error));
+    return request::mute{{}, std::string(args.who), args.duration_s, std::string(args.reason)};
+  }
+  const bool is_unmute = command == "/unmute", is_op = command == "/op",
+             is_deop = command == "/deop", is_invite = command == "/invite";
+  if (is_unmute || is_op || is_deop || is_invite) {
+    const std::string_view user = split_word(argument).first;
+    if (user.empty()) return usage(std::string(command) + " NAME");
+    if (!is_valid_name(user)) return decoded<any_request>(bad_name(user));
+    if (is_unmute) return request::unmute{{}, std::string(user)};
+    if (is_invite) return request::invite{{}, std::string(user)};
+    return request::op{{}, std::string(user), is_op};
+  }
+  if (command == "/mode") {
+    const std::string_view value = split_word(argument).first;
+    if (value != "private" && value != "public") return usage("/mode private|public");
+    return request::mode{{}, value == "private"};
+  }
+  if (command == "/bans") return request::bans{};
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<std::uint64_t> parse_duration(std::string_view text) {
+  std::uint64_t unit = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86'400; break;
+      default: unit = 0;
+    }
+    if (unit != 0) text.remove_suffix(1);
+    if (unit == 0) unit = 1;
+  }
+  const auto value = parse_id(text);
+  if (!value || *value == 0 || *value > max_moderation_seconds / unit) return std::nullopt;
+  return *value * unit;
+}
 
 decoded<hello> decode_hello(std::string_view frame) {
   if (!frame.starts_with('{')) {
@@ -485,6 +725,7 @@ decoded<any_request> decode_plain_request(std::string_view frame) {
     if (argument.empty()) return bad_request("usage: /unregister PASSWORD");
     return request::unregister_account{std::string(argument)};
   }
+  if (auto moderation = decode_plain_moderation(command, argument)) return std::move(*moderation);
   if (command == "/rooms") return request::rooms{};
   if (command == "/quit") return request::quit{};
   if (command == "/help") return request::help{};

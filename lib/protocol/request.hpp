@@ -68,6 +68,58 @@ struct change_password {
 struct unregister_account {
   std::string password;
 };
+// Moderation (PROTOCOL.md 3.9). `room` empty: the current room. A ban's
+// `target` is a name or an address range (protocol::address_range's text);
+// `duration_s` absent: until lifted. `global`: server-wide (gban, gunban).
+struct kick {
+  std::string room;
+  std::string user;
+  std::string reason;
+};
+struct ban {
+  std::string room;
+  std::string target;
+  std::optional<std::uint64_t> duration_s;
+  std::string reason;
+  bool global = false;
+};
+struct unban {
+  std::string room;
+  std::string target;
+  bool global = false;
+};
+struct mute {
+  std::string room;
+  std::string user;
+  std::optional<std::uint64_t> duration_s;
+  std::string reason;
+};
+struct unmute {
+  std::string room;
+  std::string user;
+};
+struct bans {
+  std::string room;
+};
+// op and deop.
+struct op {
+  std::string room;
+  std::string user;
+  bool grant = true;
+};
+struct invite {
+  std::string room;
+  std::string user;
+};
+struct mode {
+  std::string room;
+  bool private_room = false;
+};
+// Ends a session at once (server operators).
+struct kill {
+  std::string user;
+  std::string reason;
+};
 struct rooms {};
 struct ping {};
 struct pong {};
@@ -79,6 +131,8 @@ using any_request =
     std::variant<request::message, request::direct, request::join, request::leave, request::who,
                  request::topic, request::nick, request::history, request::resume,
                  request::register_account, request::change_password, request::unregister_account,
+                 request::kick, request::ban, request::unban, request::mute, request::unmute,
+                 request::bans, request::op, request::invite, request::mode, request::kill,
                  request::rooms, request::ping, request::pong, request::quit, request::help>;
 
 // Most history one request may ask for, and most messages one resume replays
@@ -86,6 +140,14 @@ using any_request =
 inline constexpr std::size_t max_history_page = 200;
 // Rooms one hello may ask to resume: each costs a join and a replay.
 inline constexpr std::size_t max_resume_rooms = 64;
+
+// Longest ban or mute: ten years. Longest reason, in bytes.
+inline constexpr std::uint64_t max_moderation_seconds = 10ULL * 365 * 86'400;
+inline constexpr std::size_t max_reason_bytes = 300;
+
+// A duration as plain commands write it: 30s, 10m, 2h, 7d, or bare seconds;
+// 1 second to max_moderation_seconds. nullopt for anything else.
+std::optional<std::uint64_t> parse_duration(std::string_view text);
 
 // The first frame of a connection: a plain name or a JSON hello.
 struct hello {

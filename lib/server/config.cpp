@@ -3,6 +3,7 @@
 #include "protocol/names.hpp"
 
 #include <cmath>
+#include <fstream>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -55,6 +56,9 @@ constexpr std::string_view usage = R"(usage: chat-server [options]
   --password-memory SIZE     argon2id memory per hash, suffix K, M or G (default
                              64M): each login in flight holds this much for some
                              tens of milliseconds, on 2 hashing threads at low priority
+  --operator NAME            the account NAME is a server operator (repeatable): it
+                             may moderate every room, /kill and /gban; needs --data-dir
+  --operators-file FILE      server operators, one name per line (# starts a comment)
   --ping-interval SECS       ping JSON clients silent this long; drop them if still
                              silent after as long again (default 60; 0: never)
   --idle-timeout SECS        drop any client silent this long (default 300; 0: never)
@@ -133,6 +137,27 @@ std::optional<std::string> read_with_unit(
       digits, 0, std::numeric_limits<std::uint64_t>::max() / factor);
   if (!number) return cli::invalid_value(flag, text, expected).message;
   out = *number * factor;
+  return std::nullopt;
+}
+
+// One name per line; blank lines and what follows a # are ignored.
+std::optional<std::string> read_operators_file(std::string_view flag, std::string_view file,
+                                               std::vector<std::string>& out) {
+  std::ifstream in{std::string(file)};
+  if (!in) return "cannot read " + std::string(flag) + " '" + std::string(file) + "'";
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    const auto last = line.find_last_not_of(" \t\r");
+    std::string name = line.substr(first, last - first + 1);
+    if (!protocol::is_valid_name(name)) {
+      return std::string(flag) + " '" + std::string(file) + "' line " + std::to_string(number) +
+             ": not a name: '" + name + "'";
+    }
+    out.push_back(std::move(name));
+  }
   return std::nullopt;
 }
 
@@ -251,6 +276,18 @@ parsed_args parse_args(int argc, const char* const* argv) {
          }
          return error;
        }},
+      {"--operator",
+       [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
+         if (!protocol::is_valid_name(value)) {
+           return cli::invalid_value(flag, value, "a name (1 to 32 of A-Z a-z 0-9 _ . -)").message;
+         }
+         cfg.operators.emplace_back(value);
+         return std::nullopt;
+       }},
+      {"--operators-file",
+       [&](std::string_view flag, std::string_view value) {
+         return read_operators_file(flag, value, cfg.operators);
+       }},
       {"--max-clients", number_into(cfg.max_clients, 1, 10'000'000)},
       {"--max-per-ip", number_into(cfg.max_per_ip, 0, 10'000'000)},
       {"--log-level",
@@ -288,6 +325,9 @@ parsed_args parse_args(int argc, const char* const* argv) {
   }
   if (cfg.data_dir.empty() && cfg.require_account) {
     return usage_error{"--require-account needs --data-dir, where accounts are kept"};
+  }
+  if (cfg.data_dir.empty() && !cfg.operators.empty()) {
+    return usage_error{"--operator and --operators-file need --data-dir, where accounts are kept"};
   }
   if (!cfg.tls_port && (!cfg.cert_file.empty() || !cfg.key_file.empty())) {
     return usage_error{"--cert and --key are for TLS: give --tls-port too"};

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "cli/command_line.hpp"
 #include "server/log.hpp"
@@ -61,6 +62,9 @@ struct config {
   bool allow_plaintext_passwords = false;
   std::uint64_t password_ops = 2;
   std::uint64_t password_memory = std::uint64_t{64} << 20;
+  // Server operators: names of accounts (--operator, and the lines of
+  // --operators-file). Operator power needs a login to the account.
+  std::vector<std::string> operators;
   std::size_t max_clients = 10'000;
   std::size_t max_per_ip = 100;  // 0: no limit
 };

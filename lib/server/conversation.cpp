@@ -150,7 +150,16 @@ void conversation::complete_login(protocol::hello& hello, login_as as) {
   mode_ = attempted;
   // Only a password proves the name is the client's to take from its holder;
   // a new account's name must be free.
-  if (!hub_.login(shared_from_this(), hello.resume, /*take_over=*/as == login_as::account)) {
+  hub::verdict refused;
+  if (!hub_.login(shared_from_this(), hello.resume, /*take_over=*/as == login_as::account,
+                  /*account=*/as != login_as::guest, &refused)) {
+    if (refused) {
+      // Banned from the server: told, and let go.
+      send_refusal(refused->code, refused->message, refused->retry_after_s);
+      mode_ = session_mode::plain;
+      close_after_flush();
+      return;
+    }
     send(protocol::encode_error(attempted, error_code::name_taken,
                                 "the name " + name_ + " is taken"));
     send(protocol::encode_prompt());
@@ -160,6 +169,7 @@ void conversation::complete_login(protocol::hello& hello, login_as as) {
   }
   logged_in_ = true;
   account_ = as != login_as::guest;
+  holds_account_ = account_;
   current_room_ = hub_.default_room();
   // From the handshake deadline to the keepalive's.
   deadlines_changed();

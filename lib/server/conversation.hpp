@@ -102,6 +102,11 @@ protected:
   // The hub gave this member's name to a new login of the same account: on
   // the session's strand, tell the client and close.
   void on_displaced();
+  // Moderation (conversation_moderation.cpp): put out of a room, the current
+  // room is chosen again; ended by a server operator, told and closed. Both
+  // go on the session's strand.
+  void removed_from_room() override;
+  void dismissed(frame last) override;
 
   const config& config_;
 
@@ -123,6 +128,16 @@ private:
   bool handle(protocol::request::register_account& request);
   bool handle(protocol::request::change_password& request);
   bool handle(protocol::request::unregister_account& request);
+  bool handle(protocol::request::kick& request);
+  bool handle(protocol::request::ban& request);
+  bool handle(protocol::request::unban& request);
+  bool handle(protocol::request::mute& request);
+  bool handle(protocol::request::unmute& request);
+  bool handle(protocol::request::bans& request);
+  bool handle(protocol::request::op& request);
+  bool handle(protocol::request::invite& request);
+  bool handle(protocol::request::mode& request);
+  bool handle(protocol::request::kill& request);
   bool handle(protocol::request::rooms& request);
   bool handle(protocol::request::ping& request);
   bool handle(protocol::request::pong& request);
@@ -133,6 +148,18 @@ private:
   // Takes a token from the message bucket; false (and an error sent) when empty.
   bool within_rate_limit();
   void send_not_in_room(std::string_view room);
+  // Sends a refusal of the hub as an error frame.
+  void send_refusal(protocol::error_code code, const std::string& message,
+                    const std::optional<std::uint64_t>& retry_after_s);
+  // Sends the hub's verdict (a hub::verdict) if it is a refusal; true, as
+  // handlers return to go on.
+  template <class Verdict>
+  bool answer(const Verdict& no) {
+    if (no) send_refusal(no->code, no->message, no->retry_after_s);
+    return true;
+  }
+  // The room a moderation request means, or null (not-in-room sent).
+  const std::string* moderated_room(const std::string& named);
   // Acks message `id` now, or once it is stored (with a database).
   void acknowledge(std::uint64_t id, std::string ref_json, bool kept);
 

@@ -18,6 +18,7 @@ namespace request = protocol::request;
 
 void conversation::set_peer(std::string address, bool loopback, bool encrypted) {
   peer_address_ = std::move(address);
+  address_ = peer_address_;
   passwords_welcome_ = encrypted || loopback || config_.allow_plaintext_passwords;
 }
 
@@ -103,6 +104,7 @@ bool conversation::handle(request::register_account& account) {
                         return;
                       }
                       account_ = true;
+                      holds_account_ = true;
                       log(log_level::info, name_, " registered");
                       send(protocol::encode_account(mode_, "registered", name_));
                     }));
@@ -140,6 +142,7 @@ bool conversation::handle(request::unregister_account& account) {
                       }
                       // The session stays, under the same name, as a guest.
                       account_ = false;
+                      holds_account_ = false;
                       log(log_level::info, name_, " unregistered");
                       send(protocol::encode_account(mode_, "unregistered", name_));
                     }));

@@ -43,8 +43,11 @@ bool conversation::within_rate_limit() {
 bool conversation::handle(request::message& message) {
   const std::string& room = room_of(message.room);
   if (!within_rate_limit()) return true;
-  const auto id = hub_.publish(*this, room, message.text);
-  if (!id) {
+  hub::verdict refused;
+  const auto id = hub_.publish(*this, room, message.text, &refused);
+  if (refused) {
+    send_refusal(refused->code, refused->message, refused->retry_after_s);
+  } else if (!id) {
     send_not_in_room(room);
   } else {
     acknowledge(*id, std::move(message.ref_json), /*kept=*/true);
@@ -97,7 +100,13 @@ bool conversation::on_commit(std::uint64_t through, bool stored, bool backlogged
 }
 
 bool conversation::handle(request::join& join) {
-  current_room_ = hub_.join(shared_from_this(), join.room);
+  hub::verdict refused;
+  std::string joined = hub_.join(shared_from_this(), join.room, account_, &refused);
+  if (refused) {
+    send_refusal(refused->code, refused->message, refused->retry_after_s);
+  } else {
+    current_room_ = std::move(joined);
+  }
   return true;
 }
 
@@ -156,7 +165,13 @@ bool conversation::handle(request::resume& resume) {
     send_not_in_room(room);
     return true;
   }
-  current_room_ = hub_.resume(shared_from_this(), room, resume.after);
+  hub::verdict refused;
+  std::string resumed = hub_.resume(shared_from_this(), room, resume.after, account_, &refused);
+  if (refused) {
+    send_refusal(refused->code, refused->message, refused->retry_after_s);
+  } else {
+    current_room_ = std::move(resumed);
+  }
   return true;
 }
 

@@ -35,7 +35,9 @@ void broadcast(const Members& members, const member* except, Encode&& encode,
 
 }  // namespace
 
-hub::hub(options opts) : options_(std::move(opts)) {
+hub::hub(options opts)
+    : moderation_(opts.operators, std::move(opts.moderation), opts.persist),
+      options_(std::move(opts)) {
   if (options_.database != nullptr) last_id_ = options_.database->last_id();
   std::unique_lock lock(mutex_);
   open_room(lock, options_.default_room);
@@ -244,7 +246,8 @@ void hub::exit(room& r, const member& who) {
 }
 
 bool hub::login(const std::shared_ptr<member>& who,
-                std::span<const protocol::request::resume> resume, bool take_over) {
+                std::span<const protocol::request::resume> resume, bool take_over, bool account,
+                verdict* refused) {
   std::optional<std::uint64_t> default_after;
   for (const auto& r : resume) {
     if (protocol::fold_name(r.room) == protocol::fold_name(options_.default_room)) {
@@ -255,6 +258,13 @@ bool hub::login(const std::shared_ptr<member>& who,
   std::shared_ptr<member> displaced;
   {
     std::lock_guard lock(mutex_);
+    const auto* b = moderation_.is_server_operator(who->name(), account)
+                        ? nullptr
+                        : moderation_.ban_of({}, who->name(), who->address(), unix_millis());
+    if (b != nullptr) {
+      if (refused != nullptr) *refused = banned_refusal(*b, "the server");
+      return false;
+    }
     const std::string key = protocol::fold_name(who->name());
     if (const auto held = users_.find(key); held != users_.end()) {
       if (!take_over) return false;
@@ -269,7 +279,14 @@ bool hub::login(const std::shared_ptr<member>& who,
   if (later) replay_from_database(*who, *later);
   for (const auto& r : resume) {
     if (protocol::fold_name(r.room) != protocol::fold_name(options_.default_room)) {
-      this->resume(who, r.room, r.after);
+      verdict no;
+      this->resume(who, r.room, r.after, account, &no);
+      if (no && no->retry_after_s) {
+        who->deliver(make_frame(
+            protocol::encode_error(who->mode(), no->code, no->message, *no->retry_after_s)));
+      } else if (no) {
+        who->deliver(make_frame(protocol::encode_error(who->mode(), no->code, no->message)));
+      }
     }
   }
   return true;
@@ -290,11 +307,20 @@ void hub::remove_user(std::unordered_map<std::string, user>::iterator it) {
   for (const joined_room& j : rooms) exit(*j.where, *who);
 }
 
-std::string hub::join(const std::shared_ptr<member>& who, std::string_view name) {
+std::string hub::join(const std::shared_ptr<member>& who, std::string_view name, bool account,
+                      verdict* refused) {
   std::unique_lock lock(mutex_);
   room& r = open_room(lock, name);
   user* u = find_user(*who);
   if (u == nullptr) return r.name;
+  if (find_joined(*u, r) == nullptr) {
+    if (verdict no = admit(r, *who, account)) {
+      if (refused != nullptr) *refused = std::move(no);
+      drop_if_empty(r);
+      return {};
+    }
+    claim_if_unheld(r, *who, account);
+  }
   if (joined_room* j = find_joined(*u, r)) {
     // Joining again only refreshes the view; it becomes the current room.
     who->deliver(join_reply(r, *who, /*at_login=*/false));
@@ -308,7 +334,7 @@ std::string hub::join(const std::shared_ptr<member>& who, std::string_view name)
 }
 
 std::string hub::resume(const std::shared_ptr<member>& who, std::string_view name,
-                        std::uint64_t after) {
+                        std::uint64_t after, bool account, verdict* refused) {
   std::optional<replay_request> later;
   std::string room_name;
   {
@@ -319,7 +345,12 @@ std::string hub::resume(const std::shared_ptr<member>& who, std::string_view nam
     if (u == nullptr) return room_name;
     if (const joined_room* j = find_joined(*u, r)) {
       later = replay(r, *who, after, j->live_from);
+    } else if (verdict no = admit(r, *who, account)) {
+      if (refused != nullptr) *refused = std::move(no);
+      drop_if_empty(r);
+      return {};
     } else {
+      claim_if_unheld(r, *who, account);
       later = enter(r, *u, /*at_login=*/false, after);
     }
   }
@@ -363,12 +394,16 @@ void hub::remember_id(std::uint64_t id) {
 }
 
 std::optional<std::uint64_t> hub::publish(const member& from, std::string_view name,
-                                          std::string_view text) {
+                                          std::string_view text, verdict* refused) {
   std::lock_guard lock(mutex_);
   room* r = find_room(name);
   if (r == nullptr || !contains(*r, from)) return std::nullopt;
-  const std::uint64_t id = ++last_id_;
   const std::int64_t ts = unix_millis();
+  if (const auto until = moderation_.muted_until(r->key, from.name(), ts)) {
+    if (refused != nullptr) *refused = muted_refusal(*r, *until);
+    return std::nullopt;
+  }
+  const std::uint64_t id = ++last_id_;
   remember(*r, id, ts, from, text);
   const bool names_room = r->name != options_.default_room;
   broadcast(
@@ -432,7 +467,11 @@ void hub::send_rooms(member& who) {
   std::lock_guard lock(mutex_);
   std::vector<protocol::room_summary> summaries;
   summaries.reserve(rooms_.size());
-  for (const auto& [key, r] : rooms_) summaries.push_back({r->name, r->members.size(), r->topic});
+  for (const auto& [key, r] : rooms_) {
+    // A private room is seen by its members only.
+    if (moderation_.is_private(key) && !contains(*r, who)) continue;
+    summaries.push_back({r->name, r->members.size(), r->topic});
+  }
   std::sort(summaries.begin(), summaries.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   who.deliver(make_frame(protocol::encode_rooms(who.mode(), summaries)));

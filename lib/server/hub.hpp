@@ -11,8 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "protocol/moderation_event.hpp"
 #include "protocol/request.hpp"
 #include "server/member.hpp"
+#include "server/moderation.hpp"
 
 namespace chat::store {
 class history_database;
@@ -43,9 +45,23 @@ public:
     std::size_t max_replay_bytes = 256 * 1024;
     // Where history outlives the process; null keeps it in memory only.
     store::history_database* database = nullptr;
+    // Moderation: the server's operators (names of accounts), what was
+    // decided before (read at start), and where changes go to be kept.
+    std::vector<std::string> operators;
+    std::vector<accounts::moderation_record> moderation;
+    moderation::persist_handler persist;
   };
 
   enum class outcome { ok, not_in_room, no_such_user, name_taken };
+
+  // Why a request was turned down, for its sender's error frame.
+  struct refusal {
+    protocol::error_code code;
+    std::string message;
+    // banned: seconds until the ban ends; absent: until lifted.
+    std::optional<std::uint64_t> retry_after_s;
+  };
+  using verdict = std::optional<refusal>;
 
   explicit hub(options opts);
 
@@ -58,8 +74,12 @@ public:
   // leaves everywhere and is told, through member::displaced().
   // Each room in `resume` is joined too, and replays what was missed in it
   // (resume()) in place of its recent history.
+  // `account`: the session is logged in to the account of its name (only
+  // that gives operator power). A name or address banned from the server is
+  // refused (false, with `refused` set when given).
   bool login(const std::shared_ptr<member>& who,
-             std::span<const protocol::request::resume> resume = {}, bool take_over = false);
+             std::span<const protocol::request::resume> resume = {}, bool take_over = false,
+             bool account = false, verdict* refused = nullptr);
 
   // Leaves every room and frees the name. Safe for a member never logged in.
   void logout(const member& who);
@@ -67,7 +87,10 @@ public:
   // Creates the room if missing and joins it: the member gets a `joined`
   // reply and the history, the others a join. Returns the room's name as
   // first spelled, which may differ in case from `room`.
-  std::string join(const std::shared_ptr<member>& who, std::string_view room);
+  // A room that bans the member, or is private and did not invite it,
+  // refuses: then the name is empty and `refused` set.
+  std::string join(const std::shared_ptr<member>& who, std::string_view room, bool account = false,
+                   verdict* refused = nullptr);
 
   // Replays the room's messages with ids above `after` that the member
   // missed: up to those accepted before it joined the room, joining it first
@@ -75,8 +98,9 @@ public:
   // A page holds at most protocol::max_history_page messages and ends with a
   // `more` marker when there are more; a `gap` comes first when history no
   // longer reaches back that far. Returns the room's name as join() does.
-  std::string resume(const std::shared_ptr<member>& who, std::string_view room,
-                     std::uint64_t after);
+  // Refused as join() is.
+  std::string resume(const std::shared_ptr<member>& who, std::string_view room, std::uint64_t after,
+                     bool account = false, verdict* refused = nullptr);
 
   // With a database, acks wait for the history writer (group commit).
   bool persists() const noexcept { return options_.database != nullptr; }
@@ -88,8 +112,9 @@ public:
   outcome leave(member& who, std::string_view room, std::string& current);
 
   // Stamps the message and delivers it to every other member of the room.
+  // nullopt when the sender is not in the room, or (with `refused` set) muted there.
   std::optional<std::uint64_t> publish(const member& from, std::string_view room,
-                                       std::string_view text);
+                                       std::string_view text, verdict* refused = nullptr);
 
   // Delivers a direct message; nullopt when no one has that name.
   std::optional<std::uint64_t> send_direct(const member& from, std::string_view to,
@@ -104,6 +129,25 @@ public:
   outcome topic(member& who, std::string_view room, const std::optional<std::string>& text);
   // Sends up to `limit` messages of the room older than `before` (0: newest).
   outcome send_history(member& who, std::string_view room, std::uint64_t before, std::size_t limit);
+
+  // Moderation (hub_moderation.cpp, PROTOCOL.md 3.9): `by` asks, `account`
+  // says whether it is logged in to its account; `room` is resolved (the
+  // current room filled in). Each answers the asker itself, or refuses.
+  verdict kick(member& by, bool account, std::string_view room, std::string_view user,
+               std::string_view reason);
+  verdict ban(member& by, bool account, const protocol::request::ban& request);
+  verdict unban(member& by, bool account, const protocol::request::unban& request);
+  verdict mute(member& by, bool account, const protocol::request::mute& request);
+  verdict unmute(member& by, bool account, const protocol::request::unmute& request);
+  verdict send_bans(member& by, bool account, std::string_view room);
+  verdict set_operator(member& by, bool account, const protocol::request::op& request);
+  verdict invite(member& by, bool account, const protocol::request::invite& request);
+  verdict set_mode(member& by, bool account, const protocol::request::mode& request);
+  verdict kill(member& by, bool account, const protocol::request::kill& request);
+  // The room `who` is to call current after being put out of one: still
+  // `current` if it is in it (it may have come back), else the room it
+  // joined last of those it is in, or empty.
+  std::string current_room_of(const member& who, std::string_view current);
 
   // From now on departures are not announced: the server is going down and
   // every client is being told so.
@@ -184,6 +228,25 @@ private:
                 std::string_view text);
   // Keeps only that `id` was handed out, so that ids never repeat after a restart.
   void remember_id(std::uint64_t id);
+  // Moderation helpers (hub_moderation.cpp), under the lock.
+  // Why `who` may not enter `r`, if it may not; uses up an invitation.
+  verdict admit(room& r, const member& who, bool account);
+  // A newcomer logged in to an account that makes a room with no operator
+  // holds it.
+  void claim_if_unheld(room& r, const member& who, bool account);
+  bool may_moderate(std::string_view room_key, const member& who, bool account) const;
+  // Puts `who` out of `r`: `left` to it, a leave to the others; the room
+  // may go. Collected in `removed` to be told outside the lock.
+  void put_out(room& r, user& u, std::vector<std::shared_ptr<member>>& removed);
+  // The members to tell of a moderation event: the room's and the asker.
+  void announce(room* r, member& by, const protocol::moderation_event& event);
+  // Tells the members put out that their rooms changed, without the lock.
+  static void tell_removed(const std::vector<std::shared_ptr<member>>& removed);
+  static refusal banned_refusal(const moderation::ban& b, std::string_view where);
+  static refusal muted_refusal(const room& r, std::int64_t until_ms);
+  // A room opened for a join that was refused goes again if nobody is in it.
+  void drop_if_empty(room& r);
+  moderation moderation_;
   const options options_;
   std::mutex mutex_;
   // Folded names: names of users and of rooms are unique without regard to case.

@@ -50,7 +50,11 @@ struct server::impl {
               .history_limit = cfg.history,
               .presence_limit = cfg.presence_limit,
               .max_replay_bytes = cfg.max_queue / 4,
-              .database = database.get()}),
+              .database = database.get(),
+              .operators = cfg.operators,
+              .moderation = account_store ? account_store->load_moderation()
+                                          : std::vector<accounts::moderation_record>{},
+              .persist = persist_to(account_store.get())}),
         registry(cfg.max_clients, cfg.max_per_ip) {}
 
   static std::unique_ptr<store::history_database> open_database(
@@ -91,6 +95,13 @@ struct server::impl {
     options.cost = {.ops = cfg.password_ops, .memory = cfg.password_memory};
     return std::make_unique<accounts::account_service>(
         options, [](std::string_view problem) { log(log_level::error, "accounts: ", problem); });
+  }
+
+  // Moderation is kept with the accounts; without them, in memory only.
+  static moderation::persist_handler persist_to(accounts::account_service* store) {
+    if (store == nullptr) return {};
+    return
+        [store](accounts::moderation_change change) { store->save_moderation(std::move(change)); };
   }
 
   static std::unique_ptr<transport::tls_credentials> load_credentials(const config& cfg) {

@@ -367,6 +367,39 @@ std::string canonical(const protocol::decoded<protocol::any_request>& result) {
     std::string operator()(const request::unregister_account& r) const {
       return "unregister password=[" + r.password + "]";
     }
+    std::string operator()(const request::kick& r) const {
+      return "kick room=[" + r.room + "] user=[" + r.user + "] reason=[" + r.reason + "]";
+    }
+    std::string operator()(const request::ban& r) const {
+      return std::string(r.global ? "gban" : "ban") + " room=[" + r.room + "] target=[" + r.target +
+             "] duration=" + (r.duration_s ? std::to_string(*r.duration_s) : "none") + " reason=[" +
+             r.reason + "]";
+    }
+    std::string operator()(const request::unban& r) const {
+      return std::string(r.global ? "gunban" : "unban") + " room=[" + r.room + "] target=[" +
+             r.target + "]";
+    }
+    std::string operator()(const request::mute& r) const {
+      return "mute room=[" + r.room + "] user=[" + r.user +
+             "] duration=" + (r.duration_s ? std::to_string(*r.duration_s) : "none") + " reason=[" +
+             r.reason + "]";
+    }
+    std::string operator()(const request::unmute& r) const {
+      return "unmute room=[" + r.room + "] user=[" + r.user + "]";
+    }
+    std::string operator()(const request::bans& r) const { return "bans room=[" + r.room + "]"; }
+    std::string operator()(const request::op& r) const {
+      return std::string(r.grant ? "op" : "deop") + " room=[" + r.room + "] user=[" + r.user + "]";
+    }
+    std::string operator()(const request::invite& r) const {
+      return "invite room=[" + r.room + "] user=[" + r.user + "]";
+    }
+    std::string operator()(const request::mode& r) const {
+      return "mode room=[" + r.room + "] private=" + (r.private_room ? "yes" : "no");
+    }
+    std::string operator()(const request::kill& r) const {
+      return "kill user=[" + r.user + "] reason=[" + r.reason + "]";
+    }
     std::string operator()(const request::rooms&) const { return "rooms"; }
     std::string operator()(const request::ping&) const { return "ping"; }
     std::string operator()(const request::pong&) const { return "pong"; }
