@@ -194,7 +194,8 @@ TEST_CASE("an unreadable file is reported without a line", "[transcript]") {
 
 TEST_CASE("every transcript shipped in protocol/conformance parses", "[transcript]") {
   std::size_t count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(CHAT_CONFORMANCE_DIR)) {
+  // accounts/ included.
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(CHAT_CONFORMANCE_DIR)) {
     if (entry.path().extension() != ".chat") continue;
     INFO(entry.path());
     CHECK_NOTHROW(conf::load_transcript(entry.path().string()));
