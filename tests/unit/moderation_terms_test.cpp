@@ -1,15 +1,21 @@
 // The terms of moderation that need no server: address ranges as bans name
-// them, durations as plain commands write them, and the requests and events
-// of both wire forms.
+// them, durations as plain commands write them, the requests and events of
+// both wire forms, and the flags that name server operators.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "protocol/address_range.hpp"
 #include "protocol/moderation_event.hpp"
 #include "protocol/request.hpp"
+#include "server/config.hpp"
 
 namespace {
 
@@ -198,4 +204,39 @@ TEST_CASE("moderation events in both forms", "[moderation]") {
              {"bans",
               {{{"target", "bob"}, {"by", "alice"}, {"until", 61'000}, {"reason", "spam"}},
                {{"target", "10.0.0.0/8"}, {"by", "root"}, {"global", true}}}}});
+}
+
+TEST_CASE("server operators: --operator and --operators-file", "[moderation]") {
+  namespace server = chat::server;
+  const std::string file =
+      (std::filesystem::temp_directory_path() / ("operators-" + std::to_string(::getpid())))
+          .string();
+  {
+    std::ofstream out(file);
+    out << "# who keeps order\n  root  \n\nadmin # the other one\n";
+  }
+  const char* ok[] = {"chat-server", "--data-dir", "/tmp/x",           "--operator", "alice",
+                      "--operator",  "bob",        "--operators-file", file.c_str()};
+  const auto parsed = server::parse_args(9, ok);
+  const auto* config = std::get_if<server::config>(&parsed);
+  REQUIRE(config != nullptr);
+  CHECK(config->operators == std::vector<std::string>{"alice", "bob", "root", "admin"});
+
+  const char* bad_name[] = {"chat-server", "--data-dir", "/tmp/x", "--operator", "no one"};
+  CHECK(std::holds_alternative<server::usage_error>(server::parse_args(5, bad_name)));
+  const char* no_dir[] = {"chat-server", "--operator", "alice"};
+  CHECK(std::holds_alternative<server::usage_error>(server::parse_args(3, no_dir)));
+  {
+    std::ofstream out(file);
+    out << "root\nnot a name\n";
+  }
+  const char* bad_file[] = {"chat-server", "--data-dir", "/tmp/x", "--operators-file",
+                            file.c_str()};
+  const auto refused = server::parse_args(5, bad_file);
+  REQUIRE(std::holds_alternative<server::usage_error>(refused));
+  CHECK(std::get<server::usage_error>(refused).message.find("line 2") != std::string::npos);
+  std::filesystem::remove(file);
+  const char* missing[] = {"chat-server", "--data-dir", "/tmp/x", "--operators-file",
+                           "/nonexistent/operators"};
+  CHECK(std::holds_alternative<server::usage_error>(server::parse_args(5, missing)));
 }
