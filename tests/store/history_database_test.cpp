@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "raw_database.hpp"
 #include "sample_messages.hpp"
 #include "temp_dir.hpp"
 #include "test_store.hpp"
@@ -118,6 +119,21 @@ TEST_CASE("history_database: history and last_id survive reopening", "[store]") 
   CHECK(db.last_id() == 30);
   CHECK(ids_of(db.load("lobby", 0, 7)) == id_list{19, 20, 26, 27, 28, 29, 30});
   CHECK(store.errors().empty());
+}
+
+TEST_CASE("history_database: last_id is past every stored id, also when the sequence is behind",
+          "[store][fuzz]") {
+  // Found by fuzz/history_files_fuzz.cpp: an index whose sequence says 0 while its
+  // chunks hold ids up to 20; the next id handed out was 1, a second message 1.
+  test_store store;
+  {
+    history_database db = store.open();
+    append_all(db, sample_messages(1, 20, "lobby"));
+  }
+  raw_database(store.path() / history_database::file_name)
+      .execute("UPDATE sequence SET highest_id = 0");
+  history_database db = store.open();
+  CHECK(db.last_id() == 20);
 }
 
 TEST_CASE("history_database: the directory is created when missing", "[store]") {

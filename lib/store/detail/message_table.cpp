@@ -62,7 +62,11 @@ message_writer::message_writer(connection& db, chunk_file& chunks)
       raise_floor_(db, raise_floor_sql),
       commit_(db, "COMMIT"),
       rollback_(db, "ROLLBACK"),
-      highest_id_(db, "SELECT highest_id FROM sequence"),
+      // The sequence, unless a damaged index holds chunks past it: ids
+      // handed out again would repeat stored ones.
+      highest_id_(db,
+                  "SELECT max(highest_id, (SELECT coalesce(max(last_id), 0) FROM chunks)) "
+                  "FROM sequence"),
       front_(db,
              "SELECT room, last_id, position, size, newest_ts FROM chunks "
              "ORDER BY position LIMIT ?1"),
