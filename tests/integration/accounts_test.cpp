@@ -249,7 +249,7 @@ TEST_CASE("without a data directory, account requests say accounts are unavailab
   CHECK(error_code_of(jo.read_line()) == "accounts-unavailable");
 }
 
-TEST_CASE("--require-account turns guests away in the handshake", "[accounts]") {
+TEST_CASE("with --require-account guests are turned away in the handshake", "[accounts]") {
   data_dir dir;
   auto config = with_accounts(dir);
   config.require_account = true;
