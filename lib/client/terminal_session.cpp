@@ -383,8 +383,7 @@ awaitable<terminal_session::login_result> terminal_session::log_in(bool again, s
       }
       if (opts_.json) show(event, frame);
       if (again) {
-        finish(exit_failure,
-               "reconnect refused: " + describe_refusal(event) + "; not reconnecting");
+        finish(exit_failure, "login refused: " + describe_refusal(event) + "; not reconnecting");
       } else {
         finish(exit_failure, "login refused: " + describe_refusal(event));
       }
