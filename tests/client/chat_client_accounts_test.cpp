@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <optional>
 #include <string_view>
@@ -156,10 +157,11 @@ TEST_CASE("chat-client --register without a password takes it from CHAT_PASSWORD
   piped.close_stdin();
   require_exit(piped, 0);
 
-  const password_file file("piped-password\n");
-  auto again = start_client(server.port(), {"--user", "alice", "--password-file", file.path()});
+  // The child inherits the environment: CHAT_PASSWORD logs it in.
+  REQUIRE(::setenv("CHAT_PASSWORD", "piped-password", 1) == 0);
+  auto again = start_client(server.port(), {"--user", "alice"}, "/dev/null");
+  ::unsetenv("CHAT_PASSWORD");
   CHECK_THAT(next_line(again), Catch::StartsWith("* welcome alice,"));
-  again.close_stdin();
   require_exit(again, 0);
 }
 
