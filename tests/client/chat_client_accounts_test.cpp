@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "accounts_scene.hpp"
+#include "temp_file.hpp"
 #include "chat_session.hpp"
 #include "data_dir.hpp"
 #include "support/chat_client_run.hpp"
@@ -31,43 +33,14 @@ using chat::test::fake_server;
 using chat::test::next_line;
 using chat::test::require_exit;
 using chat::test::start_client;
+using chat::test::temp_file;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr auto deadline = chat::test::client_deadline;
 
-// Accounts on, with password hashing cheap enough for tests.
-chat::server::config accounts_config(const chat::test::data_dir& dir) {
-  chat::server::config config = chat::test::test_config();
-  config.data_dir = dir.string();
-  config.password_ops = 1;
-  config.password_memory = 8192;
-  return config;
-}
-
-// A file holding `content`, removed with the object.
-class password_file {
-public:
-  explicit password_file(std::string_view content) {
-    char name[] = "/tmp/chat-client-password-XXXXXX";
-    const int fd = ::mkstemp(name);
-    REQUIRE(fd != -1);
-    path_ = name;
-    const auto written = ::write(fd, content.data(), content.size());
-    ::close(fd);
-    REQUIRE(written == static_cast<ssize_t>(content.size()));
-  }
-  ~password_file() { std::remove(path_.c_str()); }
-  password_file(const password_file&) = delete;
-  password_file& operator=(const password_file&) = delete;
-  const std::string& path() const { return path_; }
-
-private:
-  std::string path_;
-};
-
 // Registers `name` with `password` through the client itself, then leaves.
-void register_account(std::uint16_t port, const std::string& name, const password_file& file) {
+void register_account(std::uint16_t port, const std::string& name, const temp_file& file) {
   auto client = start_client(port, {"--user", name, "--register", "--password-file", file.path()});
   CHECK_THAT(next_line(client), Catch::StartsWith("* welcome " + name + ","));
   client.close_stdin();
@@ -100,8 +73,8 @@ const std::string welcome =
 TEST_CASE("chat-client --register creates the account; --password-file logs in to it",
           "[chat-client][server][accounts]") {
   const chat::test::data_dir dir;
-  chat::test::test_server server(accounts_config(dir));
-  const password_file right("correct horse\nnot this line\n");
+  chat::test::test_server server(chat::test::with_accounts(dir));
+  const temp_file right("correct horse\nnot this line\n");
   register_account(server.port(), "alice", right);
 
   // The account exists now: without a password the name is refused.
@@ -109,7 +82,7 @@ TEST_CASE("chat-client --register creates the account; --password-file logs in t
   require_exit(guest, 1);
   CHECK_THAT(guest.stderr_text(), Catch::Contains("no password given"));
 
-  const password_file wrong("wrong horse\n");
+  const temp_file wrong("wrong horse\n");
   auto refused = start_client(server.port(), {"--user", "alice", "--password-file", wrong.path()});
   require_exit(refused, 1);
   CHECK_THAT(refused.stderr_text(), Catch::Contains("auth-failed"));
@@ -131,8 +104,8 @@ TEST_CASE("chat-client --register creates the account; --password-file logs in t
 TEST_CASE("chat-client reads a missing password from the pipe when the server asks for it",
           "[chat-client][server][accounts]") {
   const chat::test::data_dir dir;
-  chat::test::test_server server(accounts_config(dir));
-  const password_file file("s3cret-pass\n");
+  chat::test::test_server server(chat::test::with_accounts(dir));
+  const temp_file file("s3cret-pass\n");
   register_account(server.port(), "alice", file);
 
   auto bob = chat::test::join_json(server.port(), "bob");
@@ -150,7 +123,7 @@ TEST_CASE("chat-client reads a missing password from the pipe when the server as
 TEST_CASE("chat-client --register without a password takes it from CHAT_PASSWORD or the pipe",
           "[chat-client][server][accounts]") {
   const chat::test::data_dir dir;
-  chat::test::test_server server(accounts_config(dir));
+  chat::test::test_server server(chat::test::with_accounts(dir));
   auto piped = start_client(server.port(), {"--user", "alice", "--register"});
   piped.write_stdin("piped-password\n");
   CHECK_THAT(next_line(piped), Catch::StartsWith("* welcome alice,"));
@@ -168,7 +141,7 @@ TEST_CASE("chat-client --register without a password takes it from CHAT_PASSWORD
 TEST_CASE("chat-client /register makes the name an account that then needs its password",
           "[chat-client][server][accounts]") {
   const chat::test::data_dir dir;
-  chat::test::test_server server(accounts_config(dir));
+  chat::test::test_server server(chat::test::with_accounts(dir));
   auto alice = start_client(server.port(), {"--user", "alice"});
   CHECK_THAT(next_line(alice), Catch::StartsWith("* welcome alice,"));
   alice.write_stdin("/register short\n");
@@ -187,7 +160,7 @@ TEST_CASE("chat-client /register makes the name an account that then needs its p
   CHECK_THAT(guest.stderr_text(), Catch::Contains("no password given"));
   // The failed /password throttles the name for 1 s (2.6).
   std::this_thread::sleep_for(1100ms);
-  const password_file file("typed password\n");
+  const temp_file file("typed password\n");
   auto back = start_client(server.port(), {"--user", "alice", "--password-file", file.path()});
   CHECK_THAT(next_line(back), Catch::StartsWith("* welcome alice,"));
   back.write_stdin("/unregister typed password\n");
@@ -202,8 +175,8 @@ TEST_CASE("chat-client /register makes the name an account that then needs its p
 TEST_CASE("chat-client logged in elsewhere says so and does not take the name back",
           "[chat-client][server][accounts]") {
   const chat::test::data_dir dir;
-  chat::test::test_server server(accounts_config(dir));
-  const password_file file("shared password\n");
+  chat::test::test_server server(chat::test::with_accounts(dir));
+  const temp_file file("shared password\n");
   register_account(server.port(), "alice", file);
 
   auto first = start_client(server.port(), {"--user", "alice", "--password-file", file.path()});
@@ -224,9 +197,9 @@ TEST_CASE("chat-client logged in elsewhere says so and does not take the name ba
 TEST_CASE("chat-client reconnects to a restarted server with its password",
           "[chat-client][server][accounts][reconnect]") {
   const chat::test::data_dir dir;
-  auto config = accounts_config(dir);
+  auto config = chat::test::with_accounts(dir);
   std::uint16_t port = 0;
-  const password_file file("kept password\n");
+  const temp_file file("kept password\n");
   std::optional<chat::test::piped_process> alice;
   {
     chat::test::test_server server(config);
@@ -255,7 +228,7 @@ TEST_CASE("chat-client reconnects to a restarted server with its password",
 TEST_CASE("chat-client stops reconnecting when its password is refused",
           "[chat-client][accounts][reconnect]") {
   fake_server fake;
-  const password_file file("first password\n");
+  const temp_file file("first password\n");
   auto client = start_client(fake.port(), {"--user", "alice", "--password-file", file.path()});
   {
     auto session = fake.accept(deadline);
@@ -284,7 +257,7 @@ TEST_CASE("chat-client stops reconnecting when its password is refused",
 TEST_CASE("chat-client waits as long as a throttled reconnect is told to",
           "[chat-client][accounts][reconnect]") {
   fake_server fake;
-  const password_file file("first password\n");
+  const temp_file file("first password\n");
   auto client = start_client(fake.port(), {"--user", "alice", "--password-file", file.path()});
   {
     auto session = fake.accept(deadline);

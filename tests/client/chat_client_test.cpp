@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_file.hpp"
 #include "chat_session.hpp"
 #include "protocol/event.hpp"
 #include "support/chat_client_run.hpp"
@@ -28,6 +29,7 @@ using chat::test::join_json;
 using chat::test::json;
 using chat::test::piped_process;
 using chat::test::read_json;
+using chat::test::temp_file;
 using namespace std::chrono_literals;
 
 using chat::test::next_envelope;
@@ -40,27 +42,6 @@ constexpr auto deadline = chat::test::client_deadline;
 json membership(const char* type, const char* user) {
   return json{{"type", type}, {"room", "lobby"}, {"user", user}};
 }
-
-// A regular file holding `content`, removed with the object.
-class temp_file {
-public:
-  explicit temp_file(std::string_view content) {
-    char name[] = "/tmp/chat-client-input-XXXXXX";
-    const int fd = ::mkstemp(name);
-    REQUIRE(fd != -1);
-    path_ = name;
-    const auto written = ::write(fd, content.data(), content.size());
-    ::close(fd);
-    REQUIRE(written == static_cast<ssize_t>(content.size()));
-  }
-  ~temp_file() { std::remove(path_.c_str()); }
-  temp_file(const temp_file&) = delete;
-  temp_file& operator=(const temp_file&) = delete;
-  const std::string& path() const { return path_; }
-
-private:
-  std::string path_;
-};
 
 // A terminal for the client to read from: the client opens the slave side
 // as its stdin, the test types on the master side.

@@ -8,32 +8,13 @@
 #include <string>
 #include <variant>
 
+#include "temp_file.hpp"
 #include "client/password_source.hpp"
 
 namespace {
 
 using namespace chat::client;
-
-// A file holding `content`, removed with the object.
-class temp_file {
-public:
-  explicit temp_file(const std::string& content) {
-    char name[] = "/tmp/chat-client-password-XXXXXX";
-    const int fd = ::mkstemp(name);
-    REQUIRE(fd != -1);
-    path_ = name;
-    const auto written = ::write(fd, content.data(), content.size());
-    ::close(fd);
-    REQUIRE(written == static_cast<ssize_t>(content.size()));
-  }
-  ~temp_file() { std::remove(path_.c_str()); }
-  temp_file(const temp_file&) = delete;
-  temp_file& operator=(const temp_file&) = delete;
-  const std::string& path() const { return path_; }
-
-private:
-  std::string path_;
-};
+using chat::test::temp_file;
 
 std::variant<std::optional<std::string>, password_error> from(const std::string& file,
                                                               const char* environment) {

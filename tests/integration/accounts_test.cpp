@@ -12,38 +12,15 @@
 #include <string>
 #include <thread>
 
-#include "chat_session.hpp"
-#include "data_dir.hpp"
-#include "test_server.hpp"
+#include "accounts_scene.hpp"
 
 using namespace chat::test;
 using namespace std::chrono_literals;
 
 namespace {
 
-// Accounts need a data directory; the cheapest argon2id cost keeps the
-// tests quick (the cost itself is the accounts library's to test).
-chat::server::config with_accounts(const data_dir& dir,
-                                   chat::server::config config = test_config()) {
-  config.data_dir = dir.string();
-  config.password_ops = 1;
-  config.password_memory = 8192;
-  return config;
-}
-
 json hello(const std::string& user, const std::string& password) {
   return {{"type", "hello"}, {"user", user}, {"password", password}};
-}
-
-// A JSON guest that registers its name with `password`.
-line_client register_json(std::uint16_t port, const std::string& name,
-                          const std::string& password) {
-  line_client client = join_json(port, name);
-  client.send_line(json{{"type", "register"}, {"password", password}}.dump());
-  const json reply = read_json(client);
-  INFO(reply.dump());
-  REQUIRE(reply == json{{"type", "registered"}, {"user", name}});
-  return client;
 }
 
 // The first frame that is not a membership change of others.

@@ -10,32 +10,16 @@
 #include <thread>
 #include <vector>
 
-#include "chat_session.hpp"
-#include "data_dir.hpp"
-#include "test_server.hpp"
+#include "accounts_scene.hpp"
 
 using namespace chat::test;
 using namespace std::chrono_literals;
 
 namespace {
 
-// Operators are accounts, kept under a data directory; the cheapest
-// argon2id cost keeps the tests quick.
-chat::server::config with_accounts(const data_dir& dir,
-                                   chat::server::config config = test_config()) {
-  config.data_dir = dir.string();
-  config.password_ops = 1;
-  config.password_memory = 8192;
-  return config;
-}
-
+// Operators are accounts; each test's password is its name's.
 line_client registered_json(std::uint16_t port, const std::string& name) {
-  line_client client = join_json(port, name);
-  client.send_line(json{{"type", "register"}, {"password", name + " password"}}.dump());
-  const json reply = read_json(client);
-  INFO(reply.dump());
-  REQUIRE(reply == json{{"type", "registered"}, {"user", name}});
-  return client;
+  return register_json(port, name, name + " password");
 }
 
 line_client registered_plain(std::uint16_t port, const std::string& name) {
