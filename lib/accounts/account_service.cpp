@@ -19,6 +19,7 @@ namespace chat::accounts {
 namespace {
 
 using detail::throttle;
+using detail::worker_pool;
 
 // Per throttle (names, addresses): past this many keys the one whose block
 // ends first is forgotten (throttle::make_room). A flood of made-up names
@@ -27,7 +28,8 @@ using detail::throttle;
 // would hand the flood a denial of service.
 constexpr std::size_t max_throttled_keys = 100'000;
 
-constexpr std::chrono::seconds busy_retry{1};
+constexpr std::chrono::seconds min_busy_retry{1};
+constexpr std::chrono::seconds max_busy_retry{60};
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -56,7 +58,7 @@ struct account_service::state {
         table_(options_.dir / "accounts.sqlite3"),
         names_(options_.first_delay, options_.max_delay, max_throttled_keys),
         addresses_(options_.first_delay, options_.max_delay, max_throttled_keys),
-        pool_(options_.threads, options_.max_queue, log_) {
+        pool_(options_.threads, options_.max_queue, options_.max_wait, log_) {
     for (detail::stored_account& a : table_.load_all()) {
       accounts_.emplace(std::move(a.key), account{std::move(a.name), std::move(a.hash)});
     }
@@ -67,32 +69,32 @@ struct account_service::state {
     std::string hash;
   };
 
-  // Refusals are answered on a pool thread too: the handler never runs on
-  // the caller's thread, whatever the outcome.
-  void answer_now(done_handler done, result r) {
-    pool_.push_answer([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+  // Refusals that cost no hash are answered at once, on the caller's thread:
+  // they must not wait for the threads that are slow to come by exactly
+  // when refusals are many (a login storm on a busy server).
+  static void answer_now(done_handler done, result r) { done(std::move(r)); }
+
+  // Busy, with a hint for when to try again: when the threads would likely
+  // get to it, so that a storm of clients told to come back is spread over
+  // the time the queue needs rather than all back in a second.
+  static result busy(worker_pool::clock::duration expected_wait) {
+    const auto hint = std::chrono::ceil<std::chrono::seconds>(expected_wait);
+    return {.what = status::busy,
+            .retry_after = std::clamp(hint, min_busy_retry, max_busy_retry),
+            .detail = {}};
   }
 
-  // Queues `work` for a pool thread, or answers busy when the queue is full.
+  // Queues `work` for a pool thread, or answers busy when no thread would
+  // get to it within max_wait.
   template <class Work>
   void submit(done_handler done, Work work) {
     // A copy of `done` goes into the job, so that a refused job (destroyed
     // uncalled) leaves this one to answer with.
-    // A request that waited past max_wait is answered busy unhashed: under a
-    // storm its client has most likely given up (or timed out of the
-    // handshake), and hashing for nobody would only lengthen the wait of
-    // the requests behind it.
-    auto job = [this, done, work = std::move(work),
-                queued = std::chrono::steady_clock::now()]() mutable {
-      if (std::chrono::steady_clock::now() - queued > options_.max_wait) {
-        done({.what = status::busy, .retry_after = busy_retry, .detail = {}});
-        return;
-      }
-      done(run_safely(work));
+    auto job = [this, done, work = std::move(work)](bool late) mutable {
+      done(late ? busy(options_.max_wait) : run_safely(work));
     };
-    if (!pool_.try_push(std::move(job))) {
-      answer_now(std::move(done), {.what = status::busy, .retry_after = busy_retry, .detail = {}});
-    }
+    const worker_pool::admission admitted = pool_.try_push(std::move(job));
+    if (!admitted.queued) answer_now(std::move(done), busy(admitted.expected_wait));
   }
 
   template <class Work>
@@ -248,7 +250,7 @@ struct account_service::state {
   throttle addresses_;
 
   // Last: its threads use everything above, so it is stopped first.
-  detail::worker_pool pool_;
+  worker_pool pool_;
 };
 
 account_service::account_service(options opts, std::function<void(std::string_view)> log)
@@ -273,7 +275,7 @@ void account_service::save_moderation(moderation_change change) {
     if (s.moderation_draining_) return;
     s.moderation_draining_ = true;
   }
-  s.pool_.push_answer([&s] { s.drain_moderation(); });
+  s.pool_.push_task([&s] { s.drain_moderation(); });
 }
 
 bool account_service::is_registered(std::string_view name) const {
@@ -283,9 +285,9 @@ bool account_service::is_registered(std::string_view name) const {
 void account_service::log_in(std::string name, std::string password, std::string address,
                              done_handler done) {
   state& s = *state_;
-  // Refusals that cost no hash are decided here and only answered on a pool
-  // thread: a megabyte of password, or a blocked name, never waits for (nor
-  // takes) a place in the queue.
+  // Refusals that cost no hash are decided and answered here: a megabyte of
+  // password, or a blocked name, never waits for (nor takes) a place in the
+  // queue.
   if (password.size() > max_password_bytes) {
     return s.answer_now(std::move(done), answer(status::bad_password));
   }

@@ -52,11 +52,11 @@ struct result {
   std::string detail;                   // failed
 };
 
-// Called exactly once per request, on one of the service's threads (never the
-// caller's), unless the service is destroyed first: then it is destroyed
-// without being called. Answers that need no hashing (bad_password, throttled,
-// busy, exists, no_account) are decided at once and only handed to a thread,
-// ahead of the requests waiting to be hashed and outside max_queue.
+// Called exactly once per request, unless the service is destroyed first:
+// then it is destroyed without being called. Answers that need no hashing
+// (bad_password, throttled, busy, exists, no_account) are decided at once
+// and given on the caller's thread, before the request returns; the others
+// on one of the service's threads. A handler that must run elsewhere posts.
 using done_handler = std::function<void(result)>;
 
 struct options {
@@ -68,8 +68,9 @@ struct options {
   unsigned threads = 2;
   // Requests waiting for a thread past which new ones are answered `busy`.
   std::size_t max_queue = 256;
-  // A request that waited longer than this for a thread is answered `busy`
-  // without being hashed (its client has likely given up by then).
+  // A request the threads would likely not start within this time (judged
+  // by how long recent ones took) is answered `busy` at once; one that waited
+  // longer all the same is answered `busy` without being hashed.
   std::chrono::milliseconds max_wait{5'000};
   // After each failed login of a name or from an address, the next attempt
   // waits first_delay, doubled per further failure up to max_delay.

@@ -39,9 +39,9 @@ void lower_priority(const std::function<void(std::string_view)>& log) {
 
 }  // namespace
 
-worker_pool::worker_pool(unsigned threads, std::size_t max_jobs,
+worker_pool::worker_pool(unsigned threads, std::size_t max_jobs, clock::duration max_wait,
                          std::function<void(std::string_view)> log)
-    : max_jobs_(max_jobs), log_(std::move(log)) {
+    : max_jobs_(max_jobs), max_wait_(max_wait), log_(std::move(log)) {
   try {
     for (unsigned i = 0; i < std::max(threads, 1u); ++i) threads_.emplace_back([this] { run(); });
   } catch (...) {
@@ -52,21 +52,38 @@ worker_pool::worker_pool(unsigned threads, std::size_t max_jobs,
 
 worker_pool::~worker_pool() { stop(); }
 
-bool worker_pool::try_push(task job) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || jobs_.size() >= max_jobs_) return false;
-    jobs_.push_back(std::move(job));
-  }
-  wake_.notify_one();
-  return true;
+worker_pool::clock::duration worker_pool::expected_wait() const {
+  const std::size_t threads = threads_.size();
+  if (jobs_running_ + jobs_.size() < threads) return clock::duration::zero();
+  // Every thread is busy: this job starts after the ones waiting and one
+  // more have finished, and they finish `threads` at a time.
+  const auto ahead = static_cast<clock::rep>(jobs_.size() + 1);
+  return job_time_ * ahead / static_cast<clock::rep>(threads);
 }
 
-void worker_pool::push_answer(task answer) {
+void worker_pool::ran_job(clock::duration took) {
+  // An average over the last eight or so: quick to follow a change in load.
+  job_time_ = job_time_ == clock::duration::zero() ? took : job_time_ + (took - job_time_) / 8;
+}
+
+worker_pool::admission worker_pool::try_push(job work) {
+  {
+    std::lock_guard lock(mutex_);
+    const clock::duration wait = expected_wait();
+    if (stopping_ || jobs_.size() >= max_jobs_ || wait > max_wait_) {
+      return {.queued = false, .expected_wait = wait};
+    }
+    jobs_.push_back({std::move(work), clock::now()});
+  }
+  wake_.notify_one();
+  return {.queued = true, .expected_wait = {}};
+}
+
+void worker_pool::push_task(task t) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
-    answers_.push_back(std::move(answer));
+    tasks_.push_back(std::move(t));
   }
   wake_.notify_one();
 }
@@ -80,34 +97,52 @@ void worker_pool::stop() noexcept {
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
-  // No thread is left: the waiting tasks (and the handlers they hold) are
+  // No thread is left: what still waits (and the handlers it holds) is
   // destroyed here, uncalled.
-  std::deque<task> jobs, answers;
+  std::deque<queued_job> jobs;
+  std::deque<task> tasks;
   {
     std::lock_guard lock(mutex_);
     jobs.swap(jobs_);
-    answers.swap(answers_);
+    tasks.swap(tasks_);
   }
 }
 
 void worker_pool::run() {
   lower_priority(log_);
   for (;;) {
-    task next;
+    task next_task;
+    queued_job next_job;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !answers_.empty() || !jobs_.empty(); });
+      wake_.wait(lock, [this] { return stopping_ || !tasks_.empty() || !jobs_.empty(); });
       if (stopping_) return;
-      std::deque<task>& from = answers_.empty() ? jobs_ : answers_;
-      next = std::move(from.front());
-      from.pop_front();
+      if (!tasks_.empty()) {
+        next_task = std::move(tasks_.front());
+        tasks_.pop_front();
+      } else {
+        next_job = std::move(jobs_.front());
+        jobs_.pop_front();
+        ++jobs_running_;
+      }
     }
+    const auto started = clock::now();
+    const bool late = next_job.work && started - next_job.since > max_wait_;
     try {
-      next();
+      if (next_task) {
+        next_task();
+      } else {
+        next_job.work(late);
+      }
     } catch (const std::exception& e) {
       if (log_) log_(std::string("accounts: a request failed: ") + e.what());
     } catch (...) {
       if (log_) log_("accounts: a request failed with an unknown exception");
+    }
+    if (next_job.work) {
+      std::lock_guard lock(mutex_);
+      --jobs_running_;
+      if (!late) ran_job(clock::now() - started);
     }
   }
 }
