@@ -92,6 +92,7 @@ struct churn::state {
   std::uint64_t logins_begun = 0;
 
   latency_histogram answers;
+  latency_histogram refusals;
   churn_outcome outcome;
 
   void fail(const std::string& reason) {
@@ -195,6 +196,7 @@ struct churn::state {
       ++outcome.done;
       co_await link.write(protocol::encode_bare_request("quit"));
     } catch (const refused&) {
+      refusals.record(nanoseconds_since(begun));
       ++outcome.refused;
     } catch (const std::exception& e) {
       fail(e.what());
@@ -269,6 +271,8 @@ churn_outcome churn::stop() {
   s.outcome.p50_ns = s.answers.percentile(0.50);
   s.outcome.p99_ns = s.answers.percentile(0.99);
   s.outcome.max_ns = s.answers.max();
+  s.outcome.refused_p50_ns = s.refusals.percentile(0.50);
+  s.outcome.refused_p99_ns = s.refusals.percentile(0.99);
   return s.outcome;
 }
 

@@ -20,6 +20,9 @@ struct churn_outcome {
   double seconds = 0;  // from start() to stop()
   // From the request to the server's answer (joined, welcome), nanoseconds.
   std::uint64_t p50_ns = 0, p99_ns = 0, max_ns = 0;
+  // From a login's connect to its refusal (rate-limited), nanoseconds: a
+  // server out of hashing time should still say so at once.
+  std::uint64_t refused_p50_ns = 0, refused_p99_ns = 0;
 };
 
 // The load --churn asks for, beside the scenario and on a thread of its own,

@@ -196,6 +196,11 @@ std::string render_table(const report& r) {
     row(out, "churn answer (us)",
         "p50 " + microseconds(r.churn_p50_ns) + "  p99 " + microseconds(r.churn_p99_ns) + "  max " +
             microseconds(r.churn_max_ns));
+    if (r.churn_refused) {
+      row(out, "turned away (us)",
+          "p50 " + microseconds(r.churn_refused_p50_ns) + "  p99 " +
+              microseconds(r.churn_refused_p99_ns));
+    }
   }
   const double wall = r.measured_s > 0 ? r.measured_s : 1;
   if (r.server_cpu_s) {
@@ -290,9 +295,12 @@ std::string render_json(const report& r) {
                     {"failed", r.churn_failed},
                     {"history_messages", r.churn_history_messages},
                     {"per_s", r.churn_per_s},
+                    {"refused_per_s", r.churn_refused_per_s},
                     {"p50_us", static_cast<double>(r.churn_p50_ns) / 1000.0},
                     {"p99_us", static_cast<double>(r.churn_p99_ns) / 1000.0},
-                    {"max_us", static_cast<double>(r.churn_max_ns) / 1000.0}};
+                    {"max_us", static_cast<double>(r.churn_max_ns) / 1000.0},
+                    {"refused_p50_us", static_cast<double>(r.churn_refused_p50_ns) / 1000.0},
+                    {"refused_p99_us", static_cast<double>(r.churn_refused_p99_ns) / 1000.0}};
   }
   out["server_cpu_s"] = optional(r.server_cpu_s);
   out["generator_cpu_s"] = r.generator_cpu_s;

@@ -66,8 +66,9 @@ struct report {
   std::uint64_t churn_done = 0, churn_missed = 0, churn_refused = 0, churn_failed = 0;
   std::uint64_t churn_history_messages = 0;  // joins: what they brought back
   std::string churn_first_failure;
-  double churn_per_s = 0;
+  double churn_per_s = 0, churn_refused_per_s = 0;
   std::uint64_t churn_p50_ns = 0, churn_p99_ns = 0, churn_max_ns = 0;
+  std::uint64_t churn_refused_p50_ns = 0, churn_refused_p99_ns = 0;
 
   // connect.
   double connects_per_s = 0;

@@ -36,9 +36,12 @@ void count_churn(const churn_outcome& c, report& r) {
   r.churn_history_messages = c.history_messages;
   r.churn_first_failure = c.first_failure;
   r.churn_per_s = c.seconds > 0 ? static_cast<double>(c.done) / c.seconds : 0;
+  r.churn_refused_per_s = c.seconds > 0 ? static_cast<double>(c.refused) / c.seconds : 0;
   r.churn_p50_ns = c.p50_ns;
   r.churn_p99_ns = c.p99_ns;
   r.churn_max_ns = c.max_ns;
+  r.churn_refused_p50_ns = c.refused_p50_ns;
+  r.churn_refused_p99_ns = c.refused_p99_ns;
 }
 
 // Lays out the clients and their roles for the scenario.

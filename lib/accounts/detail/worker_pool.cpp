@@ -41,9 +41,14 @@ void lower_priority(const std::function<void(std::string_view)>& log) {
 
 worker_pool::worker_pool(unsigned threads, std::size_t max_jobs, clock::duration max_wait,
                          std::function<void(std::string_view)> log)
-    : max_jobs_(max_jobs), max_wait_(max_wait), log_(std::move(log)) {
+    : max_jobs_(max_jobs),
+      max_wait_(max_wait),
+      log_(std::move(log)),
+      running_since_(std::max(threads, 1u)) {
   try {
-    for (unsigned i = 0; i < std::max(threads, 1u); ++i) threads_.emplace_back([this] { run(); });
+    for (std::size_t i = 0; i < running_since_.size(); ++i) {
+      threads_.emplace_back([this, i] { run(i); });
+    }
   } catch (...) {
     stop();
     throw;
@@ -52,13 +57,25 @@ worker_pool::worker_pool(unsigned threads, std::size_t max_jobs, clock::duration
 
 worker_pool::~worker_pool() { stop(); }
 
-worker_pool::clock::duration worker_pool::expected_wait() const {
-  const std::size_t threads = threads_.size();
-  if (jobs_running_ + jobs_.size() < threads) return clock::duration::zero();
+worker_pool::clock::duration worker_pool::expected_wait(clock::time_point now) const {
+  std::size_t running = 0;
+  clock::duration longest{};
+  for (const clock::time_point since : running_since_) {
+    if (since == clock::time_point{}) continue;
+    ++running;
+    longest = std::max(longest, now - since);
+  }
+  const std::size_t threads = running_since_.size();
+  if (running + jobs_.size() < threads) return clock::duration::zero();
+  // The average learns of a slowdown only as jobs finish; a job still
+  // running after longer than it says already that jobs take that long now.
+  // Without this, the start of a storm on a busy CPU lets in a queue's worth
+  // of jobs timed on an idle one, which then all wait past max_wait.
+  const clock::duration job_time = std::max(job_time_, longest);
   // Every thread is busy: this job starts after the ones waiting and one
   // more have finished, and they finish `threads` at a time.
   const auto ahead = static_cast<clock::rep>(jobs_.size() + 1);
-  return job_time_ * ahead / static_cast<clock::rep>(threads);
+  return job_time * ahead / static_cast<clock::rep>(threads);
 }
 
 void worker_pool::ran_job(clock::duration took) {
@@ -67,16 +84,25 @@ void worker_pool::ran_job(clock::duration took) {
 }
 
 worker_pool::admission worker_pool::try_push(job work) {
+  std::vector<job> late;
+  admission admitted;
+  const auto now = clock::now();
   {
     std::lock_guard lock(mutex_);
-    const clock::duration wait = expected_wait();
-    if (stopping_ || jobs_.size() >= max_jobs_ || wait > max_wait_) {
-      return {.queued = false, .expected_wait = wait};
+    while (!jobs_.empty() && now - jobs_.front().since > max_wait_) {
+      late.push_back(std::move(jobs_.front().work));
+      jobs_.pop_front();
     }
-    jobs_.push_back({std::move(work), clock::now()});
+    admitted.expected_wait = expected_wait(now);
+    admitted.queued = !stopping_ && jobs_.size() < max_jobs_ && admitted.expected_wait <= max_wait_;
+    if (admitted.queued) {
+      jobs_.push_back({std::move(work), now});
+      admitted.expected_wait = {};
+    }
   }
-  wake_.notify_one();
-  return {.queued = true, .expected_wait = {}};
+  if (admitted.queued) wake_.notify_one();
+  for (job& j : late) run_logged([&j] { j(true); });
+  return admitted;
 }
 
 void worker_pool::push_task(task t) {
@@ -108,42 +134,45 @@ void worker_pool::stop() noexcept {
   }
 }
 
-void worker_pool::run() {
+void worker_pool::run_logged(const std::function<void()>& work) noexcept {
+  try {
+    work();
+  } catch (const std::exception& e) {
+    if (log_) log_(std::string("accounts: a request failed: ") + e.what());
+  } catch (...) {
+    if (log_) log_("accounts: a request failed with an unknown exception");
+  }
+}
+
+void worker_pool::run(std::size_t index) {
   lower_priority(log_);
   for (;;) {
     task next_task;
     queued_job next_job;
+    clock::time_point started;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !tasks_.empty() || !jobs_.empty(); });
       if (stopping_) return;
+      started = clock::now();
       if (!tasks_.empty()) {
         next_task = std::move(tasks_.front());
         tasks_.pop_front();
       } else {
         next_job = std::move(jobs_.front());
         jobs_.pop_front();
-        ++jobs_running_;
+        running_since_[index] = started;
       }
     }
-    const auto started = clock::now();
-    const bool late = next_job.work && started - next_job.since > max_wait_;
-    try {
-      if (next_task) {
-        next_task();
-      } else {
-        next_job.work(late);
-      }
-    } catch (const std::exception& e) {
-      if (log_) log_(std::string("accounts: a request failed: ") + e.what());
-    } catch (...) {
-      if (log_) log_("accounts: a request failed with an unknown exception");
+    if (next_task) {
+      run_logged(next_task);
+      continue;
     }
-    if (next_job.work) {
-      std::lock_guard lock(mutex_);
-      --jobs_running_;
-      if (!late) ran_job(clock::now() - started);
-    }
+    const bool late = started - next_job.since > max_wait_;
+    run_logged([&] { next_job.work(late); });
+    std::lock_guard lock(mutex_);
+    running_since_[index] = {};
+    if (!late) ran_job(clock::now() - started);
   }
 }
 

@@ -49,7 +49,9 @@ public:
   worker_pool& operator=(const worker_pool&) = delete;
 
   // Queues `work`, or drops it when max_jobs jobs are waiting already, when
-  // it would likely wait past max_wait, or when the pool is stopping.
+  // it would likely wait past max_wait, or when the pool is stopping. Jobs
+  // found waiting past max_wait are called late first, on this thread, so
+  // that their refusal does not wait for a thread either.
   admission try_push(job work);
   // Runs `t` on a pool thread before any waiting job, never refused: for
   // work that must be done (writes) but is not a hash.
@@ -65,10 +67,12 @@ private:
     clock::time_point since;
   };
 
-  void run();
+  void run(std::size_t index);
   // Under mutex_.
-  clock::duration expected_wait() const;
+  clock::duration expected_wait(clock::time_point now) const;
   void ran_job(clock::duration took);
+  // Calls `work`, logging what it throws.
+  void run_logged(const std::function<void()>& work) noexcept;
 
   const std::size_t max_jobs_;
   const clock::duration max_wait_;
@@ -80,7 +84,8 @@ private:
   // Separate from jobs_ so that they neither wait for the hashes queued
   // before them nor count against max_jobs.
   std::deque<task> tasks_;
-  std::size_t jobs_running_ = 0;
+  // Per thread: when the job it runs began, or the epoch when it runs none.
+  std::vector<clock::time_point> running_since_;
   // A moving average of the wall time of the jobs run (not of late ones);
   // zero until one has run, so the first jobs are always let in.
   clock::duration job_time_{};
