@@ -23,6 +23,11 @@ constexpr std::string_view usage = R"(usage: chat-server [options]
                              one; needs --cert and --key. SIGHUP reloads both files
   --cert FILE                PEM certificate chain for TLS (the server's first)
   --key FILE                 PEM private key of --cert
+  --http-port PORT           also serve HTTP on this port, 0 for any free one: WebSocket
+                             at /ws (one JSON message per text message), /healthz, /readyz
+  --allowed-origin ORIGIN    a web page's origin that may open a WebSocket, such as
+                             https://chat.example.com, or * for any (repeatable;
+                             default: only pages the server itself serves)
   --threads N                I/O threads (default: one per hardware thread)
   --max-line BYTES           longest accepted line (default 4096)
   --max-queue BYTES          output a client may leave unread before it is dropped
@@ -195,6 +200,17 @@ parsed_args parse_args(int argc, const char* const* argv) {
        }},
       {"--port", port_into(cfg.port)},
       {"--tls-port", port_into(cfg.tls_port)},
+      {"--http-port", port_into(cfg.http_port)},
+      {"--allowed-origin",
+       [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
+         if (value != "*" && !value.starts_with("http://") && !value.starts_with("https://")) {
+           return cli::invalid_value(flag, value,
+                                     "an origin such as https://chat.example.com, or *")
+               .message;
+         }
+         cfg.allowed_origins.emplace_back(value);
+         return std::nullopt;
+       }},
       {"--cert",
        [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
          if (value.empty()) return std::string(flag) + " needs a file";
@@ -328,6 +344,9 @@ parsed_args parse_args(int argc, const char* const* argv) {
   }
   if (cfg.data_dir.empty() && !cfg.operators.empty()) {
     return usage_error{"--operator and --operators-file need --data-dir, where accounts are kept"};
+  }
+  if (!cfg.http_port && !cfg.allowed_origins.empty()) {
+    return usage_error{"--allowed-origin is for WebSocket: give --http-port too"};
   }
   if (!cfg.tls_port && (!cfg.cert_file.empty() || !cfg.key_file.empty())) {
     return usage_error{"--cert and --key are for TLS: give --tls-port too"};

@@ -21,6 +21,12 @@ struct config {
   // PEM files of the TLS certificate chain and its key; read again on SIGHUP.
   std::string cert_file;
   std::string key_file;
+  // Where browsers connect (same host): HTTP, upgraded to WebSocket at /ws,
+  // with /healthz and /readyz beside it; unset: none. 0 picks a free port.
+  std::optional<std::uint16_t> http_port;
+  // Origins whose pages may open a WebSocket ("*": any); empty: a page's
+  // own origin only.
+  std::vector<std::string> allowed_origins;
   unsigned threads = 0;  // 0: one per hardware thread
   std::size_t max_line = 4096;
   // Bytes a client may have queued but not yet read before it is dropped as a

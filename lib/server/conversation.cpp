@@ -39,7 +39,20 @@ conversation::conversation(hub& hub, const config& cfg, time_point now,
 
 conversation::~conversation() = default;
 
-void conversation::begin() { send(protocol::encode_prompt()); }
+void conversation::carry_messages() noexcept {
+  json_only_ = true;
+  mode_ = session_mode::json;
+}
+
+void conversation::begin() { prompt(); }
+
+void conversation::prompt() {
+  if (!json_only_) send(protocol::encode_prompt());
+}
+
+session_mode conversation::handshake_mode() const noexcept {
+  return json_only_ ? session_mode::json : session_mode::plain;
+}
 
 void conversation::heard_from_client(time_point now) noexcept {
   // Any byte shows the client is alive, an empty line included.
@@ -99,17 +112,24 @@ void conversation::on_handshake(std::string_view line) {
     return;
   }
   // The reply speaks the form the client attempted, even when it failed.
-  const session_mode attempted = line.starts_with('{') ? session_mode::json : session_mode::plain;
+  const session_mode attempted =
+      json_only_ || line.starts_with('{') ? session_mode::json : session_mode::plain;
+  if (json_only_ && !line.starts_with('{')) {
+    send(protocol::encode_error(
+        attempted, error_code::bad_request,
+        R"(this connection speaks JSON: log in with {"type":"hello","user":NAME})"));
+    return;
+  }
   auto decoded = protocol::decode_hello(line);
   if (auto* error = std::get_if<protocol::decode_error>(&decoded)) {
     send(protocol::encode_error(attempted, error->code, error->message));
-    send(protocol::encode_prompt());
+    prompt();
     return;
   }
   auto& hello = std::get<protocol::hello>(decoded);
   if (hello.password) {
     if (refuse_account_request(attempted)) {
-      send(protocol::encode_prompt());
+      prompt();
       return;
     }
     std::string password = std::move(*hello.password);
@@ -131,14 +151,14 @@ void conversation::on_handshake(std::string_view line) {
           attempted, error_code::password_required,
           "the name " + hello.user + " is registered: log in with its password"));
     }
-    send(protocol::encode_prompt());
+    prompt();
     return;
   }
   if (config_.require_account) {
     send(protocol::encode_error(attempted, error_code::account_required,
                                 "this server takes registered names only: log in with a "
                                 "password, or ask an operator for an account"));
-    send(protocol::encode_prompt());
+    prompt();
     return;
   }
   complete_login(hello, login_as::guest);
@@ -156,15 +176,15 @@ void conversation::complete_login(protocol::hello& hello, login_as as) {
     if (refused) {
       // Banned from the server: told, and let go.
       send_refusal(refused->code, refused->message, refused->retry_after_s);
-      mode_ = session_mode::plain;
+      mode_ = handshake_mode();
       close_after_flush();
       return;
     }
     send(protocol::encode_error(attempted, error_code::name_taken,
                                 "the name " + name_ + " is taken"));
-    send(protocol::encode_prompt());
+    prompt();
     // Until a login succeeds the session speaks plain text.
-    mode_ = session_mode::plain;
+    mode_ = handshake_mode();
     return;
   }
   logged_in_ = true;

@@ -45,6 +45,10 @@ public:
   // configuration allows plain-text passwords); `address` is what failed
   // logins are throttled by.
   void set_peer(std::string address, bool loopback, bool encrypted);
+  // Before begin(), for a transport that carries messages (WebSocket): the
+  // client speaks JSON from its first message, and is sent no plain-text
+  // prompt.
+  void carry_messages() noexcept;
 
 protected:
   // `accounts` is null when the server keeps none (no --data-dir).
@@ -74,6 +78,11 @@ protected:
 
   void send(std::string bytes);
   void send_error(protocol::error_code code, std::string_view message);
+  // USER again, after a login that did not happen (nothing for JSON-only
+  // clients, which know to send a hello).
+  void prompt();
+  // The form spoken until a login succeeds.
+  protocol::session_mode handshake_mode() const noexcept;
 
   // The history writer settled every id up to `through` (stored or not):
   // the acks of those messages go out, or storage-unavailable errors; input
@@ -179,6 +188,8 @@ private:
                           const accounts::result& result);
 
   hub& hub_;
+  // The transport carries messages: JSON only (carry_messages()).
+  bool json_only_ = false;
   accounts::account_service* const accounts_;
   protocol::line_framer framer_;
   const time_point accepted_at_;

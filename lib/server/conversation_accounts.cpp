@@ -63,7 +63,7 @@ void conversation::check_password(protocol::hello hello, std::string password) {
         }
         send_account_error(hello.json ? session_mode::json : session_mode::plain, hello.user,
                            verdict);
-        send(protocol::encode_prompt());
+        prompt();
       }));
 }
 
@@ -78,7 +78,7 @@ void conversation::create_and_log_in(protocol::hello hello, std::string password
           return;
         }
         send_account_error(session_mode::json, hello.user, verdict);
-        send(protocol::encode_prompt());
+        prompt();
       }));
 }
 

@@ -1,6 +1,8 @@
 #include "server/server.hpp"
 
+#include <atomic>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -29,6 +31,8 @@
 #include "transport/tcp_transport.hpp"
 #include "transport/tls_credentials.hpp"
 #include "transport/tls_transport.hpp"
+#include "transport/http_upgrade.hpp"
+#include "transport/websocket_transport.hpp"
 
 namespace chat::server {
 
@@ -44,6 +48,7 @@ struct server::impl {
         account_store(open_accounts(cfg)),
         acceptor(io),
         tls_acceptor(io),
+        http_acceptor(io),
         signals(io),
         reload_signals(io),
         hub_({.default_room = cfg.default_room,
@@ -55,7 +60,32 @@ struct server::impl {
               .moderation = account_store ? account_store->load_moderation()
                                           : std::vector<accounts::moderation_record>{},
               .persist = persist_to(account_store.get())}),
-        registry(cfg.max_clients, cfg.max_per_ip) {}
+        registry(cfg.max_clients, cfg.max_per_ip),
+        websocket(websocket_settings_of(cfg, ready)) {}
+
+  // What the HTTP port does besides /ws: /healthz says the process answers,
+  // /readyz whether it takes new clients (load balancers stop sending them
+  // once it says no).
+  static transport::websocket_settings websocket_settings_of(const config& cfg,
+                                                             const std::atomic<bool>& ready) {
+    transport::websocket_settings settings;
+    settings.allowed_origins = cfg.allowed_origins;
+    settings.max_message = cfg.max_line;
+    settings.routes =
+        [&ready](
+            const transport::http_request& request) -> std::optional<transport::http_response> {
+      if (request.path == "/healthz")
+        return transport::http_response{.status = 200, .body = "ok\n"};
+      if (request.path == "/readyz") {
+        if (ready.load(std::memory_order_relaxed)) {
+          return transport::http_response{.status = 200, .body = "ready\n"};
+        }
+        return transport::http_response{.status = 503, .body = "shutting down\n"};
+      }
+      return std::nullopt;
+    };
+    return settings;
+  }
 
   static std::unique_ptr<store::history_database> open_database(
       const config& cfg, store::history_database::commit_handler on_commit) {
@@ -121,7 +151,7 @@ struct server::impl {
     auto s = std::make_shared<stream_session<Transport>>(std::move(transport), hub_, registry, cfg,
                                                          account_store.get());
     s->set_peer(peer.to_string(), peer.is_loopback() || is_mapped_loopback(peer),
-                Transport::negotiates);
+                Transport::encrypted);
     registry.add(s, peer);
     s->start();
   }
@@ -153,6 +183,8 @@ struct server::impl {
     boost::system::error_code ignored;
     acceptor.close(ignored);
     tls_acceptor.close(ignored);
+    http_acceptor.close(ignored);
+    ready.store(false, std::memory_order_relaxed);
     signals.cancel(ignored);
     reload_signals.cancel(ignored);
     hub_.close();
@@ -187,11 +219,15 @@ struct server::impl {
   // first: its threads post verdicts to them until it is destroyed.
   std::unique_ptr<accounts::account_service> account_store;
   tcp::acceptor acceptor;
-  tcp::acceptor tls_acceptor;  // open only with --tls-port
+  tcp::acceptor tls_acceptor;   // open only with --tls-port
+  tcp::acceptor http_acceptor;  // open only with --http-port
   asio::signal_set signals;
   asio::signal_set reload_signals;
   hub hub_;
   session_registry registry;
+  // Read by /readyz on any worker thread.
+  std::atomic<bool> ready{true};
+  const transport::websocket_settings websocket;
   // The listener, stop() and the signal wait all run here: they share the
   // acceptor and `stopping`, and io may have several threads.
   asio::strand<asio::io_context::executor_type> control{asio::make_strand(io)};
@@ -238,6 +274,10 @@ server::server(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
     // the peer is gone: that must be an error code, not the end of the server.
     std::signal(SIGPIPE, SIG_IGN);
   }
+  if (settings.http_port) {
+    bind_and_listen(impl_->http_acceptor, tcp::endpoint(address, *settings.http_port),
+                    settings.host);
+  }
 }
 
 server::~server() = default;
@@ -246,6 +286,10 @@ std::uint16_t server::port() const { return impl_->acceptor.local_endpoint().por
 
 std::uint16_t server::tls_port() const {
   return impl_->tls_acceptor.is_open() ? impl_->tls_acceptor.local_endpoint().port() : 0;
+}
+
+std::uint16_t server::http_port() const {
+  return impl_->http_acceptor.is_open() ? impl_->http_acceptor.local_endpoint().port() : 0;
 }
 
 void server::reload_certificates() {
@@ -313,6 +357,20 @@ void server::run() {
                    on_listener_end);
     write_log_line(log_level::info,
                    "listening (tls) on " + describe(state.tls_acceptor.local_endpoint()));
+  }
+
+  if (state.http_acceptor.is_open()) {
+    // Refused by closing: the error line is not HTTP.
+    asio::co_spawn(state.control,
+                   listen(state.http_acceptor, workers, state.registry, refusal::close,
+                          [&state](transport::socket_type socket, const asio::ip::address& peer) {
+                            state.start_session(
+                                transport::websocket_transport(std::move(socket), state.websocket),
+                                peer);
+                          }),
+                   on_listener_end);
+    write_log_line(log_level::info,
+                   "listening (http) on " + describe(state.http_acceptor.local_endpoint()));
   }
 
   state.relay_commits_to(workers);

@@ -31,6 +31,8 @@ public:
   // without --tls-port.
   std::uint16_t port() const;
   std::uint16_t tls_port() const;
+  // 0 without --http-port.
+  std::uint16_t http_port() const;
 
   // Reads --cert and --key again for the handshakes to come (SIGHUP does
   // this); a bad pair keeps the old one, and the log says why. Thread-safe.

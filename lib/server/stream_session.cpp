@@ -9,6 +9,7 @@
 #include "server/log.hpp"
 #include "transport/tcp_transport.hpp"
 #include "transport/tls_transport.hpp"
+#include "transport/websocket_transport.hpp"
 
 namespace chat::server {
 
@@ -32,7 +33,9 @@ template <class Transport>
 stream_session<Transport>::stream_session(Transport transport, hub& hub, session_registry& registry,
                                           const config& cfg, accounts::account_service* accounts)
     : session(transport.get_executor(), hub, registry, cfg, accounts),
-      transport_(std::move(transport)) {}
+      transport_(std::move(transport)) {
+  if constexpr (Transport::carries_messages) carry_messages();
+}
 
 template <class Transport>
 void stream_session<Transport>::start() {
@@ -69,7 +72,8 @@ session::awaitable<> stream_session<Transport>::reader(std::shared_ptr<stream_se
       }
     }
     if (ec) {
-      log(log_level::debug, Transport::name, " handshake failed: ", ec.message());
+      // Failed, or over: an HTTP request answered instead of upgraded.
+      log(log_level::debug, Transport::name, " handshake ended: ", ec.message());
       s.stop();
       co_return;
     }
@@ -155,5 +159,6 @@ session::awaitable<> stream_session<Transport>::writer(std::shared_ptr<stream_se
 
 template class stream_session<transport::tcp_transport>;
 template class stream_session<transport::tls_transport>;
+template class stream_session<transport::websocket_transport>;
 
 }  // namespace chat::server

@@ -18,6 +18,9 @@ public:
   static constexpr const char* name = "tcp";
   // Nothing to negotiate before the first byte of the protocol.
   static constexpr bool negotiates = false;
+  static constexpr bool encrypted = false;
+  // A byte stream: lines are framed by LF.
+  static constexpr bool carries_messages = false;
 
   explicit tcp_transport(socket_type socket) : socket_(std::move(socket)) {}
 

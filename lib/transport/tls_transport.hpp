@@ -27,6 +27,8 @@ public:
   static constexpr const char* name = "tls";
   // The TLS handshake comes before the first byte of the protocol.
   static constexpr bool negotiates = true;
+  static constexpr bool encrypted = true;
+  static constexpr bool carries_messages = false;
 
   // Takes ownership of `ssl`, a server-side connection from tls_credentials.
   tls_transport(socket_type socket, ssl_st* ssl) noexcept;

@@ -33,6 +33,8 @@ public:
   std::uint16_t port() const { return port_; }
   // 0 unless the config asked for a TLS port.
   std::uint16_t tls_port() const { return server_.tls_port(); }
+  // 0 unless the config asked for an HTTP port.
+  std::uint16_t http_port() const { return server_.http_port(); }
 
   // A new connection that has not read anything yet.
   line_client connect(line_client_options options = {}) const;
