@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace chat::protocol {
@@ -36,6 +37,11 @@ enum class error_code {
   muted,         // the sender may not speak in the room for now
   not_invited,   // the room is private: joining it needs an invitation
 };
+
+// How many codes there are (counters per code are an array): a new code
+// goes last in the enum and moves this to itself.
+inline constexpr std::size_t error_code_count =
+    static_cast<std::size_t>(error_code::not_invited) + 1;
 
 std::string_view to_string(error_code code) noexcept;
 

@@ -1,3 +1,4 @@
+#include "server/metrics.hpp"
 #include "server/conversation.hpp"
 
 #include <algorithm>
@@ -63,7 +64,7 @@ void conversation::heard_from_client(time_point now) noexcept {
 void conversation::send(std::string bytes) { deliver(make_frame(std::move(bytes))); }
 
 void conversation::send_error(error_code code, std::string_view message) {
-  send(protocol::encode_error(mode_, code, message));
+  send(metrics::error_text(mode_, code, message));
 }
 
 std::size_t conversation::on_input(std::string_view input, time_point now) {
@@ -115,14 +116,14 @@ void conversation::on_handshake(std::string_view line) {
   const session_mode attempted =
       json_only_ || line.starts_with('{') ? session_mode::json : session_mode::plain;
   if (json_only_ && !line.starts_with('{')) {
-    send(protocol::encode_error(
+    send(metrics::error_text(
         attempted, error_code::bad_request,
         R"(this connection speaks JSON: log in with {"type":"hello","user":NAME})"));
     return;
   }
   auto decoded = protocol::decode_hello(line);
   if (auto* error = std::get_if<protocol::decode_error>(&decoded)) {
-    send(protocol::encode_error(attempted, error->code, error->message));
+    send(metrics::error_text(attempted, error->code, error->message));
     prompt();
     return;
   }
@@ -147,7 +148,7 @@ void conversation::on_handshake(std::string_view line) {
       return;
     }
     if (attempted == session_mode::json) {
-      send(protocol::encode_error(
+      send(metrics::error_text(
           attempted, error_code::password_required,
           "the name " + hello.user + " is registered: log in with its password"));
     }
@@ -155,9 +156,9 @@ void conversation::on_handshake(std::string_view line) {
     return;
   }
   if (config_.require_account) {
-    send(protocol::encode_error(attempted, error_code::account_required,
-                                "this server takes registered names only: log in with a "
-                                "password, or ask an operator for an account"));
+    send(metrics::error_text(attempted, error_code::account_required,
+                             "this server takes registered names only: log in with a "
+                             "password, or ask an operator for an account"));
     prompt();
     return;
   }
@@ -180,14 +181,15 @@ void conversation::complete_login(protocol::hello& hello, login_as as) {
       close_after_flush();
       return;
     }
-    send(protocol::encode_error(attempted, error_code::name_taken,
-                                "the name " + name_ + " is taken"));
+    send(metrics::error_text(attempted, error_code::name_taken, "the name " + name_ + " is taken"));
     prompt();
     // Until a login succeeds the session speaks plain text.
     mode_ = handshake_mode();
     return;
   }
   logged_in_ = true;
+  metrics::add(metrics::counter::logins);
+  metrics::session(mode_, +1);
   account_ = as != login_as::guest;
   holds_account_ = account_;
   current_room_ = hub_.default_room();
@@ -236,8 +238,14 @@ void conversation::begin_closing(time_point now) {
 
 void conversation::leave_hub() {
   if (!logged_in_) return;
-  logged_in_ = false;
+  end_login();
   hub_.logout(*this);
+}
+
+void conversation::end_login() noexcept {
+  if (!logged_in_) return;
+  logged_in_ = false;
+  metrics::session(mode_, -1);
 }
 
 }  // namespace chat::server

@@ -75,6 +75,8 @@ protected:
   // whatever is queued has until the linger deadline to go out.
   void begin_closing(time_point now);
   void leave_hub();
+  // The name is no longer this session's: left, taken over or dismissed.
+  void end_login() noexcept;
 
   void send(std::string bytes);
   void send_error(protocol::error_code code, std::string_view message);

@@ -5,6 +5,7 @@
 #include "accounts/account_service.hpp"
 #include "protocol/event.hpp"
 #include "protocol/names.hpp"
+#include "server/metrics.hpp"
 #include "server/conversation.hpp"
 #include "server/hub.hpp"
 #include "server/log.hpp"
@@ -24,14 +25,14 @@ void conversation::set_peer(std::string address, bool loopback, bool encrypted) 
 
 bool conversation::refuse_account_request(session_mode reply_mode) {
   if (accounts_ == nullptr) {
-    send(protocol::encode_error(reply_mode, error_code::accounts_unavailable,
-                                "this server keeps no accounts (it runs without --data-dir)"));
+    send(metrics::error_text(reply_mode, error_code::accounts_unavailable,
+                             "this server keeps no accounts (it runs without --data-dir)"));
     return true;
   }
   if (!passwords_welcome_) {
-    send(protocol::encode_error(reply_mode, error_code::insecure_transport,
-                                "passwords are taken over TLS only from another machine: "
-                                "connect to the server's TLS port"));
+    send(metrics::error_text(reply_mode, error_code::insecure_transport,
+                             "passwords are taken over TLS only from another machine: "
+                             "connect to the server's TLS port"));
     return true;
   }
   return false;
@@ -85,7 +86,7 @@ void conversation::create_and_log_in(protocol::hello hello, std::string password
 void conversation::on_displaced() {
   if (closing_ || !logged_in_) return;
   // The hub has given the name away already: nothing to leave.
-  logged_in_ = false;
+  end_login();
   send_error(error_code::session_replaced,
              "you logged in to " + name_ + " from somewhere else; this session is closed");
   close_after_flush();
@@ -154,36 +155,36 @@ void conversation::send_account_error(session_mode reply_mode, std::string_view 
   switch (result.what) {
     case status::ok: return;
     case status::wrong_password:
-      send(protocol::encode_error(reply_mode, error_code::auth_failed,
-                                  "wrong password, or no such account"));
+      send(metrics::error_text(reply_mode, error_code::auth_failed,
+                               "wrong password, or no such account"));
       return;
     case status::throttled:
-      send(protocol::encode_error(reply_mode, error_code::rate_limited,
-                                  "too many failed logins for this name or address",
-                                  static_cast<std::uint64_t>(result.retry_after.count())));
+      send(metrics::error_text(reply_mode, error_code::rate_limited,
+                               "too many failed logins for this name or address",
+                               static_cast<std::uint64_t>(result.retry_after.count())));
       return;
     case status::busy:
-      send(protocol::encode_error(reply_mode, error_code::rate_limited,
-                                  "the server is checking too many passwords at once",
-                                  static_cast<std::uint64_t>(result.retry_after.count())));
+      send(metrics::error_text(reply_mode, error_code::rate_limited,
+                               "the server is checking too many passwords at once",
+                               static_cast<std::uint64_t>(result.retry_after.count())));
       return;
     case status::exists:
-      send(protocol::encode_error(reply_mode, error_code::name_taken,
-                                  "the name " + std::string(name) + " is registered already"));
+      send(metrics::error_text(reply_mode, error_code::name_taken,
+                               "the name " + std::string(name) + " is registered already"));
       return;
     case status::no_account:
-      send(protocol::encode_error(reply_mode, error_code::auth_failed,
-                                  "the name " + std::string(name) + " has no account"));
+      send(metrics::error_text(reply_mode, error_code::auth_failed,
+                               "the name " + std::string(name) + " has no account"));
       return;
     case status::bad_password:
-      send(protocol::encode_error(reply_mode, error_code::bad_password,
-                                  "a password is " + std::to_string(accounts::min_password_bytes) +
-                                      " to " + std::to_string(accounts::max_password_bytes) +
-                                      " bytes"));
+      send(metrics::error_text(reply_mode, error_code::bad_password,
+                               "a password is " + std::to_string(accounts::min_password_bytes) +
+                                   " to " + std::to_string(accounts::max_password_bytes) +
+                                   " bytes"));
       return;
     case status::failed:
-      send(protocol::encode_error(reply_mode, error_code::storage_unavailable,
-                                  "the account could not be saved: " + result.detail));
+      send(metrics::error_text(reply_mode, error_code::storage_unavailable,
+                               "the account could not be saved: " + result.detail));
       return;
   }
 }

@@ -3,6 +3,7 @@
 // operator power), and what a session does when an operator acts on it.
 #include "protocol/event.hpp"
 #include "protocol/names.hpp"
+#include "server/metrics.hpp"
 #include "server/conversation.hpp"
 #include "server/hub.hpp"
 #include "server/log.hpp"
@@ -14,7 +15,7 @@ namespace request = protocol::request;
 void conversation::send_refusal(protocol::error_code code, const std::string& message,
                                 const std::optional<std::uint64_t>& retry_after_s) {
   if (retry_after_s) {
-    send(protocol::encode_error(mode_, code, message, *retry_after_s));
+    send(metrics::error_text(mode_, code, message, *retry_after_s));
   } else {
     send_error(code, message);
   }
@@ -111,7 +112,7 @@ void conversation::dismissed(frame last) {
     conversation& c = *self;
     if (c.closing_) return;
     // The hub has let go of the name already: nothing to leave.
-    c.logged_in_ = false;
+    c.end_login();
     c.deliver(std::move(last));
     c.close_after_flush();
   });

@@ -8,6 +8,7 @@
 #include "protocol/names.hpp"
 #include "server/hub.hpp"
 #include "server/conversation.hpp"
+#include "server/metrics.hpp"
 
 namespace chat::server {
 
@@ -67,6 +68,7 @@ bool conversation::handle(request::direct& message) {
 }
 
 void conversation::acknowledge(std::uint64_t id, std::string ref_json, bool kept) {
+  metrics::add(metrics::counter::messages_in);
   if (!hub_.persists()) {
     if (!ref_json.empty()) send(protocol::encode_ack(ref_json, id));
     return;
@@ -87,6 +89,7 @@ bool conversation::on_commit(std::uint64_t through, bool stored, bool backlogged
     if (stored || !it->kept) {
       if (!it->ref_json.empty()) send(protocol::encode_ack(it->ref_json, it->id));
     } else {
+      metrics::error_sent(error_code::storage_unavailable);
       send(protocol::encode_not_stored(mode_, it->ref_json));
     }
   }

@@ -2,12 +2,19 @@
 
 #include <atomic>
 #include <cassert>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
 
 namespace chat::server {
+
+namespace metrics {
+// A timed frame's last holder let it go `nanoseconds` after it was made
+// (server/metrics.cpp).
+void timed_frame_released(std::int64_t nanoseconds) noexcept;
+}  // namespace metrics
 
 // One encoded frame, shared by every recipient: a broadcast is serialised
 // once per wire form and never copied per client. The frame counts its own
@@ -36,6 +43,10 @@ public:
   const std::string* operator->() const noexcept { return &body_->bytes; }
   // What a client that was sent this frame has seen: the resume point.
   std::uint64_t message_id() const noexcept { return body_->message_id; }
+  // Makes the frame a sample of delivery latency: when its last holder lets
+  // it go (its last recipient has written it, or dropped it), the time since
+  // now is recorded. Before the frame is shared.
+  void time_delivery() noexcept { body_->timed_since_ns = now_ns(); }
   friend bool operator==(const frame& f, std::nullptr_t) noexcept { return f.body_ == nullptr; }
 
 private:
@@ -45,7 +56,14 @@ private:
     std::atomic<std::size_t> holders;
     std::uint64_t message_id;
     std::string bytes;
+    std::int64_t timed_since_ns = 0;  // 0: not a sample
   };
+
+  static std::int64_t now_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
 
   // Takes over one of the holds already counted.
   explicit frame(body* counted) noexcept : body_(counted) {}
@@ -53,7 +71,9 @@ private:
   // `holds` must be at least 1: with none left the body may already be gone.
   static void release(body* b, std::size_t holds) noexcept {
     assert(holds >= 1);
-    if (b != nullptr && b->holders.fetch_sub(holds, std::memory_order_acq_rel) == holds) delete b;
+    if (b == nullptr || b->holders.fetch_sub(holds, std::memory_order_acq_rel) != holds) return;
+    if (b->timed_since_ns != 0) metrics::timed_frame_released(now_ns() - b->timed_since_ns);
+    delete b;
   }
 
   body* body_ = nullptr;

@@ -1,3 +1,4 @@
+#include "server/metrics.hpp"
 #include "server/hub.hpp"
 
 #include <algorithm>
@@ -13,6 +14,10 @@ using protocol::session_mode;
 
 namespace {
 
+// One message in this many is timed from receipt to its last recipient's
+// write, for /metrics: enough for a histogram, and no cost to the others.
+constexpr std::uint64_t delivery_sample_every = 64;
+
 std::int64_t unix_millis() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -23,14 +28,21 @@ std::int64_t unix_millis() {
 // a handle counted for every member.
 template <class Members, class Encode>
 void broadcast(const Members& members, const member* except, Encode&& encode,
-               std::uint64_t message_id = 0) {
+               std::uint64_t message_id = 0, bool timed = false) {
   std::optional<frame_copies> plain, json;
+  std::uint64_t delivered = 0;
   for (const auto& m : members) {
     if (&*m == except) continue;
     auto& copies = m->mode() == session_mode::json ? json : plain;
-    if (!copies) copies.emplace(make_frame(encode(m->mode()), message_id), members.size());
+    if (!copies) {
+      frame f = make_frame(encode(m->mode()), message_id);
+      if (timed) f.time_delivery();
+      copies.emplace(std::move(f), members.size());
+    }
     m->deliver(copies->next());
+    ++delivered;
   }
+  metrics::add(metrics::counter::deliveries, delivered);
 }
 
 }  // namespace
@@ -283,9 +295,9 @@ bool hub::login(const std::shared_ptr<member>& who,
       this->resume(who, r.room, r.after, account, &no);
       if (no && no->retry_after_s) {
         who->deliver(make_frame(
-            protocol::encode_error(who->mode(), no->code, no->message, *no->retry_after_s)));
+            metrics::error_text(who->mode(), no->code, no->message, *no->retry_after_s)));
       } else if (no) {
-        who->deliver(make_frame(protocol::encode_error(who->mode(), no->code, no->message)));
+        who->deliver(make_frame(metrics::error_text(who->mode(), no->code, no->message)));
       }
     }
   }
@@ -411,7 +423,7 @@ std::optional<std::uint64_t> hub::publish(const member& from, std::string_view n
       [&](session_mode mode) {
         return protocol::encode_message(mode, {id, ts, r->name, from.name(), text, names_room});
       },
-      id);
+      id, /*timed=*/id % delivery_sample_every == 0);
   return id;
 }
 
@@ -423,6 +435,7 @@ std::optional<std::uint64_t> hub::send_direct(const member& from, std::string_vi
   member& recipient = *it->second.who;
   const std::uint64_t id = ++last_id_;
   remember_id(id);  // direct messages are not kept, but their ids are spent
+  metrics::add(metrics::counter::deliveries);
   recipient.deliver(make_frame(protocol::encode_direct(recipient.mode(), id, unix_millis(),
                                                        from.name(), recipient.name(), text),
                                id));

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "protocol/names.hpp"
+#include "server/metrics.hpp"
 #include "server/hub.hpp"
 
 namespace chat::server {
@@ -205,7 +206,7 @@ hub::verdict hub::ban(member& by, bool account, const protocol::request::ban& re
         const auto it = users_.find(user_key);
         auto who = it->second.who;
         const refusal why = banned_refusal(b, "the server");
-        frame last = make_frame(protocol::encode_error(who->mode(), why.code, why.message));
+        frame last = make_frame(metrics::error_text(who->mode(), why.code, why.message));
         remove_user(it);
         dismissed.emplace_back(std::move(who), std::move(last));
       }

@@ -9,6 +9,7 @@
 
 #include "protocol/event.hpp"
 #include "server/log.hpp"
+#include "server/metrics.hpp"
 #include "server/session_registry.hpp"
 
 namespace chat::server {
@@ -29,6 +30,9 @@ void refuse(Socket& socket, session_registry::admission admission, refusal how) 
                              "too many connections from your address");
   const std::string& line =
       admission == session_registry::admission::server_full ? server_full : too_many;
+  metrics::error_sent(admission == session_registry::admission::server_full
+                          ? error_code::server_full
+                          : error_code::too_many_connections);
   boost::system::error_code ignored;
   if (how == refusal::error_line) {
     socket.non_blocking(true, ignored);

@@ -24,6 +24,7 @@
 #include "server/hub.hpp"
 #include "server/listener.hpp"
 #include "server/log.hpp"
+#include "server/metrics.hpp"
 #include "server/session_registry.hpp"
 #include "server/stream_session.hpp"
 #include "server/worker.hpp"
@@ -61,19 +62,17 @@ struct server::impl {
                                           : std::vector<accounts::moderation_record>{},
               .persist = persist_to(account_store.get())}),
         registry(cfg.max_clients, cfg.max_per_ip),
-        websocket(websocket_settings_of(cfg, ready)) {}
+        websocket(http_settings()) {}
 
-  // What the HTTP port does besides /ws: /healthz says the process answers,
-  // /readyz whether it takes new clients (load balancers stop sending them
-  // once it says no).
-  static transport::websocket_settings websocket_settings_of(const config& cfg,
-                                                             const std::atomic<bool>& ready) {
+  // What the HTTP port serves besides /ws: /healthz says the process
+  // answers, /readyz whether it takes new clients (load balancers stop
+  // sending them once it says no), /metrics what it has done.
+  transport::websocket_settings http_settings() {
     transport::websocket_settings settings;
     settings.allowed_origins = cfg.allowed_origins;
     settings.max_message = cfg.max_line;
     settings.routes =
-        [&ready](
-            const transport::http_request& request) -> std::optional<transport::http_response> {
+        [this](const transport::http_request& request) -> std::optional<transport::http_response> {
       if (request.path == "/healthz")
         return transport::http_response{.status = 200, .body = "ok\n"};
       if (request.path == "/readyz") {
@@ -81,6 +80,13 @@ struct server::impl {
           return transport::http_response{.status = 200, .body = "ready\n"};
         }
         return transport::http_response{.status = 503, .body = "shutting down\n"};
+      }
+      if (request.path == "/metrics") {
+        const metrics::gauges now{.history_backlog_bytes = database ? database->backlog_bytes() : 0,
+                                  .history = database != nullptr};
+        return transport::http_response{.status = 200,
+                                        .content_type = "text/plain; version=0.0.4; charset=utf-8",
+                                        .body = metrics::render(now)};
       }
       return std::nullopt;
     };

@@ -9,6 +9,7 @@
 #include "protocol/event.hpp"
 #include "server/commit_watch.hpp"
 #include "server/log.hpp"
+#include "server/metrics.hpp"
 #include "server/session_registry.hpp"
 #include "server/worker.hpp"
 
@@ -44,6 +45,7 @@ session::~session() = default;
 
 void session::establish() {
   established_ = true;
+  metrics::connection(transport_kind_, +1);
   begin();
   arm_deadline();
 }
@@ -293,6 +295,8 @@ void session::drop_as_slow_consumer() {
   if (!unwritten_.empty() && unwritten_.front().message_id() != 0) {
     last_id = unwritten_.front().message_id();
   }
+  metrics::add(metrics::counter::slow_consumers);
+  metrics::error_sent(protocol::error_code::slow_consumer);
   push(make_frame(protocol::encode_slow_consumer(mode_, last_id)));
   close_after_flush();
 }
@@ -301,6 +305,7 @@ void session::stop() {
   if (stopped_) return;
   stopped_ = true;
   sealed_ = true;
+  if (established_) metrics::connection(transport_kind_, -1);
   leave_hub();
   close_transport();
   deadlines_.cancel(*this);

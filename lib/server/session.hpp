@@ -14,6 +14,7 @@
 
 #include "server/conversation.hpp"
 #include "server/deadline_queue.hpp"
+#include "server/metrics.hpp"
 #include "server/outbox.hpp"
 #include "transport/stream.hpp"
 
@@ -125,6 +126,8 @@ protected:
   void finished(const char* role, std::exception_ptr error) noexcept;
 
   const executor_type strand_;
+  // Which transport the connection is, for /metrics (stream_session sets it).
+  metrics::transport transport_kind_ = metrics::transport::tcp;
   // Input read but not yet handled when a turn ended; empty nearly always.
   std::string backlog_;
   // Frames taken from the outbox and not yet fully written, and how much of

@@ -34,6 +34,7 @@ stream_session<Transport>::stream_session(Transport transport, hub& hub, session
                                           const config& cfg, accounts::account_service* accounts)
     : session(transport.get_executor(), hub, registry, cfg, accounts),
       transport_(std::move(transport)) {
+  transport_kind_ = metrics::transport_named(Transport::name);
   if constexpr (Transport::carries_messages) carry_messages();
 }
 
@@ -105,6 +106,7 @@ session::awaitable<> stream_session<Transport>::reader(std::shared_ptr<stream_se
         break;
       }
       s.heard_from_client(clock::now());
+      metrics::add(metrics::counter::bytes_in, n);
       may_have_more = stream.may_have_more(n, scratch.size());
       input = {scratch.data(), n};
     }
@@ -153,6 +155,7 @@ session::awaitable<> stream_session<Transport>::writer(std::shared_ptr<stream_se
       s.stop();
       break;
     }
+    metrics::add(metrics::counter::bytes_out, n);
     s.consume_written(n);
   }
 }

@@ -451,6 +451,8 @@ void history_database::append(const stored_message_view& message) { impl_->queue
 
 bool history_database::backlogged() const noexcept { return impl_->queue_.backlogged(); }
 
+std::size_t history_database::backlog_bytes() const { return impl_->queue_.backlog_bytes(); }
+
 bool history_database::available() const noexcept {
   return impl_->available_.load(std::memory_order_relaxed);
 }

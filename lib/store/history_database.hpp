@@ -114,6 +114,8 @@ public:
   // More than history_options::max_backlog_bytes wait for the disk (until
   // below half). One atomic load.
   bool backlogged() const noexcept;
+  // How much waits for the disk now, in bytes (for /metrics; takes a lock).
+  std::size_t backlog_bytes() const;
 
   // False from a failed write until a write succeeds.
   bool available() const noexcept;

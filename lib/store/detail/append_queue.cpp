@@ -183,4 +183,9 @@ std::size_t append_queue::queued() const {
   return queued_count_;
 }
 
+std::size_t append_queue::backlog_bytes() const {
+  std::lock_guard lock(mutex_);
+  return backlog_bytes_;
+}
+
 }  // namespace chat::store::detail

@@ -109,6 +109,8 @@ public:
 
   // Messages queued and not yet taken (the writer's batch is not counted).
   std::size_t queued() const;
+  // Bytes pushed and not yet settled, the batch being written included.
+  std::size_t backlog_bytes() const;
 
 private:
   // An empty batch, reusing a finished one's buffer when there is one.
