@@ -63,7 +63,7 @@ constexpr std::array<std::uint8_t, 256> byte_class = [] {
   return c;
 }();
 
-constexpr std::size_t transition_count = state_count * class_count;
+constexpr std::size_t transition_count = std::size_t{state_count} * class_count;
 
 // The next state, at [state * class_count + class].
 constexpr std::array<std::uint8_t, transition_count> transition = [] {

@@ -31,12 +31,11 @@ bool is_valid_close_code(unsigned code) noexcept {
          (code >= 3000 && code <= 4999);
 }
 
-// XORs `n` bytes from `src` with the mask (starting at its byte `at`) into `dst`, which is
-// `src` or before it: each block is loaded before it is stored, and stored below what is still
-// to be loaded, so the copy may overlap.
+// XORs `n` bytes from `src` with the mask (starting at its byte `at`) into `dst`: another
+// buffer, or `src` or before it in the same one (each block is loaded before it is stored, and
+// stored below what is still to be loaded, so the copy may overlap that way).
 void unmask(char* dst, const char* src, std::size_t n, const std::uint8_t (&mask)[4],
             unsigned at) noexcept {
-  assert(dst <= src);
   std::uint8_t key_bytes[8];
   for (unsigned i = 0; i < 8; ++i) key_bytes[i] = mask[(at + i) & 3];
   std::uint64_t key;
@@ -269,7 +268,9 @@ void frame_reader::payload(cursor& c, std::size_t size) noexcept {
   switch (opcode_) {
     case op::text:
     case op::continuation: {
+      // In place: the text is never ahead of the input (see read).
       char* const dst = c.data + c.text;
+      assert(dst <= src);
       unmask(dst, src, n, mask_, mask_at_);
       const std::size_t valid = utf8_.feed({dst, n});
       std::replace_if(
