@@ -2,7 +2,8 @@
 // clients of conformance transcripts send. The protocol targets get the
 // frames (JSON ones for the JSON targets, the first of each client for the
 // hello); the framer gets each transcript's whole stream; the store targets
-// get those frames as the history they would become.
+// get those frames as the history they would become; the WebSocket reader
+// gets them as masked text messages, and a few frames made by hand.
 
 #include <cstdint>
 #include <exception>
@@ -48,6 +49,60 @@ std::vector<std::string> frames_of(std::string_view bytes) {
   return out;
 }
 
+// A client's WebSocket frame: `first` (FIN, RSV, opcode), the length in its
+// shortest form (or `declared`), a mask and the masked payload.
+std::string websocket_frame(std::uint8_t first, std::string_view payload,
+                            std::uint64_t declared = UINT64_MAX) {
+  const std::uint64_t length = declared == UINT64_MAX ? payload.size() : declared;
+  const char mask[4] = {'\x37', '\xFA', '\x21', '\x3D'};
+  std::string frame(1, static_cast<char>(first));
+  if (length < 126) {
+    frame.push_back(static_cast<char>(0x80 | length));
+  } else if (length <= 0xFFFF) {
+    frame.push_back(static_cast<char>(0x80 | 126));
+    for (int shift = 8; shift >= 0; shift -= 8) frame.push_back(static_cast<char>(length >> shift));
+  } else {
+    frame.push_back(static_cast<char>(0x80 | 127));
+    for (int shift = 56; shift >= 0; shift -= 8)
+      frame.push_back(static_cast<char>(length >> shift));
+  }
+  frame.append(mask, 4);
+  for (std::size_t i = 0; i < payload.size(); ++i) frame.push_back(payload[i] ^ mask[i % 4]);
+  return frame;
+}
+
+// The frame_reader's input: max_message_bytes as (byte + 1) * 16, the byte
+// that picks the read sizes, the stream.
+void add_websocket(std::uint8_t max_byte, std::uint8_t pieces, std::string_view stream) {
+  add("websocket_frames",
+      std::string{static_cast<char>(max_byte), static_cast<char>(pieces)} + std::string(stream));
+}
+
+// Frames made by hand: one of each kind, and one of each way to break a rule.
+void add_websocket_by_hand() {
+  const std::string bye =
+      "\x03\xE8"
+      "bye";
+  add_websocket(0xFF, 1,
+                websocket_frame(0x89, "ping?") + websocket_frame(0x81, "{\"type\":\"say\"}") +
+                    websocket_frame(0x8A, "") + websocket_frame(0x88, bye));
+  add_websocket(0xFF, 2,
+                websocket_frame(0x01, "{\"text\":\"caf\xC3") + websocket_frame(0x89, "") +
+                    websocket_frame(0x00, "\xA9 \xE2\x82") + websocket_frame(0x8A, "x") +
+                    websocket_frame(0x80, "\xAC\"}\n"));
+  add_websocket(0xFF, 3, websocket_frame(0x81, std::string(300, 'a')));
+  add_websocket(0xFF, 4, websocket_frame(0x81, "", 70000));
+  add_websocket(0x01, 5, websocket_frame(0x81, std::string(40, 'b')));
+  add_websocket(0xFF, 6, websocket_frame(0x82, "binary"));
+  add_websocket(0xFF, 7, websocket_frame(0xC1, "compressed"));
+  add_websocket(0xFF, 8, websocket_frame(0x88, ""));
+  add_websocket(0xFF, 9, websocket_frame(0x88, "\x03"));
+  add_websocket(0xFF, 10, websocket_frame(0x88, "\x03\xED"));
+  add_websocket(0xFF, 11, websocket_frame(0x81, "ab\xC0\x80"));
+  add_websocket(0xFF, 12, websocket_frame(0x01, "\xF0\x9F") + websocket_frame(0x80, ""));
+  add_websocket(0xFF, 13, std::string("\x81\x05hello", 7));
+}
+
 void add_transcript(const chat::conformance::transcript& script) {
   std::string stream;
   std::vector<sent_frame> frames;
@@ -66,6 +121,20 @@ void add_transcript(const chat::conformance::transcript& script) {
   }
   // max_line 64 (the byte is max_line - 1), pieces from seed 7.
   add("line_framer", std::string("\x3f\x07") + stream);
+
+  // The frames as WebSocket text messages: whole, and in two fragments with a
+  // ping between them.
+  std::string messages;
+  std::string fragments;
+  for (const sent_frame& sent : frames) {
+    const std::string_view frame = sent.frame;
+    messages += websocket_frame(0x81, frame);
+    fragments += websocket_frame(0x01, frame.substr(0, frame.size() / 2)) +
+                 websocket_frame(0x89, sent.client) +
+                 websocket_frame(0x80, frame.substr(frame.size() / 2));
+  }
+  add_websocket(0xFF, 7, messages);
+  add_websocket(0xFF, 3, fragments);
 
   // The frames as history: one chunk of them all, and the same messages as a
   // directory of three-message chunks in two rooms.
@@ -115,6 +184,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    add_websocket_by_hand();
     for (int i = 2; i < argc; ++i) add_transcript(chat::conformance::load_transcript(argv[i]));
     const fs::path out = argv[1];
     for (const auto& [target, corpus] : seeds) {
