@@ -345,7 +345,7 @@ std::string encode_account(session_mode mode, std::string_view event, std::strin
 }
 
 std::string encode_shutdown(session_mode mode) {
-  if (mode == session_mode::json) return "{\"type\":\"shutdown\"}\n";
+  if (mode == session_mode::json) return "{\"type\":\"shutdown\",\"reconnect\":true}\n";
   return "* server is shutting down\n";
 }
 

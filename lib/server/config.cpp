@@ -25,6 +25,11 @@ constexpr std::string_view usage = R"(usage: chat-server [options]
   --key FILE                 PEM private key of --cert
   --http-port PORT           also serve HTTP on this port, 0 for any free one: WebSocket
                              at /ws (one JSON message per text message), /healthz, /readyz
+  --admin-token TOKEN        with --http-port: POST /admin/drain with the header
+                             "Authorization: Bearer TOKEN" drains the server
+  --drain-seconds SECS       on SIGTERM (or /admin/drain): stop accepting, tell every
+                             client, and close them spread over this long (default
+                             10); a second SIGTERM ends at once
   --allowed-origin ORIGIN    a web page's origin that may open a WebSocket, such as
                              https://chat.example.com, or * for any (repeatable;
                              default: only pages the server itself serves)
@@ -273,6 +278,18 @@ parsed_args parse_args(int argc, const char* const* argv) {
        [&](std::string_view flag, std::string_view value) {
          return read_seconds(flag, value, cfg.ping_interval);
        }},
+      {"--drain-seconds",
+       [&](std::string_view flag, std::string_view value) {
+         return read_seconds(flag, value, cfg.drain);
+       }},
+      {"--admin-token",
+       [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
+         if (value.size() < 16) {
+           return std::string(flag) + " needs a token of 16 characters or more";
+         }
+         cfg.admin_token = value;
+         return std::nullopt;
+       }},
       {"--idle-timeout",
        [&](std::string_view flag, std::string_view value) {
          return read_seconds(flag, value, cfg.idle_timeout);
@@ -344,6 +361,9 @@ parsed_args parse_args(int argc, const char* const* argv) {
   }
   if (cfg.data_dir.empty() && !cfg.operators.empty()) {
     return usage_error{"--operator and --operators-file need --data-dir, where accounts are kept"};
+  }
+  if (!cfg.http_port && !cfg.admin_token.empty()) {
+    return usage_error{"--admin-token is for POST /admin/drain: give --http-port too"};
   }
   if (!cfg.http_port && !cfg.allowed_origins.empty()) {
     return usage_error{"--allowed-origin is for WebSocket: give --http-port too"};

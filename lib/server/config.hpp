@@ -33,6 +33,11 @@ struct config {
   // slow consumer; bounds the memory one stalled reader can pin.
   std::size_t max_queue = 1 << 20;
   std::chrono::milliseconds handshake_timeout{30'000};
+  // A drain (SIGTERM) closes the clients spread over this long; 0 at once.
+  std::chrono::milliseconds drain{10'000};
+  // With --http-port: the bearer token POST /admin/drain must carry; empty:
+  // no /admin/drain.
+  std::string admin_token;
   // How long a closing connection may take to flush its last frames.
   std::chrono::milliseconds linger{2'000};
   log_level level = log_level::info;

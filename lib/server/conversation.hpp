@@ -39,6 +39,10 @@ public:
   // Thread-safe: tells the client the server is going down, flushes what is
   // queued and closes.
   virtual void shutdown() = 0;
+  // Thread-safe: tells the client the server is going down (and to
+  // reconnect, elsewhere or later), and goes on serving it until shutdown():
+  // a draining server spreads its closes out.
+  virtual void warn_of_shutdown() = 0;
 
   // Where the client connects from, before begin(): passwords are taken over
   // an `encrypted` transport or from `loopback` (or anywhere, when the

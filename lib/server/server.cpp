@@ -16,6 +16,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <csignal>
 
@@ -40,6 +41,24 @@ namespace chat::server {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+namespace {
+
+// `Authorization: Bearer TOKEN`, compared in time that does not depend on
+// where the first difference is.
+bool token_matches(std::string_view authorization, std::string_view token) {
+  constexpr std::string_view scheme = "Bearer ";
+  if (!authorization.starts_with(scheme)) return false;
+  const std::string_view given = authorization.substr(scheme.size());
+  if (given.size() != token.size()) return false;
+  unsigned char difference = 0;
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    difference |= static_cast<unsigned char>(given[i] ^ token[i]);
+  }
+  return difference == 0;
+}
+
+}  // namespace
+
 struct server::impl {
   explicit impl(config c)
       : cfg(std::move(c)),
@@ -52,6 +71,7 @@ struct server::impl {
         http_acceptor(io),
         signals(io),
         reload_signals(io),
+        drain_timer(io),
         hub_({.default_room = cfg.default_room,
               .history_limit = cfg.history,
               .presence_limit = cfg.presence_limit,
@@ -71,22 +91,44 @@ struct server::impl {
     transport::websocket_settings settings;
     settings.allowed_origins = cfg.allowed_origins;
     settings.max_message = cfg.max_line;
+    settings.accepting = &ready;
     settings.routes =
         [this](const transport::http_request& request) -> std::optional<transport::http_response> {
-      if (request.path == "/healthz")
-        return transport::http_response{.status = 200, .body = "ok\n"};
+      using transport::http_response;
+      const bool get = request.method == "GET" || request.method == "HEAD";
+      const auto only_get = [] {
+        return http_response{
+            .status = 405, .body = "GET or HEAD only\n", .extra_headers = "Allow: GET, HEAD\r\n"};
+      };
+      if (request.path == "/healthz") {
+        return get ? http_response{.status = 200, .body = "ok\n"} : only_get();
+      }
       if (request.path == "/readyz") {
-        if (ready.load(std::memory_order_relaxed)) {
-          return transport::http_response{.status = 200, .body = "ready\n"};
-        }
-        return transport::http_response{.status = 503, .body = "shutting down\n"};
+        if (!get) return only_get();
+        if (ready.load(std::memory_order_relaxed))
+          return http_response{.status = 200, .body = "ready\n"};
+        return http_response{.status = 503, .body = "shutting down\n"};
       }
       if (request.path == "/metrics") {
+        if (!get) return only_get();
         const metrics::gauges now{.history_backlog_bytes = database ? database->backlog_bytes() : 0,
                                   .history = database != nullptr};
-        return transport::http_response{.status = 200,
-                                        .content_type = "text/plain; version=0.0.4; charset=utf-8",
-                                        .body = metrics::render(now)};
+        return http_response{.status = 200,
+                             .content_type = "text/plain; version=0.0.4; charset=utf-8",
+                             .body = metrics::render(now)};
+      }
+      if (request.path == "/admin/drain" && !cfg.admin_token.empty()) {
+        if (request.method != "POST") {
+          return http_response{
+              .status = 405, .body = "POST only\n", .extra_headers = "Allow: POST\r\n"};
+        }
+        if (!token_matches(request.authorization, cfg.admin_token)) {
+          return http_response{.status = 401,
+                               .body = "a bearer token is needed\n",
+                               .extra_headers = "WWW-Authenticate: Bearer\r\n"};
+        }
+        asio::post(control, [this] { begin_drain(); });
+        return http_response{.status = 202, .body = "draining\n"};
       }
       return std::nullopt;
     };
@@ -174,6 +216,22 @@ struct server::impl {
     }
   }
 
+  // The first SIGINT or SIGTERM drains, the next one stops at once.
+  void wait_for_stop_signal() {
+    signals.async_wait(
+        asio::bind_executor(control, [this](boost::system::error_code ec, int signal) {
+          if (ec) return;
+          log(log_level::info, "signal ", signal, " received");
+          if (draining) {
+            begin_stop();
+            return;
+          }
+          begin_drain();
+          // A drain of nobody, or of no time, has stopped already.
+          if (!stopping) wait_for_stop_signal();
+        }));
+  }
+
   void wait_for_reload_signal() {
     reload_signals.async_wait(
         asio::bind_executor(control, [this](boost::system::error_code ec, int) {
@@ -183,14 +241,60 @@ struct server::impl {
         }));
   }
 
+  // New clients are refused from now on. The HTTP port stays open while
+  // the server drains, for /readyz to say 503 to the load balancer (and
+  // /metrics to be scraped); it refuses upgrades meanwhile.
+  void stop_accepting() {
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    tls_acceptor.close(ignored);
+    ready.store(false, std::memory_order_relaxed);
+  }
+
+  // Lame duck: no new clients, every client told at once, and closed a
+  // few at a time over cfg.drain so that they do not all reconnect (to
+  // the other nodes) in the same instant; then stop as begin_stop() does.
+  void begin_drain() {
+    if (stopping || draining) return;
+    draining = true;
+    stop_accepting();
+    registry.warn_all();
+    drain_began = std::chrono::steady_clock::now();
+    drain_total = registry.still_open();
+    log(log_level::info, "draining: ", drain_total, " clients closed over ",
+        std::chrono::duration<double>(cfg.drain).count(), " s");
+    drain_step();
+  }
+
+  void drain_step() {
+    if (stopping) return;
+    constexpr auto step = std::chrono::milliseconds(50);
+    const auto elapsed = std::chrono::steady_clock::now() - drain_began;
+    if (registry.still_open() == 0 || elapsed >= cfg.drain) {
+      begin_stop();
+      return;
+    }
+    // Evenly over the drain: by a fraction of it, that fraction of the
+    // clients there were when it began (the last ones at its end).
+    const double done = std::chrono::duration<double>(elapsed) / cfg.drain;
+    const auto due = static_cast<std::size_t>(static_cast<double>(drain_total) * done);
+    if (due > drain_closed) {
+      registry.shutdown_some(due - drain_closed);
+      drain_closed = due;
+    }
+    drain_timer.expires_after(step);
+    drain_timer.async_wait(asio::bind_executor(control, [this](boost::system::error_code ec) {
+      if (!ec) drain_step();
+    }));
+  }
+
   void begin_stop() {
     if (stopping) return;
     stopping = true;
     boost::system::error_code ignored;
-    acceptor.close(ignored);
-    tls_acceptor.close(ignored);
+    stop_accepting();
     http_acceptor.close(ignored);
-    ready.store(false, std::memory_order_relaxed);
+    drain_timer.cancel();
     signals.cancel(ignored);
     reload_signals.cancel(ignored);
     hub_.close();
@@ -229,6 +333,12 @@ struct server::impl {
   tcp::acceptor http_acceptor;  // open only with --http-port
   asio::signal_set signals;
   asio::signal_set reload_signals;
+  // Paces the closes of a drain; on the control strand.
+  asio::steady_timer drain_timer;
+  std::chrono::steady_clock::time_point drain_began;
+  std::size_t drain_total = 0;   // clients open when the drain began
+  std::size_t drain_closed = 0;  // of them, shut down by the drain so far
+  bool draining = false;
   hub hub_;
   session_registry registry;
   // Read by /readyz on any worker thread.
@@ -305,18 +415,17 @@ void server::reload_certificates() {
 void server::stop_on_signals() {
   impl_->signals.add(SIGINT);
   impl_->signals.add(SIGTERM);
-  auto on_signal = [this](boost::system::error_code ec, int signal) {
-    if (ec) return;
-    log(log_level::info, "signal ", signal, " received");
-    impl_->begin_stop();
-  };
-  impl_->signals.async_wait(asio::bind_executor(impl_->control, on_signal));
+  impl_->wait_for_stop_signal();
   impl_->reload_signals.add(SIGHUP);
   impl_->wait_for_reload_signal();
 }
 
 void server::stop() {
   asio::post(impl_->control, [this] { impl_->begin_stop(); });
+}
+
+void server::drain() {
+  asio::post(impl_->control, [this] { impl_->begin_drain(); });
 }
 
 void server::run() {

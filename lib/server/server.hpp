@@ -44,7 +44,12 @@ public:
   // Graceful and thread-safe: stop accepting, tell clients, flush, close.
   void stop();
 
-  // Stops on SIGINT/SIGTERM and reloads certificates on SIGHUP; call before run().
+  // Lame duck, thread-safe: stop accepting (/readyz says 503), tell every
+  // client to reconnect, close them spread over config.drain, then stop().
+  void drain();
+
+  // Drains on SIGINT/SIGTERM (a second one stops at once) and reloads
+  // certificates on SIGHUP; call before run().
   void stop_on_signals();
 
 private:

@@ -70,8 +70,16 @@ void session::shutdown() {
       return;
     }
     self->sealed_ = true;
-    self->push(make_frame(protocol::encode_shutdown(self->mode_)));
+    if (!self->warned_of_shutdown_) self->push(make_frame(protocol::encode_shutdown(self->mode_)));
     self->close_after_flush();
+  });
+}
+
+void session::warn_of_shutdown() {
+  asio::dispatch(strand_, [self = std::static_pointer_cast<session>(shared_from_this())] {
+    if (self->stopped_ || self->closing() || !self->established_) return;
+    self->warned_of_shutdown_ = true;
+    self->deliver(make_frame(protocol::encode_shutdown(self->mode_)));
   });
 }
 

@@ -47,6 +47,7 @@ public:
 
   void deliver(frame f) final;
   void shutdown() final;
+  void warn_of_shutdown() final;
   void displaced() final;
 
   // From this session's commit_watch: returns whether it still waits.
@@ -139,6 +140,9 @@ protected:
   // The transport carries the protocol: before that (a TLS handshake) there
   // is nothing to flush, and a close is immediate.
   bool established_ = false;
+  // The shutdown notice went out (warn_of_shutdown): shutdown() does not
+  // send it again.
+  bool warned_of_shutdown_ = false;
   bool stopped_ = false;
 
 private:

@@ -46,15 +46,42 @@ void session_registry::release(const boost::asio::ip::address& address) {
   --admitted_;
 }
 
-void session_registry::shutdown_all() {
-  std::vector<std::shared_ptr<conversation>> live;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [key, e] : sessions_) {
-      if (auto s = e.connection.lock()) live.push_back(std::move(s));
-    }
+template <class Pick>
+std::vector<std::shared_ptr<conversation>> session_registry::live(Pick&& pick) {
+  std::vector<std::shared_ptr<conversation>> chosen;
+  std::lock_guard lock(mutex_);
+  for (auto& [key, e] : sessions_) {
+    if (!pick(e)) continue;
+    if (auto s = e.connection.lock()) chosen.push_back(std::move(s));
   }
-  for (const auto& s : live) s->shutdown();
+  return chosen;
+}
+
+void session_registry::shutdown_all() {
+  for (const auto& s : live([](entry&) { return true; })) s->shutdown();
+}
+
+void session_registry::warn_all() {
+  for (const auto& s : live([](entry&) { return true; })) s->warn_of_shutdown();
+}
+
+std::size_t session_registry::shutdown_some(std::size_t count) {
+  std::size_t picked = 0;
+  const auto chosen = live([&](entry& e) {
+    if (e.shut_down || picked == count) return false;
+    e.shut_down = true;
+    ++picked;
+    return true;
+  });
+  for (const auto& s : chosen) s->shutdown();
+  return still_open();
+}
+
+std::size_t session_registry::still_open() {
+  std::lock_guard lock(mutex_);
+  std::size_t open = 0;
+  for (const auto& [key, e] : sessions_) open += e.shut_down ? 0 : 1;
+  return open;
 }
 
 }  // namespace chat::server

@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -30,11 +31,25 @@ public:
   void remove(const conversation* s);
   void shutdown_all();
 
+  // Draining: warn_of_shutdown() to every session, then shutdown() to a few
+  // at a time. shutdown_some() picks sessions not yet shut down and returns
+  // how many are left after them.
+  void warn_all();
+  std::size_t shutdown_some(std::size_t count);
+  // Sessions not yet shut down.
+  std::size_t still_open();
+
 private:
   struct entry {
     std::weak_ptr<conversation> connection;  // weak: its coroutines own a session
     boost::asio::ip::address address;
+    bool shut_down = false;  // by shutdown_some(), which skips it after
   };
+
+  // The live sessions that `pick` chooses, taken under the lock and
+  // called outside it.
+  template <class Pick>
+  std::vector<std::shared_ptr<conversation>> live(Pick&& pick);
 
   // Under mutex_: frees one place of `address`.
   void release(const boost::asio::ip::address& address);

@@ -136,23 +136,28 @@ http_upgrade::verdict http_upgrade::decide() {
   const bool is_head = request.method() == http::verb::head;
 
   if (path != settings_.path) {
-    if (!is_get && !is_head) {
-      return refuse(405, "only GET and HEAD are served here", "Allow: GET, HEAD\r\n");
-    }
     std::optional<http_response> answer;
-    if (settings_.routes) answer = settings_.routes({view(request.method_string()), path});
+    if (settings_.routes) {
+      answer = settings_.routes(
+          {view(request.method_string()), path, view(request[http::field::authorization])});
+    }
     if (!answer) return refuse(404, "nothing is served at this path");
     decided_ = true;
     response_ = head(answer->status);
+    response_ += answer->extra_headers;
     response_ += "Content-Type: " + answer->content_type +
                  "\r\nContent-Length: " + std::to_string(answer->body.size()) +
                  "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
                  "Connection: close\r\n\r\n";
-    if (is_get) response_ += answer->body;
+    if (!is_head) response_ += answer->body;
     return verdict::answer;
   }
 
   if (!is_get) return refuse(405, "a WebSocket is opened with GET", "Allow: GET\r\n");
+  if (settings_.accepting != nullptr && !settings_.accepting->load(std::memory_order_relaxed)) {
+    return refuse(503, "the server is shutting down: connect again, to it or another",
+                  "Retry-After: 5\r\n");
+  }
   if (!boost::beast::websocket::is_upgrade(request)) {
     return refuse(426, "this path speaks WebSocket only",
                   "Upgrade: websocket\r\nConnection: Upgrade\r\n");

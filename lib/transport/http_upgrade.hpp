@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -14,17 +15,20 @@ namespace chat::transport {
 // routes need to see it.
 struct http_request {
   std::string_view method;
-  std::string_view path;  // the target without its query
+  std::string_view path;           // the target without its query
+  std::string_view authorization;  // the Authorization header, if any
 };
 
 struct http_response {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::string extra_headers{};  // each "Name: value\r\n"
 };
 
 // Answers what the HTTP port serves besides the upgrade (/healthz and the
-// like); nullopt: 404. Called on the connection's thread.
+// like), any method; nullopt: 404. The body of a HEAD is dropped. Called on
+// the connection's thread.
 using http_routes = std::function<std::optional<http_response>(const http_request&)>;
 
 struct websocket_settings {
@@ -40,6 +44,9 @@ struct websocket_settings {
   // The largest message a client may send (the server's --max-line).
   std::size_t max_message = 4096;
   http_routes routes;
+  // While it says false (a draining server), upgrades are refused with 503
+  // and the other paths still answer. Null: always.
+  const std::atomic<bool>* accepting = nullptr;
 };
 
 // Reads one HTTP/1.1 request from the bytes given and decides what becomes

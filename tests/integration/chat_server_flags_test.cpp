@@ -181,7 +181,8 @@ TEST_CASE("chat-server --data-dir keeps history across runs of the program",
           "[chat-server][persistence]") {
   data_dir dir;
   {
-    child_process server(chat_server, with_port_0({"--data-dir", dir.string()}));
+    child_process server(chat_server,
+                         with_port_0({"--data-dir", dir.string(), "--drain-seconds", "0"}));
     line_client alice = join_json(await_listening(server), "alice");
     alice.send_line(R"({"type":"msg","text":"remember me","ref":1})");
     CHECK(read_json(alice)["type"] == "ack");
@@ -227,4 +228,23 @@ TEST_CASE("chat-server --help describes the flags of rooms, history, keepalive a
                            "--idle-timeout", "--rate-limit", "--max-clients", "--max-per-ip"}) {
     CHECK(server.output().find(flag) != std::string::npos);
   }
+}
+
+TEST_CASE("chat-server refuses WebSocket and drain flags that cannot work, saying why",
+          "[chat-server]") {
+  const auto short_token = refusal({"--http-port", "0", "--admin-token", "short"});
+  REQUIRE(short_token);
+  CHECK_THAT(*short_token, Catch::Contains("16 characters"));
+  const auto token_alone = refusal({"--admin-token", "a-token-long-enough-for-it"});
+  REQUIRE(token_alone);
+  CHECK_THAT(*token_alone, Catch::Contains("--http-port"));
+  const auto origin_alone = refusal({"--allowed-origin", "https://chat.example.com"});
+  REQUIRE(origin_alone);
+  CHECK_THAT(*origin_alone, Catch::Contains("--http-port"));
+  const auto bad_origin = refusal({"--http-port", "0", "--allowed-origin", "chat.example.com"});
+  REQUIRE(bad_origin);
+  CHECK_THAT(*bad_origin, Catch::Contains("an origin such as"));
+  const auto bad_drain = refusal({"--drain-seconds", "-1"});
+  REQUIRE(bad_drain);
+  CHECK_THAT(*bad_drain, Catch::Contains("--drain-seconds"));
 }

@@ -778,7 +778,7 @@ TEST_CASE("a disk that fills up: senders are told, delivery goes on, writing res
           "[durability][disk-full]") {
   data_dir dir;
   child_process server(chat_server, {"--port", "0", "--data-dir", dir.string(), "--rate-limit", "0",
-                                     "--max-per-ip", "0"});
+                                     "--max-per-ip", "0", "--drain-seconds", "0"});
   const std::uint16_t port = await_listening(server);
   line_client alice = join_json(port, "alice");
   line_client bob = join_json(port, "bob");
@@ -861,7 +861,8 @@ TEST_CASE("a disk that fills up: senders are told, delivery goes on, writing res
 
   // After a restart they are gone, and a client resuming from before them
   // is told so, then gets what was stored after.
-  child_process again(chat_server, {"--port", "0", "--data-dir", dir.string()});
+  child_process again(chat_server,
+                      {"--port", "0", "--data-dir", dir.string(), "--drain-seconds", "0"});
   line_client carol = hello_resuming(await_listening(again), "carol", {{"lobby", last_kept}});
   std::vector<json> frames = frames_before_pong(carol);
   INFO("frames after the restart:\n" << describe(frames));

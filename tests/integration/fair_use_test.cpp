@@ -290,5 +290,6 @@ TEST_CASE("the server stops cleanly while refusing a stream of connections", "[f
   stopping = true;
   knocker.join();
   REQUIRE(refusing);
-  CHECK(alice.read_until_eof() == std::vector<std::string>{R"({"type":"shutdown"})"});
+  CHECK(alice.read_until_eof() ==
+        std::vector<std::string>{R"({"type":"shutdown","reconnect":true})"});
 }

@@ -1,13 +1,18 @@
-// server::stop(): stop accepting, tell every client, flush, close, return.
+// server::stop(): stop accepting, tell every client, flush, close, return; and
+// server::drain(), which tells everyone at once and closes them in turn.
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "chat_session.hpp"
+#include "test_pki.hpp"
 #include "test_server.hpp"
+#include "websocket_client.hpp"
 
 using namespace chat::test;
 using namespace std::chrono_literals;
@@ -35,14 +40,15 @@ TEST_CASE("stop() flushes what is queued, says goodbye in each form and closes e
   CHECK(json::parse(to_alice[0])["type"] == "join");  // carol
   CHECK(json::parse(to_alice[1])["type"] == "join");  // bob
   CHECK(json::parse(to_alice[2])["text"] == "last words");
-  CHECK(json::parse(to_alice[3]) == json{{"type", "shutdown"}});
+  CHECK(json::parse(to_alice[3]) == json{{"type", "shutdown"}, {"reconnect", true}});
 
   CHECK(carol.read_until_eof() == std::vector<std::string>{
                                       "* bob joined lobby",
                                       "bob: last words",
                                       "* server is shutting down",
                                   });
-  CHECK(bob.read_until_eof() == std::vector<std::string>{R"({"type":"shutdown"})"});
+  CHECK(bob.read_until_eof() ==
+        std::vector<std::string>{R"({"type":"shutdown","reconnect":true})"});
 
   // Mid-handshake, the mode is not known yet: what matters is the close.
   greeted.read_until_eof();
@@ -70,5 +76,112 @@ TEST_CASE("stop() finishes within 5 s even when a client has stopped reading", "
   const auto started = std::chrono::steady_clock::now();
   server.stop(5s);
   CHECK(std::chrono::steady_clock::now() - started < 5s);
-  CHECK(talker.read_until_eof() == std::vector<std::string>{R"({"type":"shutdown"})"});
+  CHECK(talker.read_until_eof() ==
+        std::vector<std::string>{R"({"type":"shutdown","reconnect":true})"});
+}
+
+TEST_CASE("drain(): clients on every transport are told at once, served, and closed in turn",
+          "[shutdown][drain]") {
+  test_pki pki;
+  chat::server::config config = with_tls(pki.issue("chat server"));
+  config.http_port = 0;
+  config.drain = 2s;
+  test_server server(config);
+  line_client plain = join_plain(server.port(), "plain");
+  line_client tcp_json = join_json(server.port(), "json");
+  line_client tls =
+      join_json(server.tls_port(), "tls", {.tls = tls_client_options{.ca_file = pki.ca_file()}});
+  websocket_client web = join_websocket(server.http_port(), "web");
+  // Past the announcements of one another's arrival: each has read them all
+  // before the drain, so that the notice is the next frame.
+  expect_join(plain, "json");
+  expect_join(plain, "tls");
+  expect_join(plain, "web");
+  expect_join(tcp_json, "tls");
+  expect_join(tcp_json, "web");
+  expect_join(tls, "web");
+
+  using clock = std::chrono::steady_clock;
+  const auto began = clock::now();
+  server.drain();
+  const json notice = {{"type", "shutdown"}, {"reconnect", true}};
+  CHECK(plain.read_line(1s) == "* server is shutting down");
+  CHECK(read_json(tcp_json, 1s) == notice);
+  CHECK(read_json(tls, 1s) == notice);
+  CHECK(read_json(web, 1s) == notice);
+  CHECK(clock::now() - began < 1s);
+
+  // No one new comes in meanwhile; the load balancer is told.
+  CHECK_THROWS(line_client(server.port()));
+  CHECK(http_get(server.http_port(), "/readyz").status == 503);
+  CHECK(http_get(server.http_port(), "/healthz").status == 200);
+  CHECK_THROWS_WITH(websocket_client(server.http_port()), Catch::Contains("refused (503)"));
+  // Those told are still served until their turn.
+  tcp_json.send_line(R"({"type":"ping"})");
+  CHECK(read_json(tcp_json) == json{{"type", "pong"}});
+
+  // Each read until the server closes it, at the same time, each timed.
+  std::vector<clock::duration> closed(4);
+  std::vector<std::thread> readers;
+  readers.emplace_back([&] {
+    plain.read_until_eof(5s);
+    closed[0] = clock::now() - began;
+  });
+  readers.emplace_back([&] {
+    tcp_json.read_until_eof(5s);
+    closed[1] = clock::now() - began;
+  });
+  readers.emplace_back([&] {
+    tls.read_until_eof(5s);
+    closed[2] = clock::now() - began;
+  });
+  readers.emplace_back([&] {
+    CHECK(web.await_close(5s).code == 1000);
+    closed[3] = clock::now() - began;
+  });
+  for (std::thread& t : readers) t.join();
+  std::sort(closed.begin(), closed.end());
+  // Four clients over 2 s: one every half second or so, the last at the end.
+  CHECK(closed.front() > 300ms);
+  CHECK(closed[2] - closed[0] > 500ms);
+  CHECK(closed.back() > 1500ms);
+  CHECK(closed.back() < 4s);
+  server.stop(5s);
+}
+
+TEST_CASE("POST /admin/drain drains with the right bearer token only", "[shutdown][drain]") {
+  chat::server::config config = test_config();
+  config.http_port = 0;
+  config.drain = 0s;
+  config.admin_token = "correct-horse-battery";
+  test_server server(config);
+  const std::uint16_t port = server.http_port();
+  line_client alice = join_json(server.port(), "alice");
+  const auto post = [&](const std::string& authorization) {
+    return http_exchange(port, "POST /admin/drain HTTP/1.1\r\nHost: 127.0.0.1\r\n" + authorization +
+                                   "Content-Length: 0\r\n\r\n")
+        .status;
+  };
+  CHECK(post("") == 401);
+  CHECK(post("Authorization: Bearer correct-horse-batterx\r\n") == 401);
+  CHECK(post("Authorization: Basic correct-horse-battery\r\n") == 401);
+  CHECK(http_get(port, "/admin/drain").status == 405);
+  CHECK(http_get(port, "/readyz").status == 200);
+  // Nothing happened to alice meanwhile.
+  alice.send_line(R"({"type":"ping"})");
+  CHECK(read_json(alice) == json{{"type", "pong"}});
+
+  CHECK(post("Authorization: Bearer correct-horse-battery\r\n") == 202);
+  CHECK(read_json(alice) == json{{"type", "shutdown"}, {"reconnect", true}});
+  alice.read_until_eof();
+  server.stop(5s);
+}
+
+TEST_CASE("without --admin-token there is no /admin/drain", "[shutdown][drain]") {
+  chat::server::config config = test_config();
+  config.http_port = 0;
+  test_server server(config);
+  CHECK(http_exchange(server.http_port(),
+                      "POST /admin/drain HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+            .status == 404);
 }

@@ -22,20 +22,6 @@ chat::server::config with_http(chat::server::config config = test_config()) {
   return config;
 }
 
-// Logs a WebSocket client in as `name` and reads its welcome.
-websocket_client join_websocket(std::uint16_t port, const std::string& name,
-                                websocket_client_options options = {}) {
-  websocket_client client(port, std::move(options));
-  client.send_text(json{{"type", "hello"}, {"user", name}}.dump());
-  const json welcome = json::parse(client.read_text());
-  if (welcome["type"] != "welcome") {
-    throw std::runtime_error("expected a welcome for " + name + ", got " + welcome.dump());
-  }
-  return client;
-}
-
-json read_json(websocket_client& client) { return json::parse(client.read_text()); }
-
 const std::string upgrade_head =
     "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
 const std::string good_key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";

@@ -43,6 +43,9 @@ public:
   // threw. A server that does not finish within `limit` cannot be recovered
   // from inside the process, so that aborts the test binary with a message.
   void stop(std::chrono::milliseconds limit = std::chrono::seconds(5));
+  // server::drain(): returns at once; the server ends by itself, and stop()
+  // then waits for it.
+  void drain() { server_.drain(); }
 
 private:
   server::server server_;

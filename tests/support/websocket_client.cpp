@@ -165,6 +165,21 @@ websocket_close websocket_client::close(std::uint16_t code) {
   return {static_cast<std::uint16_t>(why.code), std::string(why.reason.c_str())};
 }
 
+websocket_client join_websocket(std::uint16_t port, const std::string& name,
+                                websocket_client_options options) {
+  websocket_client client(port, std::move(options));
+  client.send_text(nlohmann::json{{"type", "hello"}, {"user", name}}.dump());
+  const nlohmann::json welcome = read_json(client);
+  if (welcome["type"] != "welcome") {
+    fail("expected a welcome for " + name + ", got " + welcome.dump());
+  }
+  return client;
+}
+
+nlohmann::json read_json(websocket_client& client, std::chrono::milliseconds timeout) {
+  return nlohmann::json::parse(client.read_text(timeout));
+}
+
 std::string masked_frame(std::uint8_t first_byte, std::string_view payload) {
   std::string frame(1, static_cast<char>(first_byte));
   const std::size_t n = payload.size();

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "line_client.hpp"
 
 namespace chat::test {
@@ -59,6 +61,14 @@ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+// Connects, logs in as `name` with a JSON hello and reads the welcome;
+// throws if anything else comes.
+websocket_client join_websocket(std::uint16_t port, const std::string& name,
+                                websocket_client_options options = {});
+// The next message, parsed; throws if it is not JSON.
+nlohmann::json read_json(websocket_client& client,
+                         std::chrono::milliseconds timeout = default_timeout);
 
 // A client frame (masked, as clients must) with the given first byte
 // (FIN, RSV and opcode) and payload.

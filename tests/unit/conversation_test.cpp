@@ -41,6 +41,7 @@ public:
 
   void deliver(frame f) override { delivered_.push_back(*f); }
   void shutdown() override {}
+  void warn_of_shutdown() override {}
   void displaced() override { on_displaced(); }
 
   bool close_asked = false;

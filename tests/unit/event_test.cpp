@@ -115,7 +115,8 @@ TEST_CASE("JSON server frames parse and carry exactly the documented fields", "[
     }
   }
   SECTION("shutdown and pong") {
-    CHECK(parse_frame(protocol::encode_shutdown(json_mode)) == json{{"type", "shutdown"}});
+    CHECK(parse_frame(protocol::encode_shutdown(json_mode)) ==
+          json{{"type", "shutdown"}, {"reconnect", true}});
     CHECK(parse_frame(protocol::encode_pong()) == json{{"type", "pong"}});
   }
   SECTION("ack echoes the ref as given, whatever its JSON type") {
