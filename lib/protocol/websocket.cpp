@@ -276,7 +276,10 @@ void frame_reader::payload(cursor& c, std::size_t size) noexcept {
       std::replace_if(
           dst, dst + valid, [](char ch) { return ch == '\n' || ch == '\r'; }, ' ');
       c.text += valid;
-      if (valid < n) return fail(verdict::invalid_utf8);
+      if (valid < n) {
+        c.in += valid + 1;  // read through the bad byte, and no further
+        return fail(verdict::invalid_utf8);
+      }
       break;
     }
     case op::close:
@@ -286,7 +289,10 @@ void frame_reader::payload(cursor& c, std::size_t size) noexcept {
       control_size_ = static_cast<std::uint8_t>(before + n);
       if (opcode_ == op::close) {
         close_payload(before);
-        if (stage_ == stage::closed) return;
+        if (stage_ == stage::closed) {
+          c.in += n;  // copied, if not all looked at
+          return;
+        }
       }
       break;
     }

@@ -395,6 +395,8 @@ TEST_CASE("websocket: every cut of a stream into reads gives the same text and e
       first_fragment("a") + client_frame(fin | op_close, ""),
       ping("one") + ping("two") + text("t") + ping(std::string(125, 'p')),
       text("") + first_fragment("") + last_fragment("") + text("\n"),
+      text("ok") + first_fragment("abc\xE2\x28") + text("never"),
+      close_frame(1000, "fine, then \xC0") + text("never"),
   };
   for (const std::string& stream : streams) {
     INFO("stream " << escaped(stream));
@@ -408,6 +410,19 @@ TEST_CASE("websocket: every cut of a stream into reads gives the same text and e
   CHECK(feed_whole(streams[2]) == bye);
   CHECK(feed_whole(streams[6]) == accepted("t\n", std::string(125, 'p')));
   CHECK(feed_whole(streams[7]) == accepted("\n\n \n"));
+}
+
+TEST_CASE("websocket: bad UTF-8 after text at the start of a read keeps that text (fuzz crash)",
+          "[websocket]") {
+  // fuzz_websocket_frames: a text frame's header in one read, its payload "\x16\xD6\x01" in the
+  // next; the reader kept the two valid bytes as text but counted nothing of that read as
+  // input, and its in-place assertion (text at most one byte past the input) failed.
+  const std::string stream = "\x01\x9F\x5F\x9F\x53\x58\x49\x49\x52";
+  const outcome cut = feed_cut(stream, {6}, 32);
+  CHECK(cut.text == "\x16\xD6");
+  CHECK(cut.close == close_code::invalid_payload);
+  CHECK(cut.violation);
+  check_every_cut(stream, 32);
 }
 
 TEST_CASE("websocket: client frames must be masked", "[websocket]") {
