@@ -10,6 +10,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -18,6 +19,7 @@
 #include "bench/frame_text.hpp"
 #include "bench/json_fields.hpp"
 #include "bench/tls_stream.hpp"
+#include "bench/ws_stream.hpp"
 #include "client/server_event.hpp"
 #include "protocol/event.hpp"
 
@@ -40,6 +42,13 @@ std::size_t read_available(tcp::socket& socket, asio::mutable_buffer into,
 
 tcp::socket& writable(tcp::socket& socket) { return socket; }
 asio::ssl::stream<tcp::socket&>& writable(tls_stream& tls) { return tls.stream; }
+tcp::socket& writable(ws_stream& ws) { return ws.socket; }
+
+// What goes on the wire for `frames` (LF-ended lines): the lines, or each
+// of them in a WebSocket frame.
+std::string_view outgoing(tcp::socket&, const std::string& frames) { return frames; }
+std::string_view outgoing(tls_stream&, const std::string& frames) { return frames; }
+std::string_view outgoing(ws_stream& ws, const std::string& frames) { return ws.frame(frames); }
 
 // Whether the stream may hold input it took from the socket already, which
 // the socket will not signal: TLS takes whole records.
@@ -267,8 +276,8 @@ asio::awaitable<void> read_loop(client& c, Stream& stream) {
       c.carry.assign(chunk.substr(taken));
       publish(c);
       if (!c.reply.empty()) {
-        auto [write_error, written] =
-            co_await asio::async_write(writable(stream), asio::buffer(c.reply), use_tuple);
+        auto [write_error, written] = co_await asio::async_write(
+            writable(stream), asio::buffer(outgoing(stream, c.reply)), use_tuple);
         if (run.stopping.load(std::memory_order_relaxed)) co_return;
         if (write_error) {
           fail(c, describe(write_error));
@@ -297,6 +306,40 @@ asio::awaitable<bool> start_tls(client& c) {
   co_return true;
 }
 
+// The upgrade, counted in the connect time as a browser's is; then the hello
+// at once, since a WebSocket session sends no USER prompt.
+asio::awaitable<bool> start_websocket(client& c) {
+  c.ws = std::make_unique<ws_stream>(c.socket);
+  const std::string request =
+      websocket_upgrade_request(c.run.opts.host + ":" + std::to_string(c.run.opts.port));
+  auto [write_error, written] =
+      co_await asio::async_write(c.socket, asio::buffer(request), use_tuple);
+  std::string response;
+  if (!write_error) {
+    auto [read_error, head] = co_await asio::async_read_until(
+        c.socket, asio::dynamic_buffer(response), "\r\n\r\n", use_tuple);
+    write_error = read_error;
+    // The server says nothing before the hello: nothing follows the head.
+    if (!read_error && head != response.size()) write_error = asio::error::invalid_argument;
+  }
+  if (c.run.stopping.load(std::memory_order_relaxed)) co_return false;
+  if (write_error || !response.starts_with("HTTP/1.1 101 ")) {
+    fail(c, "the WebSocket upgrade failed: " +
+                (write_error ? describe(write_error) : response.substr(0, response.find('\r'))));
+    co_return false;
+  }
+  c.reply = protocol::encode_hello_request(c.name);
+  auto [hello_error, hello_written] =
+      co_await asio::async_write(c.socket, asio::buffer(c.ws->frame(c.reply)), use_tuple);
+  c.reply.clear();
+  if (hello_error) {
+    fail(c, describe(hello_error));
+    co_return false;
+  }
+  c.hello_sent = true;
+  co_return true;
+}
+
 // One client's whole life: connect, log in, read until the run stops.
 asio::awaitable<void> client_main(client& c) {
   boost::system::error_code ec;
@@ -314,8 +357,8 @@ asio::awaitable<void> client_main(client& c) {
   // Senders write whole batches; without this a latency probe would wait on
   // Nagle's algorithm.
   c.socket.set_option(tcp::no_delay(true), ec);
-  if (c.run.tls) {
-    const bool started = co_await start_tls(c);
+  if (c.run.tls || c.run.opts.ws) {
+    const bool started = c.run.tls ? co_await start_tls(c) : co_await start_websocket(c);
     if (!started) {
       free_login_slot(c);
       co_return;
@@ -325,6 +368,7 @@ asio::awaitable<void> client_main(client& c) {
   // Asynchronous operations are unaffected.
   c.socket.non_blocking(true, ec);
   if (c.tls) co_await read_loop(c, *c.tls);
+  else if (c.ws) co_await read_loop(c, *c.ws);
   else co_await read_loop(c, c.socket);
   if (!c.logged_in) free_login_slot(c);
 }
@@ -358,8 +402,8 @@ void fill_batch(client& c, std::uint64_t first_seq, std::uint64_t count, std::ui
 // Writes the batch; false when the run is over for this sender.
 template <class Stream>
 asio::awaitable<bool> write_batch(client& c, Stream& stream) {
-  auto [ec, written] =
-      co_await asio::async_write(writable(stream), asio::buffer(c.batch), use_tuple);
+  auto [ec, written] = co_await asio::async_write(
+      writable(stream), asio::buffer(outgoing(stream, c.batch)), use_tuple);
   if (c.run.stopping.load(std::memory_order_relaxed)) co_return false;
   if (ec) {
     fail(c, describe(ec));
@@ -469,6 +513,7 @@ asio::awaitable<void> windowed_sender(client& c, Stream& stream) {
 
 asio::awaitable<void> send_windowed(client& c) {
   if (c.tls) return windowed_sender(c, *c.tls);
+  if (c.ws) return windowed_sender(c, *c.ws);
   return windowed_sender(c, c.socket);
 }
 
@@ -502,6 +547,7 @@ asio::awaitable<void> rate_sender(client& c, Stream& stream) {
 
 asio::awaitable<void> send_at_rate(client& c) {
   if (c.tls) return rate_sender(c, *c.tls);
+  if (c.ws) return rate_sender(c, *c.ws);
   return rate_sender(c, c.socket);
 }
 
@@ -515,6 +561,7 @@ asio::awaitable<bool> warm_up_sender(client& c, Stream& stream) {
 
 asio::awaitable<bool> send_warm_up(client& c) {
   if (c.tls) return warm_up_sender(c, *c.tls);
+  if (c.ws) return warm_up_sender(c, *c.ws);
   return warm_up_sender(c, c.socket);
 }
 

@@ -37,6 +37,7 @@ struct run_state;
 // that OpenSSL's headers stay out of this one.
 struct tls_settings;
 struct tls_stream;
+struct ws_stream;
 
 // One generator thread's share of the clients, with everything its readers
 // touch on the hot path, so that threads share nothing there.
@@ -126,6 +127,8 @@ struct client {
   asio::ip::tcp::socket socket;
   // Over the socket once it is connected, with --tls.
   std::unique_ptr<tls_stream> tls;
+  // Over the socket once it is upgraded, with --ws.
+  std::unique_ptr<ws_stream> ws;
   bool receiver = false;  // its deliveries count towards the expected
   const std::optional<std::uint32_t> slot;
   // The receiver whose progress bounds this sender's window.

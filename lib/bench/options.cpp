@@ -40,6 +40,9 @@ Options:
                       certificate is NOT verified unless --ca is given: the
                       targets are our own servers with throwaway certificates.
                       connect counts the TLS handshake in connects+logins/s
+  --ws                every connection a WebSocket to /ws on --port, which is
+                      then the server's HTTP port (chat-server --http-port),
+                      in JSON sessions; connect counts the upgrade
   --ca FILE           with --tls: verify the server's certificate against the
                       CA certificates in FILE (PEM) and its name against
                       --server-name
@@ -231,6 +234,9 @@ parsed_options parse_options(int argc, const char* const* argv) {
       result.json = true;
     } else if (arg.flag == "--tls") {
       result.tls = true;
+    } else if (arg.flag == "--ws") {
+      result.ws = true;
+      result.json = true;
     } else if (arg.flag == "--acks") {
       result.acks = true;
     } else if (arg.flag == "--json-report") {
@@ -249,6 +255,10 @@ parsed_options parse_options(int argc, const char* const* argv) {
   }
   if (!scenario_given) {
     return usage_error{"no scenario given: fanout, chatroom, latency or connect"};
+  }
+  if (result.ws && result.tls) {
+    return usage_error{
+        "--ws speaks to the server's HTTP port, which has no TLS yet: not with --tls"};
   }
   if (!result.tls && (!result.ca_file.empty() || !result.server_name.empty())) {
     return usage_error{"--ca and --server-name need --tls"};

@@ -46,6 +46,9 @@ struct options {
   // TLS to the server's TLS port. Unverified unless ca_file is given: the
   // targets are our own servers with throwaway certificates.
   bool tls = false;
+  // Every connection a WebSocket to /ws on --port (chat-server --http-port),
+  // in JSON sessions.
+  bool ws = false;
   std::string ca_file;
   // Checked against the certificate with ca_file, and sent as SNI; empty: host.
   std::string server_name;

@@ -33,9 +33,14 @@ chat::server::config bench_config() {
 }
 
 // The same with a TLS port beside the plain one, presenting a certificate for
-// localhost that `pki` issues.
+// localhost that `pki` issues,
+// and an HTTP port for WebSocket.
 chat::server::config tls_bench_config(chat::test::test_pki& pki) {
-  return chat::test::with_tls(pki.issue("bench server"), bench_config());
+  chat::server::config config = chat::test::with_tls(pki.issue("bench server"), bench_config());
+  config.http_port = 0;
+  // Room for the largest messages the runs send.
+  config.max_line = 128 * 1024;
+  return config;
 }
 
 options small(scenario which, std::uint16_t port) {
@@ -96,6 +101,20 @@ TEST_CASE("fanout to the real server: every delivery once, in order", "[bench][s
     o.json = true;
     o.threads = 2;
   }
+  SECTION("over WebSocket, two generator threads") {
+    o.ws = true;
+    o.json = true;
+    o.port = server.http_port();
+    o.threads = 2;
+  }
+  SECTION("over WebSocket, messages of 100 KiB") {
+    // Frames with 8-byte lengths, each cut across many reads.
+    o.ws = true;
+    o.json = true;
+    o.port = server.http_port();
+    o.payload = 100 * 1024;
+    o.messages = 50;
+  }
   const report r = run(o);
   check_clean(r, std::uint64_t{o.receivers} * o.messages);
   CHECK(r.sent == o.messages);
@@ -119,6 +138,11 @@ TEST_CASE("chatroom on the real server: everyone gets everyone else's", "[bench]
     o.port = server.tls_port();
     o.json = true;
     o.threads = 2;
+  }
+  SECTION("over WebSocket") {
+    o.ws = true;
+    o.json = true;
+    o.port = server.http_port();
   }
   const report r = run(o);
   check_clean(r, std::uint64_t{o.clients} * (o.clients - 1) * o.messages);
@@ -152,9 +176,14 @@ TEST_CASE("connect on the real server: logins counted, memory read", "[bench][se
   o.concurrency = 50;
   o.hold = 0ms;
   o.json = GENERATE(false, true);
-  // Over TLS the handshakes are part of connecting.
-  o.tls = GENERATE(false, true);
+  // Over TLS the handshakes are part of connecting; over WebSocket the
+  // upgrades, and the sessions are JSON.
+  const std::string over = GENERATE("tcp", "tls", "websocket");
+  o.tls = over == "tls";
+  o.ws = over == "websocket";
+  if (o.ws) o.json = true;
   if (o.tls) o.port = server.tls_port();
+  if (o.ws) o.port = server.http_port();
   // The server runs in this process: its RSS is ours.
   o.server_pid = static_cast<int>(::getpid());
   const report r = run(o);

@@ -95,6 +95,14 @@ TEST_CASE("bad command lines are refused with a reason", "[options]") {
   CHECK(error({"fanout", "--json=1"}).find("takes no value") != std::string::npos);
   CHECK(error({"fanout", "--bogus"}).find("unknown option") != std::string::npos);
   CHECK(error({"chatroom", "--clients", "1"}).find("2 or more") != std::string::npos);
+  CHECK(error({"fanout", "--ws", "--tls"}).find("not with --tls") != std::string::npos);
+}
+
+TEST_CASE("--ws speaks JSON over WebSocket", "[options]") {
+  const options web = ok({"fanout", "--ws"});
+  CHECK(web.ws);
+  CHECK(web.json);
+  CHECK_FALSE(ok({"fanout"}).ws);
 }
 
 TEST_CASE("TLS is verified only with --ca", "[options]") {
