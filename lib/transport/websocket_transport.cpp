@@ -70,6 +70,8 @@ boost::system::error_code websocket_transport::handshake() {
       if (ec) return ec;
       handshake_output_.erase(0, sent);
       if (!handshake_output_.empty()) continue;
+      // Its buffer goes too: an idle connection keeps nothing of the upgrade.
+      std::string().swap(handshake_output_);
       if (upgrade_ != nullptr) {
         // Answered, not upgraded: the exchange is over.
         socket_.shutdown(socket_type::shutdown_send, ec);
