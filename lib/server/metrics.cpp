@@ -98,9 +98,8 @@ constexpr std::string_view transport_label(std::size_t t) {
   return labels[t];
 }
 
-void line(std::string& out, std::string_view name, std::string_view labels, double value) {
-  char number[64];
-  std::snprintf(number, sizeof number, "%.17g", value);
+void line(std::string& out, std::string_view name, std::string_view labels,
+          std::string_view value) {
   out += name;
   if (!labels.empty()) {
     out += '{';
@@ -108,20 +107,18 @@ void line(std::string& out, std::string_view name, std::string_view labels, doub
     out += '}';
   }
   out += ' ';
-  out += number;
+  out += value;
   out += '\n';
 }
 
 void line(std::string& out, std::string_view name, std::string_view labels, std::uint64_t value) {
-  out += name;
-  if (!labels.empty()) {
-    out += '{';
-    out += labels;
-    out += '}';
-  }
-  out += ' ';
-  out += std::to_string(value);
-  out += '\n';
+  line(out, name, labels, std::to_string(value));
+}
+
+void line(std::string& out, std::string_view name, std::string_view labels, double value) {
+  char number[64];
+  std::snprintf(number, sizeof number, "%.17g", value);
+  line(out, name, labels, std::string_view(number));
 }
 
 void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {

@@ -1,11 +1,11 @@
 #include "transport/tcp_transport.hpp"
 
 #include <array>
-#include <cerrno>
 #include <climits>
 
-#include <sys/socket.h>
 #include <sys/uio.h>
+
+#include "transport/gathered_send.hpp"
 
 namespace chat::transport {
 
@@ -31,24 +31,7 @@ std::size_t tcp_transport::write_some(std::span<const server::frame> frames, std
     const std::size_t skip = count == 0 ? skip_first : 0;
     iov[count++] = {const_cast<char*>(f->data() + skip), f->size() - skip};
   }
-  msghdr message{};
-  message.msg_iov = iov.data();
-  message.msg_iovlen = count;
-  for (;;) {
-    // MSG_NOSIGNAL because a peer that vanished must be an error code, not SIGPIPE.
-    const ssize_t sent = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (sent >= 0) {
-      ec = {};
-      return static_cast<std::size_t>(sent);
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      ec = asio::error::would_block;
-    } else {
-      ec = {errno, boost::system::system_category()};
-    }
-    return 0;
-  }
+  return send_gathered(socket_.native_handle(), iov.data(), count, ec);
 }
 
 void tcp_transport::shutdown_send() noexcept {

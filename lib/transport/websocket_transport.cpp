@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <climits>
 #include <cstring>
 
-#include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "transport/gathered_send.hpp"
 #include "transport/http_upgrade.hpp"
 
 namespace chat::transport {
@@ -17,29 +16,6 @@ namespace asio = boost::asio;
 namespace websocket = protocol::websocket;
 
 namespace {
-
-// One gathered sendmsg of whatever `iov` holds; would_block when the kernel
-// takes nothing.
-std::size_t send_gathered(int fd, iovec* iov, std::size_t count, boost::system::error_code& ec) {
-  msghdr message{};
-  message.msg_iov = iov;
-  message.msg_iovlen = count;
-  for (;;) {
-    // MSG_NOSIGNAL because a peer that vanished must be an error code, not SIGPIPE.
-    const ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (sent >= 0) {
-      ec = {};
-      return static_cast<std::size_t>(sent);
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      ec = asio::error::would_block;
-    } else {
-      ec = {errno, boost::system::system_category()};
-    }
-    return 0;
-  }
-}
 
 std::size_t send_bytes(int fd, const std::string& bytes, boost::system::error_code& ec) {
   iovec one{const_cast<char*>(bytes.data()), bytes.size()};
