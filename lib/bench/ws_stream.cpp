@@ -1,9 +1,12 @@
 #include "bench/ws_stream.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include <boost/asio/error.hpp>
+
+#include "protocol/websocket.hpp"
 
 namespace chat::bench::detail {
 
@@ -23,18 +26,12 @@ std::string_view ws_stream::frame(std::string_view lines) {
     const std::size_t end = std::min(lines.find('\n'), lines.size());
     const std::string_view line = lines.substr(0, end);
     lines.remove_prefix(std::min(end + 1, lines.size()));
-    const std::size_t n = line.size();
-    framed += static_cast<char>(0x81);  // FIN, text
-    if (n < 126) {
-      framed += static_cast<char>(0x80 | n);
-    } else if (n <= 0xffff) {
-      framed += static_cast<char>(0x80 | 126);
-      framed += static_cast<char>(n >> 8);
-      framed += static_cast<char>(n & 0xff);
-    } else {
-      framed += static_cast<char>(0x80 | 127);
-      for (int shift = 56; shift >= 0; shift -= 8) framed += static_cast<char>((n >> shift) & 0xff);
-    }
+    // The server's header for such a frame, with the mask bit a client's
+    // frames must have.
+    std::array<char, protocol::websocket::max_header_bytes> head{};
+    const std::size_t size = protocol::websocket::encode_text_header(line.size(), head);
+    head[1] = static_cast<char>(head[1] | 0x80);
+    framed.append(head.data(), size);
     framed.append(4, '\0');  // the mask
     framed += line;
   }
