@@ -26,9 +26,10 @@ public:
 
   void reset() noexcept { state_ = between_characters; }
 
-  // The automaton's two states that are not inside a character.
+  // The automaton's two states that are not inside a character, as it keeps its states (bit
+  // offsets into a row of its table, utf8.cpp).
   static constexpr std::uint8_t between_characters = 0;
-  static constexpr std::uint8_t invalid = 1;
+  static constexpr std::uint8_t invalid = 6;
 
 private:
   std::uint8_t state_ = between_characters;
