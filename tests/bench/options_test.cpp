@@ -98,7 +98,7 @@ TEST_CASE("bad command lines are refused with a reason", "[options]") {
   CHECK(error({"fanout", "--ws", "--tls"}).find("not with --tls") != std::string::npos);
 }
 
-TEST_CASE("--ws speaks JSON over WebSocket", "[options]") {
+TEST_CASE("WebSocket: --ws speaks JSON to the HTTP port", "[options]") {
   const options web = ok({"fanout", "--ws"});
   CHECK(web.ws);
   CHECK(web.json);
