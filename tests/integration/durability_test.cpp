@@ -287,7 +287,9 @@ void kill_loop(const std::string& sync, int rounds) {
     killed = true;
     ::kill(server.pid(), SIGKILL);
     for (std::thread& t : threads) t.join();
-    CHECK(server.wait() == 128 + SIGKILL);
+    // A killed process is gone once the kernel has finished the writes it was in
+    // (an fdatasync of a busy disk), which on a loaded machine can take seconds.
+    CHECK(server.wait(std::chrono::seconds(30)) == 128 + SIGKILL);
 
     last_round_acked.clear();
     id_list seen;
