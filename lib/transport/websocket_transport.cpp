@@ -95,8 +95,11 @@ std::size_t websocket_transport::read_some(std::span<char> into, boost::system::
     filled_ = n == room;
   }
   const websocket::frame_reader::output out = reader_.read(into, n);
-  if (out.pong_due) {
-    control_ += websocket::encode_pong(reader_.pong_payload());
+  // One pong waits at most: a client that pings and never reads must not
+  // grow this without bound. RFC 6455 (5.5.3) lets a server answer only
+  // some of many pings.
+  if (out.pong_due && control_.empty()) {
+    control_ = websocket::encode_pong(reader_.pong_payload());
     flush_control();
   }
   if (out.close) {

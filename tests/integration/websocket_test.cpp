@@ -227,3 +227,31 @@ TEST_CASE("websocket: /healthz and /readyz answer on the HTTP port", "[websocket
   CHECK(head_only.status == 200);
   CHECK(head_only.body.empty());
 }
+
+TEST_CASE("websocket: a client flooding pings without reading is answered in part, then served",
+          "[websocket]") {
+  test_server server(with_http());
+  raw_websocket raw(server.http_port(), {.receive_buffer = 4096});
+  // 100 000 pings of 125 bytes: their pongs, 12.7 MB, are far more than the
+  // socket buffers between the two hold while this client reads nothing.
+  const std::string ping = masked_frame(0x89, std::string(125, 'p'));
+  std::string burst;
+  for (int i = 0; i < 1000; ++i) burst += ping;
+  constexpr int bursts = 100;
+  for (int i = 0; i < bursts; ++i) raw.send(burst);
+  raw.send(masked_frame(0x81, R"({"type":"hello","user":"alice"})"));
+  int pongs = 0;
+  for (;;) {
+    const raw_frame frame = raw.read_frame();
+    if (frame.opcode() == 0xA) {
+      ++pongs;
+      continue;
+    }
+    CHECK(json::parse(frame.payload)["type"] == "welcome");
+    break;
+  }
+  // Pings that come together get one pong (the last one's), and at most one
+  // pong waits for the socket: the rest are dropped, not queued.
+  CHECK(pongs > 0);
+  CHECK(pongs < bursts * 1000);
+}

@@ -207,9 +207,13 @@ std::uint16_t raw_frame::close_code() const noexcept {
                                     static_cast<unsigned char>(payload[1]));
 }
 
-raw_websocket::raw_websocket(std::uint16_t port) {
+raw_websocket::raw_websocket(std::uint16_t port, const websocket_client_options& options) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) fail("socket: " + std::string(std::strerror(errno)));
+  if (options.receive_buffer > 0) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &options.receive_buffer,
+                 sizeof options.receive_buffer);
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);

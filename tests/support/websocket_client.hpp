@@ -87,7 +87,8 @@ struct raw_frame {
 // would send: frames unmasked, bad UTF-8, oversized, reserved bits.
 class raw_websocket {
 public:
-  explicit raw_websocket(std::uint16_t port);
+  // Of `options`, only receive_buffer counts.
+  explicit raw_websocket(std::uint16_t port, const websocket_client_options& options = {});
   ~raw_websocket();
   raw_websocket(const raw_websocket&) = delete;
   raw_websocket& operator=(const raw_websocket&) = delete;
