@@ -65,7 +65,7 @@ void session_registry::warn_all() {
   for (const auto& s : live([](entry&) { return true; })) s->warn_of_shutdown();
 }
 
-std::size_t session_registry::shutdown_some(std::size_t count) {
+void session_registry::shutdown_some(std::size_t count) {
   std::size_t picked = 0;
   const auto chosen = live([&](entry& e) {
     if (e.shut_down || picked == count) return false;
@@ -74,7 +74,6 @@ std::size_t session_registry::shutdown_some(std::size_t count) {
     return true;
   });
   for (const auto& s : chosen) s->shutdown();
-  return still_open();
 }
 
 std::size_t session_registry::still_open() {

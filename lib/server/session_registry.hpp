@@ -32,10 +32,9 @@ public:
   void shutdown_all();
 
   // Draining: warn_of_shutdown() to every session, then shutdown() to a few
-  // at a time. shutdown_some() picks sessions not yet shut down and returns
-  // how many are left after them.
+  // at a time, picking sessions not yet shut down.
   void warn_all();
-  std::size_t shutdown_some(std::size_t count);
+  void shutdown_some(std::size_t count);
   // Sessions not yet shut down.
   std::size_t still_open();
 

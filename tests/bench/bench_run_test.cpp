@@ -36,8 +36,8 @@ chat::server::config bench_config() {
 // localhost that `pki` issues,
 // and an HTTP port for WebSocket.
 chat::server::config tls_bench_config(chat::test::test_pki& pki) {
-  chat::server::config config = chat::test::with_tls(pki.issue("bench server"), bench_config());
-  config.http_port = 0;
+  chat::server::config config =
+      chat::test::with_http(chat::test::with_tls(pki.issue("bench server"), bench_config()));
   // Room for the largest messages the runs send.
   config.max_line = 128 * 1024;
   return config;

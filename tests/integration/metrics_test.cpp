@@ -47,11 +47,6 @@ private:
   std::map<std::string, double> values_;
 };
 
-chat::server::config with_http(chat::server::config config = test_config()) {
-  config.http_port = 0;
-  return config;
-}
-
 }  // namespace
 
 TEST_CASE("metrics: connections, sessions, logins, messages, deliveries and bytes move",

@@ -83,8 +83,7 @@ TEST_CASE("stop() finishes within 5 s even when a client has stopped reading", "
 TEST_CASE("drain(): clients on every transport are told at once, served, and closed in turn",
           "[shutdown][drain]") {
   test_pki pki;
-  chat::server::config config = with_tls(pki.issue("chat server"));
-  config.http_port = 0;
+  chat::server::config config = with_http(with_tls(pki.issue("chat server")));
   config.drain = 2s;
   test_server server(config);
   line_client plain = join_plain(server.port(), "plain");
@@ -150,8 +149,7 @@ TEST_CASE("drain(): clients on every transport are told at once, served, and clo
 }
 
 TEST_CASE("POST /admin/drain drains with the right bearer token only", "[shutdown][drain]") {
-  chat::server::config config = test_config();
-  config.http_port = 0;
+  chat::server::config config = with_http();
   config.drain = 0s;
   config.admin_token = "correct-horse-battery";
   test_server server(config);
@@ -178,8 +176,7 @@ TEST_CASE("POST /admin/drain drains with the right bearer token only", "[shutdow
 }
 
 TEST_CASE("without --admin-token there is no /admin/drain", "[shutdown][drain]") {
-  chat::server::config config = test_config();
-  config.http_port = 0;
+  chat::server::config config = with_http();
   test_server server(config);
   CHECK(http_exchange(server.http_port(),
                       "POST /admin/drain HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")

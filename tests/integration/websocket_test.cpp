@@ -17,11 +17,6 @@ using Catch::Matchers::StartsWith;
 
 namespace {
 
-chat::server::config with_http(chat::server::config config = test_config()) {
-  config.http_port = 0;
-  return config;
-}
-
 const std::string upgrade_head =
     "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
 const std::string good_key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";

@@ -17,6 +17,11 @@ server::config test_config() {
   return config;
 }
 
+server::config with_http(server::config config) {
+  config.http_port = 0;
+  return config;
+}
+
 server::config with_tls(const key_pair& pair, server::config config) {
   config.tls_port = 0;
   config.cert_file = pair.cert_file;

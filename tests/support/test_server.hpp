@@ -21,6 +21,9 @@ server::config test_config();
 // `config` with a TLS port (0: any free one) presenting `pair`.
 server::config with_tls(const key_pair& pair, server::config config = test_config());
 
+// `config` with an HTTP port (WebSocket, health, metrics) on any free port.
+server::config with_http(server::config config = test_config());
+
 // A real chat server on a loopback port, run by a thread of the test process.
 class test_server {
 public:
