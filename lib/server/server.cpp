@@ -35,6 +35,7 @@
 #include "transport/tls_transport.hpp"
 #include "transport/http_upgrade.hpp"
 #include "transport/websocket_transport.hpp"
+#include "web/assets.hpp"
 
 namespace chat::server {
 
@@ -56,6 +57,18 @@ bool token_matches(std::string_view authorization, std::string_view token) {
   }
   return difference == 0;
 }
+
+// The web client's files load nothing from elsewhere and connect only back to
+// this server: a policy that says so keeps a message that somehow became
+// markup from running or from sending anything anywhere. no-cache: a page
+// of a newer server is never mixed with a cached script of an older one.
+constexpr std::string_view web_client_headers =
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
+    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Cache-Control: no-cache\r\n";
 
 }  // namespace
 
@@ -84,7 +97,7 @@ struct server::impl {
         registry(cfg.max_clients, cfg.max_per_ip),
         websocket(http_settings()) {}
 
-  // What the HTTP port serves besides /ws: /healthz says the process
+  // What the HTTP port serves besides /ws: the web client at /, /healthz says the process
   // answers, /readyz whether it takes new clients (load balancers stop
   // sending them once it says no), /metrics what it has done.
   transport::websocket_settings http_settings() {
@@ -129,6 +142,13 @@ struct server::impl {
         }
         asio::post(control, [this] { begin_drain(); });
         return http_response{.status = 202, .body = "draining\n"};
+      }
+      if (const web::asset* page = web::find(request.path)) {
+        if (!get) return only_get();
+        return http_response{.status = 200,
+                             .content_type = std::string(page->content_type),
+                             .body = std::string(page->body),
+                             .extra_headers = std::string(web_client_headers)};
       }
       return std::nullopt;
     };
