@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <new>
 
 namespace chat::protocol::websocket {
 
@@ -83,6 +84,15 @@ enum class frame_reader::verdict : std::uint8_t {
   close_one_byte,
   invalid_close_code,
   invalid_close_reason,
+  out_of_memory,
+};
+
+struct frame_reader::control_payloads {
+  // The payload of the control frame being read; a close's stays, for its reason.
+  char reading[max_control_payload];
+  // The last complete ping's payload: a ping cut by the end of a read must not change the
+  // payload of the pong asked for by an earlier one.
+  char last_ping[max_control_payload];
 };
 
 struct frame_reader::cursor {
@@ -106,6 +116,15 @@ struct frame_reader::cursor {
 
 frame_reader::frame_reader(std::size_t max_message_bytes) noexcept
     : max_message_bytes_(max_message_bytes) {}
+
+frame_reader::~frame_reader() = default;
+frame_reader::frame_reader(frame_reader&&) noexcept = default;
+frame_reader& frame_reader::operator=(frame_reader&&) noexcept = default;
+
+std::string_view frame_reader::pong_payload() const noexcept {
+  if (!control_) return {};
+  return {control_->last_ping, ping_size_};
+}
 
 frame_reader::output frame_reader::read(std::span<char> buffer, std::size_t size) noexcept {
   assert(size < buffer.size());
@@ -149,9 +168,10 @@ void frame_reader::describe_close(output& out) const noexcept {
       if (control_size_ < 2) {
         out.close = no_status;
       } else {
-        out.close = static_cast<close_code>(static_cast<std::uint8_t>(control_[0]) << 8 |
-                                            static_cast<std::uint8_t>(control_[1]));
-        out.reason = {control_ + 2, control_size_ - 2u};
+        const char* const payload = control_->reading;
+        out.close = static_cast<close_code>(static_cast<std::uint8_t>(payload[0]) << 8 |
+                                            static_cast<std::uint8_t>(payload[1]));
+        out.reason = {payload + 2, control_size_ - 2u};
       }
       return;
     case verdict::unmasked: return violation(protocol_error, "client frames must be masked");
@@ -180,6 +200,7 @@ void frame_reader::describe_close(output& out) const noexcept {
     case verdict::invalid_close_code: return violation(protocol_error, "an invalid close code");
     case verdict::invalid_close_reason:
       return violation(invalid_payload, "the close reason is not valid UTF-8");
+    case verdict::out_of_memory: return violation(internal_error, "out of memory");
   }
 }
 
@@ -257,6 +278,11 @@ void frame_reader::start_payload() noexcept {
     control_size_ = 0;
     // A close ends the message in progress: the UTF-8 state now follows the close's reason.
     if (opcode_ == op::close) utf8_.reset();
+    // A pong's payload is not kept.
+    if (!control_ && payload_left_ > 0 && opcode_ != op::pong) {
+      control_.reset(new (std::nothrow) control_payloads);
+      if (!control_) fail(verdict::out_of_memory);
+    }
   } else {
     message_bytes_ += payload_left_;
   }
@@ -285,7 +311,7 @@ void frame_reader::payload(cursor& c, std::size_t size) noexcept {
     case op::close:
     case op::ping: {
       const std::size_t before = control_size_;
-      unmask(control_ + before, src, n, mask_, mask_at_);
+      unmask(control_->reading + before, src, n, mask_, mask_at_);
       control_size_ = static_cast<std::uint8_t>(before + n);
       if (opcode_ == op::close) {
         close_payload(before);
@@ -308,13 +334,14 @@ void frame_reader::payload(cursor& c, std::size_t size) noexcept {
 // are in, then the reason as it comes.
 void frame_reader::close_payload(std::size_t before) noexcept {
   if (before < 2 && control_size_ >= 2) {
+    const char* const payload = control_->reading;
     const unsigned code =
-        static_cast<std::uint8_t>(control_[0]) << 8 | static_cast<std::uint8_t>(control_[1]);
+        static_cast<std::uint8_t>(payload[0]) << 8 | static_cast<std::uint8_t>(payload[1]);
     if (!is_valid_close_code(code)) return fail(verdict::invalid_close_code);
   }
   const std::size_t from = std::max<std::size_t>(before, 2);
   if (control_size_ <= from) return;
-  const std::string_view reason(control_ + from, control_size_ - from);
+  const std::string_view reason(control_->reading + from, control_size_ - from);
   if (utf8_.feed(reason) < reason.size()) fail(verdict::invalid_close_reason);
 }
 
@@ -331,7 +358,8 @@ void frame_reader::end_frame(cursor& c) noexcept {
       c.newline();
       return;
     case op::ping:
-      std::memcpy(ping_, control_, control_size_);
+      // An empty ping may come before any payload had a place.
+      if (control_) std::memcpy(control_->last_ping, control_->reading, control_size_);
       ping_size_ = control_size_;
       c.pong_due = true;
       return;

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -32,12 +33,16 @@ inline constexpr std::size_t max_control_payload = 125;
 
 // Decodes what a client sends, in place, keeping its state between reads (a frame, and a
 // message, may span any number of them). Its state is a few counters, the mask, the UTF-8
-// state and two control payloads: under 320 bytes, so an idle connection holds no buffer.
+// state: under 80 bytes, so an idle connection holds no buffer. The payloads of control
+// frames are kept from the first one on.
 class frame_reader {
 public:
   // A text message whose payload (all its fragments) would be longer is refused with
   // message_too_big as soon as a frame header announces it.
   explicit frame_reader(std::size_t max_message_bytes) noexcept;
+  ~frame_reader();
+  frame_reader(frame_reader&&) noexcept;
+  frame_reader& operator=(frame_reader&&) noexcept;
 
   struct output {
     // Bytes [0, text_bytes) of the buffer are now message text: the payload of each text
@@ -76,12 +81,13 @@ public:
   output read(std::span<char> buffer, std::size_t size) noexcept;
 
   // The last complete ping's payload (at most 125 bytes), for the pong.
-  std::string_view pong_payload() const noexcept { return {ping_, ping_size_}; }
+  std::string_view pong_payload() const noexcept;
 
 private:
   enum class stage : std::uint8_t { header, payload, closed };
   // Why the reader closed: the client's close or one of the violations (websocket.cpp).
   enum class verdict : std::uint8_t;
+  struct control_payloads;
   // Where one call is in its buffer.
   struct cursor;
 
@@ -118,13 +124,11 @@ private:
   // The current frame's mask, and where in it the next payload byte starts.
   std::uint8_t mask_[4] = {};
   std::uint8_t mask_at_ = 0;
-  // The payload of the control frame being read; a close's stays, for its reason.
   std::uint8_t control_size_ = 0;
-  char control_[max_control_payload];
-  // The last complete ping's payload: a ping cut by the end of a read must not change the
-  // payload of the pong asked for by an earlier one.
   std::uint8_t ping_size_ = 0;
-  char ping_[max_control_payload];
+  // Made by the first ping or close with a payload: most connections never send one, and an
+  // idle one should not carry 250 bytes for it.
+  std::unique_ptr<control_payloads> control_;
 };
 
 // Server frames, never masked.
