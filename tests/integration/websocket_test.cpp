@@ -223,6 +223,32 @@ TEST_CASE("websocket: /healthz and /readyz answer on the HTTP port", "[websocket
   CHECK(head_only.body.empty());
 }
 
+TEST_CASE("websocket: the web client is served at / under a policy that keeps it to this server",
+          "[websocket]") {
+  test_server server(with_http());
+  const http_reply page = http_get(server.http_port(), "/");
+  CHECK(page.status == 200);
+  CHECK_THAT(page.head, Contains("Content-Type: text/html; charset=utf-8"));
+  CHECK_THAT(page.head, Contains("Content-Security-Policy: default-src 'none'; script-src 'self'"));
+  CHECK_THAT(page.head, Contains("connect-src 'self'"));
+  CHECK_THAT(page.head, Contains("X-Content-Type-Options: nosniff"));
+  CHECK_THAT(page.body, Contains("<!doctype html>"));
+  CHECK_THAT(page.body, Contains("app.js"));
+  CHECK(http_get(server.http_port(), "/index.html").body == page.body);
+
+  const http_reply script = http_get(server.http_port(), "/app.js");
+  CHECK(script.status == 200);
+  CHECK_THAT(script.head, Contains("Content-Type: text/javascript; charset=utf-8"));
+  const http_reply styles = http_get(server.http_port(), "/app.css");
+  CHECK(styles.status == 200);
+  CHECK_THAT(styles.head, Contains("Content-Type: text/css; charset=utf-8"));
+
+  CHECK(http_get(server.http_port(), "/app.json").status == 404);
+  const http_reply post = http_exchange(
+      server.http_port(), "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n");
+  CHECK(post.status == 405);
+}
+
 TEST_CASE("websocket: a client flooding pings without reading is answered in part, then served",
           "[websocket]") {
   test_server server(with_http());
