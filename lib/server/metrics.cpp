@@ -94,7 +94,8 @@ block& mine() {
 }
 
 constexpr std::string_view transport_label(std::size_t t) {
-  constexpr std::array<std::string_view, transports> labels = {"tcp", "tls", "websocket"};
+  constexpr std::array<std::string_view, transports> labels = {"tcp", "tls", "websocket",
+                                                               "websocket-tls"};
   return labels[t];
 }
 

@@ -23,12 +23,14 @@ enum class counter : std::uint8_t {
   count_,
 };
 
-enum class transport : std::uint8_t { tcp, tls, websocket, count_ };
+// websocket_tls: WebSocket over TLS, on the HTTPS port.
+enum class transport : std::uint8_t { tcp, tls, websocket, websocket_tls, count_ };
 // The label of a transport by its name (tcp_transport::name and so on).
 constexpr transport transport_named(std::string_view name) noexcept {
-  return name == "tls"         ? transport::tls
-         : name == "websocket" ? transport::websocket
-                               : transport::tcp;
+  return name == "tls"             ? transport::tls
+         : name == "websocket"     ? transport::websocket
+         : name == "websocket-tls" ? transport::websocket_tls
+                                   : transport::tcp;
 }
 
 void add(counter c, std::uint64_t n = 1) noexcept;

@@ -500,7 +500,8 @@ void server::run() {
                    listen(state.http_acceptor, workers, state.registry, refusal::close,
                           [&state](transport::socket_type socket, const asio::ip::address& peer) {
                             state.start_session(
-                                transport::websocket_transport(std::move(socket), state.websocket),
+                                transport::plain_websocket_transport(
+                                    transport::tcp_transport(std::move(socket)), state.websocket),
                                 peer);
                           }),
                    on_listener_end);

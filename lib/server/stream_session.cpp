@@ -80,8 +80,11 @@ session::awaitable<> stream_session<Transport>::reader(std::shared_ptr<stream_se
     }
   }
   s.establish();
-  // The client speaks after the prompt: a read now would most likely fail.
+  // The client speaks after the prompt: a read now would most likely fail,
+  // unless the handshake left input behind (frames sent with a WebSocket
+  // upgrade request), which the socket would not announce again.
   bool may_have_more = false;
+  if constexpr (Transport::negotiates) may_have_more = stream.holds_input();
   while (s.reading()) {
     std::string_view input = s.backlog_;
     if (input.empty()) {
@@ -162,6 +165,7 @@ session::awaitable<> stream_session<Transport>::writer(std::shared_ptr<stream_se
 
 template class stream_session<transport::tcp_transport>;
 template class stream_session<transport::tls_transport>;
-template class stream_session<transport::websocket_transport>;
+template class stream_session<transport::plain_websocket_transport>;
+template class stream_session<transport::secure_websocket_transport>;
 
 }  // namespace chat::server

@@ -7,8 +7,9 @@
 namespace chat::server {
 
 // A session over one transport (transport/tcp_transport.hpp,
-// transport/tls_transport.hpp): the reader and the writer, two coroutines on
-// the session's strand linked by the outbox.
+// transport/tls_transport.hpp, transport/websocket_transport.hpp over either):
+// the reader and the writer, two coroutines on the session's strand linked by
+// the outbox.
 //
 //   reader: wait readable -> read what is there -> conversation -> hub
 //   writer: wait for frames -> take all queued -> one gathered write

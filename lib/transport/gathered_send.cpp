@@ -29,4 +29,17 @@ std::size_t send_gathered(int fd, const iovec* buffers, std::size_t count,
   }
 }
 
+std::size_t gather_frames(std::span<const server::frame> frames, std::size_t skip_first,
+                          std::span<iovec> into, std::size_t limit) {
+  std::size_t count = 0;
+  std::size_t bytes = 0;
+  for (const server::frame& f : frames) {
+    if (count == into.size() || bytes >= limit) break;
+    const std::size_t skip = count == 0 ? skip_first : 0;
+    into[count++] = {const_cast<char*>(f->data() + skip), f->size() - skip};
+    bytes += f->size() - skip;
+  }
+  return count;
+}
+
 }  // namespace chat::transport

@@ -25,13 +25,13 @@ std::size_t tcp_transport::write_some(std::span<const server::frame> frames, std
   // Built per call in a per-thread array: there is no suspension between
   // filling it and the system call.
   thread_local std::array<iovec, IOV_MAX> iov;
-  std::size_t count = 0;
-  for (const server::frame& f : frames) {
-    if (count == iov.size()) break;
-    const std::size_t skip = count == 0 ? skip_first : 0;
-    iov[count++] = {const_cast<char*>(f->data() + skip), f->size() - skip};
-  }
-  return send_gathered(socket_.native_handle(), iov.data(), count, ec);
+  const std::size_t count = gather_frames(frames, skip_first, iov, write_limit);
+  return write_gathered({iov.data(), count}, ec);
+}
+
+std::size_t tcp_transport::write_gathered(std::span<const iovec> pieces,
+                                          boost::system::error_code& ec) {
+  return send_gathered(socket_.native_handle(), pieces.data(), pieces.size(), ec);
 }
 
 void tcp_transport::shutdown_send() noexcept {

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <span>
+
+#include <sys/uio.h>
 
 #include <boost/system/error_code.hpp>
 
@@ -44,6 +47,14 @@ public:
   std::size_t write_some(std::span<const server::frame> frames, std::size_t skip_first,
                          boost::system::error_code& ec);
   wait_type write_wait() const noexcept { return socket_type::wait_write; }
+
+  // The byte layer beneath WebSocket (websocket_transport), like TLS's:
+  // the bytes of `pieces` in order, as many as the kernel takes in one
+  // sendmsg. A write takes any number of bytes; nothing is held after one
+  // that would block, so any bytes may be written next.
+  static constexpr std::size_t write_limit = std::numeric_limits<std::size_t>::max();
+  std::size_t write_gathered(std::span<const iovec> pieces, boost::system::error_code& ec);
+  bool write_pending() const noexcept { return false; }
 
   // After the last frame: the peer sees the end of the stream.
   void shutdown_send() noexcept;

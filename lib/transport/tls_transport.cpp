@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cstring>
 #include <utility>
 
@@ -9,16 +10,11 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "transport/gathered_send.hpp"
+
 namespace chat::transport {
 
 namespace asio = boost::asio;
-
-namespace {
-
-// One TLS record's worth of plaintext.
-constexpr std::size_t max_record = 16 * 1024;
-
-}  // namespace
 
 tls_transport::tls_transport(socket_type socket, ssl_st* ssl) noexcept
     : socket_(std::move(socket)), ssl_(ssl) {}
@@ -26,8 +22,10 @@ tls_transport::tls_transport(socket_type socket, ssl_st* ssl) noexcept
 tls_transport::tls_transport(tls_transport&& other) noexcept
     : socket_(std::move(other.socket_)),
       ssl_(std::exchange(other.ssl_, nullptr)),
-      want_(other.want_),
-      drained_(other.drained_) {}
+      read_want_(other.read_want_),
+      write_want_(other.write_want_),
+      drained_(other.drained_),
+      write_pending_(other.write_pending_) {}
 
 tls_transport::~tls_transport() {
   if (ssl_ != nullptr) SSL_free(ssl_);
@@ -45,11 +43,11 @@ bool tls_transport::prepare(boost::system::error_code& ec) {
   return true;
 }
 
-boost::system::error_code tls_transport::outcome(int ok) {
+boost::system::error_code tls_transport::outcome(int ok, wait_type& want) {
   if (ok > 0) return {};
   switch (SSL_get_error(ssl_, ok)) {
-    case SSL_ERROR_WANT_READ: want_ = socket_type::wait_read; return asio::error::would_block;
-    case SSL_ERROR_WANT_WRITE: want_ = socket_type::wait_write; return asio::error::would_block;
+    case SSL_ERROR_WANT_READ: want = socket_type::wait_read; return asio::error::would_block;
+    case SSL_ERROR_WANT_WRITE: want = socket_type::wait_write; return asio::error::would_block;
     case SSL_ERROR_ZERO_RETURN: return asio::error::eof;
     case SSL_ERROR_SYSCALL:
       if (errno != 0) return {errno, boost::system::system_category()};
@@ -67,8 +65,10 @@ boost::system::error_code tls_transport::handshake() {
   // clear it so that an old error is not taken for this call's.
   ERR_clear_error();
   errno = 0;
-  return outcome(SSL_do_handshake(ssl_));
+  return outcome(SSL_do_handshake(ssl_), read_want_);
 }
+
+bool tls_transport::holds_input() const noexcept { return SSL_has_pending(ssl_) == 1; }
 
 std::size_t tls_transport::read_some(std::span<char> into, boost::system::error_code& ec) {
   std::size_t total = 0;
@@ -81,7 +81,7 @@ std::size_t tls_transport::read_some(std::span<char> into, boost::system::error_
       total += n;
       continue;
     }
-    const boost::system::error_code error = outcome(ok);
+    const boost::system::error_code error = outcome(ok, read_want_);
     if (total == 0) {
       ec = error;
       return 0;
@@ -100,20 +100,27 @@ std::size_t tls_transport::read_some(std::span<char> into, boost::system::error_
 
 std::size_t tls_transport::write_some(std::span<const server::frame> frames, std::size_t skip_first,
                                       boost::system::error_code& ec) {
+  // A record takes 16 KiB at most: the frames past that are not gathered.
+  thread_local std::array<iovec, IOV_MAX> iov;
+  const std::size_t count = gather_frames(frames, skip_first, iov, write_limit);
+  return write_gathered({iov.data(), count}, ec);
+}
+
+std::size_t tls_transport::write_gathered(std::span<const iovec> pieces,
+                                          boost::system::error_code& ec) {
   const char* data = nullptr;
   std::size_t size = 0;
-  const std::string& first = *frames.front();
-  if (first.size() - skip_first >= max_record || frames.size() == 1) {
-    data = first.data() + skip_first;
-    size = first.size() - skip_first;
+  const iovec& first = pieces.front();
+  if (first.iov_len >= write_limit || pieces.size() == 1) {
+    data = static_cast<const char*>(first.iov_base);
+    size = first.iov_len;
   } else {
     // Built per call in a per-thread buffer: there is no suspension between
     // filling it and the call, and a retry rebuilds the same bytes.
-    thread_local std::array<char, max_record> record;
-    for (const server::frame& f : frames) {
-      const std::size_t skip = size == 0 ? skip_first : 0;
-      const std::size_t take = std::min(f->size() - skip, record.size() - size);
-      std::memcpy(record.data() + size, f->data() + skip, take);
+    thread_local std::array<char, write_limit> record;
+    for (const iovec& piece : pieces) {
+      const std::size_t take = std::min(piece.iov_len, record.size() - size);
+      std::memcpy(record.data() + size, piece.iov_base, take);
       size += take;
       if (size == record.size()) break;
     }
@@ -122,7 +129,8 @@ std::size_t tls_transport::write_some(std::span<const server::frame> frames, std
   ERR_clear_error();
   errno = 0;
   std::size_t written = 0;
-  ec = outcome(SSL_write_ex(ssl_, data, size, &written));
+  ec = outcome(SSL_write_ex(ssl_, data, size, &written), write_want_);
+  write_pending_ = ec == asio::error::would_block;
   return ec ? 0 : written;
 }
 

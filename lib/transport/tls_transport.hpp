@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <span>
 
+#include <sys/uio.h>
+
 #include <boost/system/error_code.hpp>
 
 #include "server/frame.hpp"
@@ -45,7 +47,10 @@ public:
   // One step of the handshake: no error once it is done, would_block while
   // it waits for the socket (handshake_wait()), else why it failed.
   boost::system::error_code handshake();
-  wait_type handshake_wait() const noexcept { return want_; }
+  wait_type handshake_wait() const noexcept { return read_want_; }
+  // Whether OpenSSL holds input that the socket will not signal, so that the
+  // session reads before it waits. Once, after the handshake.
+  bool holds_input() const noexcept;
 
   // Decrypted bytes, up to `into.size()`: everything OpenSSL has and can read
   // from the socket now. would_block when there is none; eof on close_notify
@@ -55,8 +60,10 @@ public:
   // lack of input. The reader then reads again instead of waiting.
   bool may_have_more(std::size_t, std::size_t) const noexcept { return !drained_; }
   // What the last read that would block waits for: a TLS read may need to
-  // write (a key update), a write may need to read.
-  wait_type read_wait() const noexcept { return want_; }
+  // write (a key update), a write may need to read. Reads and writes keep
+  // their own: a write (a WebSocket pong) made beside a read must not change
+  // what the reader waits for.
+  wait_type read_wait() const noexcept { return read_want_; }
 
   // Encrypts and writes up to one record's worth of `frames` (the first from
   // `skip_first` on), coalesced so that small frames share a record. After
@@ -64,7 +71,20 @@ public:
   // expects the same bytes again.
   std::size_t write_some(std::span<const server::frame> frames, std::size_t skip_first,
                          boost::system::error_code& ec);
-  wait_type write_wait() const noexcept { return want_; }
+  wait_type write_wait() const noexcept { return write_want_; }
+
+  // The byte layer beneath WebSocket (websocket_transport), like TCP's: up
+  // to one record of the bytes of `pieces` in order, copied into one record
+  // unless the first piece fills one by itself (then written from where it
+  // is). Bytes past write_limit are not looked at.
+  //
+  // OpenSSL's rule: after a write that would block, OpenSSL has already
+  // made the record, and the next write must begin with the same bytes, at
+  // least as many (write_pending() says so until a write succeeds). The
+  // bytes may have moved (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER).
+  static constexpr std::size_t write_limit = 16 * 1024;
+  std::size_t write_gathered(std::span<const iovec> pieces, boost::system::error_code& ec);
+  bool write_pending() const noexcept { return write_pending_; }
 
   // Sends close_notify (if the socket takes it now) and ends the stream.
   void shutdown_send() noexcept;
@@ -72,13 +92,15 @@ public:
 
 private:
   // Maps the outcome of an OpenSSL call that returned `ok` to an error code,
-  // noting what a would_block waits for.
-  boost::system::error_code outcome(int ok);
+  // noting in `want` what a would_block waits for.
+  boost::system::error_code outcome(int ok, wait_type& want);
 
   socket_type socket_;
   ssl_st* ssl_;
-  wait_type want_ = socket_type::wait_read;
+  wait_type read_want_ = socket_type::wait_read;
+  wait_type write_want_ = socket_type::wait_write;
   bool drained_ = true;
+  bool write_pending_ = false;
 };
 
 }  // namespace chat::transport
