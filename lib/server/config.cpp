@@ -25,8 +25,10 @@ constexpr std::string_view usage = R"(usage: chat-server [options]
   --key FILE                 PEM private key of --cert
   --http-port PORT           also serve HTTP on this port, 0 for any free one: WebSocket
                              at /ws (one JSON message per text message), /healthz, /readyz
-  --admin-token TOKEN        with --http-port: POST /admin/drain with the header
-                             "Authorization: Bearer TOKEN" drains the server
+  --https-port PORT          also serve what --http-port serves over TLS (wss://), 0 for
+                             any free one; needs --cert and --key, as --tls-port does
+  --admin-token TOKEN        with --http-port or --https-port: POST /admin/drain with
+                             the header "Authorization: Bearer TOKEN" drains the server
   --drain-seconds SECS       on SIGTERM (or /admin/drain): stop accepting, tell every
                              client, and close them spread over this long (default
                              10); a second SIGTERM ends at once
@@ -206,6 +208,7 @@ parsed_args parse_args(int argc, const char* const* argv) {
       {"--port", port_into(cfg.port)},
       {"--tls-port", port_into(cfg.tls_port)},
       {"--http-port", port_into(cfg.http_port)},
+      {"--https-port", port_into(cfg.https_port)},
       {"--allowed-origin",
        [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
          if (value != "*" && !value.starts_with("http://") && !value.starts_with("https://")) {
@@ -353,6 +356,9 @@ parsed_args parse_args(int argc, const char* const* argv) {
   if (cfg.tls_port && (cfg.cert_file.empty() || cfg.key_file.empty())) {
     return usage_error{"--tls-port needs --cert FILE and --key FILE"};
   }
+  if (cfg.https_port && (cfg.cert_file.empty() || cfg.key_file.empty())) {
+    return usage_error{"--https-port needs --cert FILE and --key FILE"};
+  }
   if (cfg.data_dir.empty() && (cfg.history_max_bytes != 0 || cfg.history_max_age.count() != 0)) {
     return usage_error{"--history-max-bytes and --history-max-age need --data-dir"};
   }
@@ -362,14 +368,16 @@ parsed_args parse_args(int argc, const char* const* argv) {
   if (cfg.data_dir.empty() && !cfg.operators.empty()) {
     return usage_error{"--operator and --operators-file need --data-dir, where accounts are kept"};
   }
-  if (!cfg.http_port && !cfg.admin_token.empty()) {
-    return usage_error{"--admin-token is for POST /admin/drain: give --http-port too"};
+  const bool serves_http = cfg.http_port || cfg.https_port;
+  if (!serves_http && !cfg.admin_token.empty()) {
+    return usage_error{
+        "--admin-token is for POST /admin/drain: give --http-port or --https-port too"};
   }
-  if (!cfg.http_port && !cfg.allowed_origins.empty()) {
-    return usage_error{"--allowed-origin is for WebSocket: give --http-port too"};
+  if (!serves_http && !cfg.allowed_origins.empty()) {
+    return usage_error{"--allowed-origin is for WebSocket: give --http-port or --https-port too"};
   }
-  if (!cfg.tls_port && (!cfg.cert_file.empty() || !cfg.key_file.empty())) {
-    return usage_error{"--cert and --key are for TLS: give --tls-port too"};
+  if (!cfg.tls_port && !cfg.https_port && (!cfg.cert_file.empty() || !cfg.key_file.empty())) {
+    return usage_error{"--cert and --key are for TLS: give --tls-port or --https-port too"};
   }
   return cfg;
 }

@@ -18,12 +18,16 @@ struct config {
   std::uint16_t port = 7777;  // 0 asks the kernel for a free port
   // Where TLS clients connect (same host), unset: no TLS. 0 picks a free port.
   std::optional<std::uint16_t> tls_port;
-  // PEM files of the TLS certificate chain and its key; read again on SIGHUP.
+  // PEM files of the TLS certificate chain and its key (for --tls-port and
+  // --https-port alike); read again on SIGHUP.
   std::string cert_file;
   std::string key_file;
   // Where browsers connect (same host): HTTP, upgraded to WebSocket at /ws,
   // with /healthz and /readyz beside it; unset: none. 0 picks a free port.
   std::optional<std::uint16_t> http_port;
+  // What http_port serves, over TLS with cert_file (same host); unset: none.
+  // 0 picks a free port.
+  std::optional<std::uint16_t> https_port;
   // Origins whose pages may open a WebSocket ("*": any); empty: a page's
   // own origin only.
   std::vector<std::string> allowed_origins;
@@ -35,7 +39,7 @@ struct config {
   std::chrono::milliseconds handshake_timeout{30'000};
   // A drain (SIGTERM) closes the clients spread over this long; 0 at once.
   std::chrono::milliseconds drain{10'000};
-  // With --http-port: the bearer token POST /admin/drain must carry; empty:
+  // With --http-port or --https-port: the bearer token POST /admin/drain must carry; empty:
   // no /admin/drain.
   std::string admin_token;
   // How long a closing connection may take to flush its last frames.

@@ -82,6 +82,7 @@ struct server::impl {
         acceptor(io),
         tls_acceptor(io),
         http_acceptor(io),
+        https_acceptor(io),
         signals(io),
         reload_signals(io),
         drain_timer(io),
@@ -95,13 +96,16 @@ struct server::impl {
                                           : std::vector<accounts::moderation_record>{},
               .persist = persist_to(account_store.get())}),
         registry(cfg.max_clients, cfg.max_per_ip),
-        websocket(http_settings()) {}
+        websocket(http_settings("http")),
+        secure_websocket(http_settings("https")) {}
 
   // What the HTTP port serves besides /ws: the web client at /, /healthz says the process
   // answers, /readyz whether it takes new clients (load balancers stop
   // sending them once it says no), /metrics what it has done.
-  transport::websocket_settings http_settings() {
+  // The HTTPS port serves the same over TLS: its pages' origin is https.
+  transport::websocket_settings http_settings(std::string scheme) {
     transport::websocket_settings settings;
+    settings.scheme = std::move(scheme);
     settings.allowed_origins = cfg.allowed_origins;
     settings.max_message = cfg.max_line;
     settings.accepting = &ready;
@@ -203,7 +207,8 @@ struct server::impl {
   }
 
   static std::unique_ptr<transport::tls_credentials> load_credentials(const config& cfg) {
-    if (!cfg.tls_port) return nullptr;
+    // One certificate for the TLS and the HTTPS port: a reload swaps both.
+    if (!cfg.tls_port && !cfg.https_port) return nullptr;
     try {
       return std::make_unique<transport::tls_credentials>(
           cfg.cert_file, cfg.key_file,
@@ -261,9 +266,9 @@ struct server::impl {
         }));
   }
 
-  // New clients are refused from now on. The HTTP port stays open while
-  // the server drains, for /readyz to say 503 to the load balancer (and
-  // /metrics to be scraped); it refuses upgrades meanwhile.
+  // New clients are refused from now on. The HTTP and HTTPS ports stay open
+  // while the server drains, for /readyz to say 503 to the load balancer
+  // (and /metrics to be scraped); they refuse upgrades meanwhile.
   void stop_accepting() {
     boost::system::error_code ignored;
     acceptor.close(ignored);
@@ -314,6 +319,7 @@ struct server::impl {
     boost::system::error_code ignored;
     stop_accepting();
     http_acceptor.close(ignored);
+    https_acceptor.close(ignored);
     drain_timer.cancel();
     signals.cancel(ignored);
     reload_signals.cancel(ignored);
@@ -334,7 +340,7 @@ struct server::impl {
   std::vector<asio::io_context*> relay_to;
   // Declared before the hub, which writes to it, so it outlives the hub.
   std::unique_ptr<store::history_database> database;
-  // Null without --tls-port.
+  // Null without --tls-port and --https-port.
   std::unique_ptr<transport::tls_credentials> credentials;
   // The first worker, run by the thread that calls run(); it also runs the
   // listener and the control strand.
@@ -349,8 +355,9 @@ struct server::impl {
   // first: its threads post verdicts to them until it is destroyed.
   std::unique_ptr<accounts::account_service> account_store;
   tcp::acceptor acceptor;
-  tcp::acceptor tls_acceptor;   // open only with --tls-port
-  tcp::acceptor http_acceptor;  // open only with --http-port
+  tcp::acceptor tls_acceptor;    // open only with --tls-port
+  tcp::acceptor http_acceptor;   // open only with --http-port
+  tcp::acceptor https_acceptor;  // open only with --https-port
   asio::signal_set signals;
   asio::signal_set reload_signals;
   // Paces the closes of a drain; on the control strand.
@@ -364,6 +371,7 @@ struct server::impl {
   // Read by /readyz on any worker thread.
   std::atomic<bool> ready{true};
   const transport::websocket_settings websocket;
+  const transport::websocket_settings secure_websocket;  // the HTTPS port's
   // The listener, stop() and the signal wait all run here: they share the
   // acceptor and `stopping`, and io may have several threads.
   asio::strand<asio::io_context::executor_type> control{asio::make_strand(io)};
@@ -406,14 +414,18 @@ server::server(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   if (!settings.data_dir.empty()) std::signal(SIGXFSZ, SIG_IGN);
   if (settings.tls_port) {
     bind_and_listen(impl_->tls_acceptor, tcp::endpoint(address, *settings.tls_port), settings.host);
-    // OpenSSL writes to the socket with write(2), which raises SIGPIPE when
-    // the peer is gone: that must be an error code, not the end of the server.
-    std::signal(SIGPIPE, SIG_IGN);
   }
   if (settings.http_port) {
     bind_and_listen(impl_->http_acceptor, tcp::endpoint(address, *settings.http_port),
                     settings.host);
   }
+  if (settings.https_port) {
+    bind_and_listen(impl_->https_acceptor, tcp::endpoint(address, *settings.https_port),
+                    settings.host);
+  }
+  // OpenSSL writes to the socket with write(2), which raises SIGPIPE when
+  // the peer is gone: that must be an error code, not the end of the server.
+  if (impl_->credentials) std::signal(SIGPIPE, SIG_IGN);
 }
 
 server::~server() = default;
@@ -426,6 +438,10 @@ std::uint16_t server::tls_port() const {
 
 std::uint16_t server::http_port() const {
   return impl_->http_acceptor.is_open() ? impl_->http_acceptor.local_endpoint().port() : 0;
+}
+
+std::uint16_t server::https_port() const {
+  return impl_->https_acceptor.is_open() ? impl_->https_acceptor.local_endpoint().port() : 0;
 }
 
 void server::reload_certificates() {
@@ -476,20 +492,26 @@ void server::run() {
                  on_listener_end);
   // Printed whatever the log level: scripts and tests wait for these lines.
   write_log_line(log_level::info, "listening on " + describe(state.acceptor.local_endpoint()));
-  if (state.credentials) {
-    asio::co_spawn(state.control,
-                   listen(state.tls_acceptor, workers, state.registry, refusal::close,
-                          [&state](transport::socket_type socket, const asio::ip::address& peer) {
-                            ssl_st* ssl = state.credentials->new_connection();
-                            if (ssl == nullptr) {
-                              log(log_level::error, "TLS connection refused: out of memory");
-                              state.registry.abandon(peer);
-                              return;
-                            }
-                            state.start_session(transport::tls_transport(std::move(socket), ssl),
-                                                peer);
-                          }),
-                   on_listener_end);
+  // A new TLS connection with the current certificate, or null (logged,
+  // and the connection's place given back) when OpenSSL is out of memory.
+  const auto new_tls = [&state](const asio::ip::address& peer) -> ssl_st* {
+    ssl_st* ssl = state.credentials->new_connection();
+    if (ssl == nullptr) {
+      log(log_level::error, "TLS connection refused: out of memory");
+      state.registry.abandon(peer);
+    }
+    return ssl;
+  };
+  if (state.tls_acceptor.is_open()) {
+    asio::co_spawn(
+        state.control,
+        listen(state.tls_acceptor, workers, state.registry, refusal::close,
+               [&state, new_tls](transport::socket_type socket, const asio::ip::address& peer) {
+                 ssl_st* ssl = new_tls(peer);
+                 if (ssl == nullptr) return;
+                 state.start_session(transport::tls_transport(std::move(socket), ssl), peer);
+               }),
+        on_listener_end);
     write_log_line(log_level::info,
                    "listening (tls) on " + describe(state.tls_acceptor.local_endpoint()));
   }
@@ -507,6 +529,24 @@ void server::run() {
                    on_listener_end);
     write_log_line(log_level::info,
                    "listening (http) on " + describe(state.http_acceptor.local_endpoint()));
+  }
+
+  if (state.https_acceptor.is_open()) {
+    // The same as the HTTP port, over TLS with the TLS port's certificate.
+    asio::co_spawn(
+        state.control,
+        listen(state.https_acceptor, workers, state.registry, refusal::close,
+               [&state, new_tls](transport::socket_type socket, const asio::ip::address& peer) {
+                 ssl_st* ssl = new_tls(peer);
+                 if (ssl == nullptr) return;
+                 state.start_session(
+                     transport::secure_websocket_transport(
+                         transport::tls_transport(std::move(socket), ssl), state.secure_websocket),
+                     peer);
+               }),
+        on_listener_end);
+    write_log_line(log_level::info,
+                   "listening (https) on " + describe(state.https_acceptor.local_endpoint()));
   }
 
   state.relay_commits_to(workers);

@@ -15,7 +15,8 @@ public:
   using std::runtime_error::runtime_error;
 };
 
-// The whole chat server: listeners (plain TCP and, with --tls-port, TLS),
+// The whole chat server: listeners (plain TCP and, with --tls-port, TLS;
+// HTTP and WebSocket with --http-port, and over TLS with --https-port),
 // sessions and the hub, on one io_context per --threads thread. Asio stays
 // behind the pimpl so that including this header is cheap.
 class server {
@@ -33,9 +34,12 @@ public:
   std::uint16_t tls_port() const;
   // 0 without --http-port.
   std::uint16_t http_port() const;
+  // 0 without --https-port.
+  std::uint16_t https_port() const;
 
-  // Reads --cert and --key again for the handshakes to come (SIGHUP does
-  // this); a bad pair keeps the old one, and the log says why. Thread-safe.
+  // Reads --cert and --key again for the handshakes to come on the TLS and
+  // HTTPS ports (SIGHUP does this); a bad pair keeps the old one, and the
+  // log says why. Thread-safe.
   void reload_certificates();
 
   // Serves on config.threads threads until stop() has finished; returns then.

@@ -173,7 +173,8 @@ http_upgrade::verdict http_upgrade::decide() {
     const auto& allowed = settings_.allowed_origins;
     const bool let_in =
         allowed.empty()
-            ? equal_ignoring_case(origin, "http://" + std::string(view(request[http::field::host])))
+            ? equal_ignoring_case(
+                  origin, settings_.scheme + "://" + std::string(view(request[http::field::host])))
             : std::ranges::any_of(allowed, [&](const std::string& a) {
                 return a == "*" || equal_ignoring_case(a, origin);
               });

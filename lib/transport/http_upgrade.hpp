@@ -38,9 +38,11 @@ struct websocket_settings {
   std::string subprotocol = "chat.v1";
   // Origins a browser page may connect from, compared without regard to
   // case; "*" allows any. Empty: the page's own origin only (the Origin
-  // header naming the Host the request was sent to). A request without
-  // Origin (not from a browser) is always let in.
+  // header naming `scheme` and the Host the request was sent to). A request
+  // without Origin (not from a browser) is always let in.
   std::vector<std::string> allowed_origins;
+  // The scheme of the pages this port serves: "https" over TLS.
+  std::string scheme = "http";
   // The largest message a client may send (the server's --max-line).
   std::size_t max_message = 4096;
   http_routes routes;

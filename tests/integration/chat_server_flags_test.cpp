@@ -244,6 +244,16 @@ TEST_CASE("chat-server refuses WebSocket and drain flags that cannot work, sayin
   const auto bad_origin = refusal({"--http-port", "0", "--allowed-origin", "chat.example.com"});
   REQUIRE(bad_origin);
   CHECK_THAT(*bad_origin, Catch::Contains("an origin such as"));
+  // WebSocket over TLS takes the TLS port's certificate and key.
+  const auto https_alone = refusal({"--https-port", "0"});
+  REQUIRE(https_alone);
+  CHECK_THAT(*https_alone, Catch::Contains("--https-port needs --cert FILE and --key FILE"));
+  const auto https_without_key = refusal({"--https-port", "0", "--cert", "server.crt"});
+  REQUIRE(https_without_key);
+  CHECK_THAT(*https_without_key, Catch::Contains("--https-port needs"));
+  const auto cert_alone = refusal({"--cert", "server.crt", "--key", "server.key"});
+  REQUIRE(cert_alone);
+  CHECK_THAT(*cert_alone, Catch::Contains("--https-port"));
   const auto bad_drain = refusal({"--drain-seconds", "-1"});
   REQUIRE(bad_drain);
   CHECK_THAT(*bad_drain, Catch::Contains("--drain-seconds"));

@@ -83,22 +83,28 @@ TEST_CASE("stop() finishes within 5 s even when a client has stopped reading", "
 TEST_CASE("drain(): clients on every transport are told at once, served, and closed in turn",
           "[shutdown][drain]") {
   test_pki pki;
-  chat::server::config config = with_http(with_tls(pki.issue("chat server")));
+  const key_pair certificate = pki.issue("chat server");
+  chat::server::config config = with_https(certificate, with_http(with_tls(certificate)));
   config.drain = 2s;
   test_server server(config);
+  const tls_client_options trusting{.ca_file = pki.ca_file()};
   line_client plain = join_plain(server.port(), "plain");
   line_client tcp_json = join_json(server.port(), "json");
-  line_client tls =
-      join_json(server.tls_port(), "tls", {.tls = tls_client_options{.ca_file = pki.ca_file()}});
+  line_client tls = join_json(server.tls_port(), "tls", {.tls = trusting});
   websocket_client web = join_websocket(server.http_port(), "web");
+  websocket_client wss = join_websocket(server.https_port(), "wss", {.tls = trusting});
   // Past the announcements of one another's arrival: each has read them all
   // before the drain, so that the notice is the next frame.
   expect_join(plain, "json");
   expect_join(plain, "tls");
   expect_join(plain, "web");
+  expect_join(plain, "wss");
   expect_join(tcp_json, "tls");
   expect_join(tcp_json, "web");
+  expect_join(tcp_json, "wss");
   expect_join(tls, "web");
+  expect_join(tls, "wss");
+  CHECK(read_json(web)["user"] == "wss");
 
   using clock = std::chrono::steady_clock;
   const auto began = clock::now();
@@ -108,19 +114,26 @@ TEST_CASE("drain(): clients on every transport are told at once, served, and clo
   CHECK(read_json(tcp_json, 1s) == notice);
   CHECK(read_json(tls, 1s) == notice);
   CHECK(read_json(web, 1s) == notice);
+  CHECK(read_json(wss, 1s) == notice);
   CHECK(clock::now() - began < 1s);
 
-  // No one new comes in meanwhile; the load balancer is told.
+  // No one new comes in meanwhile; the load balancer is told, on both
+  // HTTP ports.
   CHECK_THROWS(line_client(server.port()));
+  CHECK_THROWS(line_client(server.tls_port()));
   CHECK(http_get(server.http_port(), "/readyz").status == 503);
   CHECK(http_get(server.http_port(), "/healthz").status == 200);
   CHECK_THROWS_WITH(websocket_client(server.http_port()), Catch::Contains("refused (503)"));
+  CHECK(http_get(server.https_port(), "/readyz", {.tls = trusting}).status == 503);
+  CHECK(http_get(server.https_port(), "/healthz", {.tls = trusting}).status == 200);
+  CHECK_THROWS_WITH(websocket_client(server.https_port(), {.tls = trusting}),
+                    Catch::Contains("refused (503)"));
   // Those told are still served until their turn.
   tcp_json.send_line(R"({"type":"ping"})");
   CHECK(read_json(tcp_json) == json{{"type", "pong"}});
 
   // Each read until the server closes it, at the same time, each timed.
-  std::vector<clock::duration> closed(4);
+  std::vector<clock::duration> closed(5);
   std::vector<std::thread> readers;
   readers.emplace_back([&] {
     plain.read_until_eof(5s);
@@ -134,13 +147,23 @@ TEST_CASE("drain(): clients on every transport are told at once, served, and clo
     tls.read_until_eof(5s);
     closed[2] = clock::now() - began;
   });
+  // Checked once the threads are joined: Catch2's assertions are not
+  // thread-safe.
+  std::uint16_t web_code = 0;
+  std::uint16_t wss_code = 0;
   readers.emplace_back([&] {
-    CHECK(web.await_close(5s).code == 1000);
+    web_code = web.await_close(5s).code;
     closed[3] = clock::now() - began;
   });
+  readers.emplace_back([&] {
+    wss_code = wss.await_close(5s).code;
+    closed[4] = clock::now() - began;
+  });
   for (std::thread& t : readers) t.join();
+  CHECK(web_code == 1000);
+  CHECK(wss_code == 1000);
   std::sort(closed.begin(), closed.end());
-  // Four clients over 2 s: one every half second or so, the last at the end.
+  // Five clients over 2 s: one every 0.4 s or so, the last at the end.
   CHECK(closed.front() > 300ms);
   CHECK(closed[2] - closed[0] > 500ms);
   CHECK(closed.back() > 1500ms);

@@ -16,6 +16,7 @@
 #include "child_process.hpp"
 #include "test_pki.hpp"
 #include "test_server.hpp"
+#include "websocket_client.hpp"
 
 using namespace chat::test;
 using namespace std::chrono_literals;
@@ -219,13 +220,15 @@ std::string read_log_until(child_process& server, std::string_view text) {
   }
 }
 
-// The TLS port announced in `log`, 0 if none.
-std::uint16_t tls_port_in(const std::string& log) {
-  static const std::regex listening(R"(listening \(tls\) on 127\.0\.0\.1:(\d+))");
+// The port announced in `log` as "listening (`kind`) on", 0 if none.
+std::uint16_t port_in(const std::string& log, const std::string& kind) {
+  const std::regex listening(R"(listening \()" + kind + R"(\) on 127\.0\.0\.1:(\d+))");
   std::smatch match;
   if (!std::regex_search(log, match, listening)) return 0;
   return static_cast<std::uint16_t>(std::stoi(match[1]));
 }
+
+std::uint16_t tls_port_in(const std::string& log) { return port_in(log, "tls"); }
 
 // Puts `pair` where the server reads its certificate and key.
 void install(const key_pair& pair, const std::filesystem::path& cert,
@@ -243,22 +246,36 @@ TEST_CASE("chat-server on SIGHUP swaps certificate A for B and keeps everyone co
   const std::filesystem::path cert = pki.dir() / "server.crt";
   const std::filesystem::path key = pki.dir() / "server.key";
   install(pki.issue("certificate A"), cert, key);
-  child_process server(chat_server, {"--port", "0", "--tls-port", "0", "--cert", cert.string(),
-                                     "--key", key.string(), "--rate-limit", "0"});
-  const std::uint16_t port = tls_port_in(read_log_until(server, "listening (tls)"));
+  // The HTTPS port presents the same certificate, and is reloaded with it.
+  child_process server(
+      chat_server, {"--port", "0", "--tls-port", "0", "--https-port", "0", "--cert", cert.string(),
+                    "--key", key.string(), "--rate-limit", "0"});
+  const std::string log = read_log_until(server, "listening (https)");
+  const std::uint16_t port = tls_port_in(log);
+  const std::uint16_t https_port = port_in(log, "https");
   REQUIRE(port != 0);
+  REQUIRE(https_port != 0);
   const line_client_options tls{.tls = tls_client_options{.ca_file = pki.ca_file()}};
+  const websocket_client_options wss{.tls = tls.tls};
 
   line_client alice = join_json(port, "alice", tls);
   CHECK(alice.peer_common_name() == "certificate A");
+  websocket_client web = join_websocket(https_port, "web", wss);
+  CHECK(web.peer_common_name() == "certificate A");
+  expect_join(alice, "web");
 
   install(pki.issue("certificate B"), cert, key);
   server.send_signal(SIGHUP);
   read_log_until(server, "TLS certificate reloaded");
   line_client bob = join_plain(port, "bob", tls);
   CHECK(bob.peer_common_name() == "certificate B");
+  CHECK(websocket_client(https_port, wss).peer_common_name() == "certificate B");
   expect_join(alice, "bob");
+  CHECK(read_json(web)["user"] == "bob");
   expect_chatting(alice, bob, "alice", "bob");
+  // The WebSocket from before the reload chats on, on certificate A.
+  CHECK(read_json(web)["text"] == "still here?");
+  CHECK(read_json(web)["text"] == "yes");
 
   SECTION("a bad pair on SIGHUP keeps B, and says why in one line") {
     std::filesystem::copy_file(pki.issue("certificate C").key_file, key,
@@ -267,6 +284,7 @@ TEST_CASE("chat-server on SIGHUP swaps certificate A for B and keeps everyone co
     const std::string line = read_log_until(server, "not reloaded");
     CHECK_THAT(line, Contains(cert.string()) || Contains(key.string()));
     CHECK(line_client(port, tls).peer_common_name() == "certificate B");
+    CHECK(websocket_client(https_port, wss).peer_common_name() == "certificate B");
     expect_chatting(alice, bob, "alice", "bob");
   }
 }

@@ -357,6 +357,20 @@ std::string line_client::await_close(std::chrono::milliseconds timeout) {
   return bytes;
 }
 
+std::string line_client::read_bytes(std::size_t n, std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  while (buffer_.size() - consumed_ < n) {
+    if (eof_) {
+      fail("the server closed the connection; " + std::to_string(buffer_.size() - consumed_) +
+           " of " + std::to_string(n) + " bytes awaited had come");
+    }
+    receive_some(deadline, std::to_string(n) + " bytes from the server");
+  }
+  std::string bytes = buffer_.substr(consumed_, n);
+  consumed_ += n;
+  return bytes;
+}
+
 void line_client::shutdown_write() {
   if (ssl_ != nullptr) SSL_shutdown(ssl_);  // close_notify first, as a TLS peer should
   if (::shutdown(fd_, SHUT_WR) != 0) fail_errno("shutdown");

@@ -64,6 +64,9 @@ public:
   // Reads until the server ends the connection in any way (a FIN, an RST, a
   // TLS alert) and returns every byte before, lines or not. Throws on timeout.
   std::string await_close(std::chrono::milliseconds timeout = default_timeout);
+  // Exactly `n` bytes, lines or not (a WebSocket's frames). Throws on timeout
+  // or when the server closes first.
+  std::string read_bytes(std::size_t n, std::chrono::milliseconds timeout = default_timeout);
 
   // For clients multiplexed with poll(): reads whatever the socket holds now
   // without blocking, then hands out complete lines one by one.

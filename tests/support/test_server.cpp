@@ -22,6 +22,13 @@ server::config with_http(server::config config) {
   return config;
 }
 
+server::config with_https(const key_pair& pair, server::config config) {
+  config.https_port = 0;
+  config.cert_file = pair.cert_file;
+  config.key_file = pair.key_file;
+  return config;
+}
+
 server::config with_tls(const key_pair& pair, server::config config) {
   config.tls_port = 0;
   config.cert_file = pair.cert_file;

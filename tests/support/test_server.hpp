@@ -24,6 +24,10 @@ server::config with_tls(const key_pair& pair, server::config config = test_confi
 // `config` with an HTTP port (WebSocket, health, metrics) on any free port.
 server::config with_http(server::config config = test_config());
 
+// `config` with an HTTPS port (what the HTTP port serves, over TLS) on any
+// free port, presenting `pair` (the TLS port's --cert and --key, if it has one).
+server::config with_https(const key_pair& pair, server::config config = test_config());
+
 // A real chat server on a loopback port, run by a thread of the test process.
 class test_server {
 public:
@@ -38,6 +42,8 @@ public:
   std::uint16_t tls_port() const { return server_.tls_port(); }
   // 0 unless the config asked for an HTTP port.
   std::uint16_t http_port() const { return server_.http_port(); }
+  // 0 unless the config asked for an HTTPS port.
+  std::uint16_t https_port() const { return server_.https_port(); }
 
   // A new connection that has not read anything yet.
   line_client connect(line_client_options options = {}) const;
@@ -49,6 +55,8 @@ public:
   // server::drain(): returns at once; the server ends by itself, and stop()
   // then waits for it.
   void drain() { server_.drain(); }
+  // server::reload_certificates(): returns at once; the reload follows.
+  void reload_certificates() { server_.reload_certificates(); }
 
 private:
   server::server server_;

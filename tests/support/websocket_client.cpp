@@ -1,23 +1,22 @@
 #include "websocket_client.hpp"
 
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <optional>
 #include <random>
 #include <stdexcept>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace chat::test {
 
@@ -41,9 +40,22 @@ int remaining_ms(clock_type::time_point deadline) {
 
 struct websocket_client::impl {
   asio::io_context io;
-  websocket::stream<tcp::socket> ws{io};
+  asio::ssl::context tls{asio::ssl::context::tls_client};
+  // One of the two: ws:// or wss://.
+  std::optional<websocket::stream<tcp::socket>> plain;
+  std::optional<websocket::stream<asio::ssl::stream<tcp::socket>>> secure;
   beast::flat_buffer buffer;
   std::string subprotocol;
+
+  // Calls `f` with the stream in use.
+  template <class F>
+  void visit(F&& f) {
+    if (secure) {
+      f(*secure);
+    } else {
+      f(*plain);
+    }
+  }
 
   // Runs the async operation `start` begins until it completes or the
   // deadline passes; a timeout cancels it and throws.
@@ -61,7 +73,7 @@ struct websocket_client::impl {
     io.run_for(timeout);
     if (!done) {
       beast::error_code ignored;
-      beast::get_lowest_layer(ws).cancel(ignored);
+      visit([&](auto& ws) { beast::get_lowest_layer(ws).cancel(ignored); });
       io.restart();
       io.run();
       fail(std::string("timed out awaiting ") + awaited);
@@ -73,30 +85,59 @@ struct websocket_client::impl {
 
 websocket_client::websocket_client(std::uint16_t port, websocket_client_options options)
     : impl_(std::make_unique<impl>()) {
-  tcp::socket& socket = impl_->ws.next_layer();
+  tcp::socket socket(impl_->io);
   socket.open(tcp::v4());
   if (options.receive_buffer > 0) {
     socket.set_option(asio::socket_base::receive_buffer_size(options.receive_buffer));
   }
   socket.connect({asio::ip::address_v4::loopback(), port});
-  impl_->ws.set_option(websocket::stream_base::decorator([options](websocket::request_type& r) {
-    if (options.origin) r.set(beast::http::field::origin, *options.origin);
-    if (options.subprotocol)
-      r.set(beast::http::field::sec_websocket_protocol, *options.subprotocol);
-  }));
-  impl_->ws.read_message_max(16 << 20);
-  websocket::response_type response;
-  try {
-    impl_->run(
-        [&](auto done) {
-          impl_->ws.async_handshake(response, "127.0.0.1:" + std::to_string(port), options.path,
-                                    [done](beast::error_code ec) mutable { done(ec); });
-        },
-        default_timeout, "the upgrade");
-  } catch (const beast::system_error& e) {
-    fail("the upgrade was refused (" + std::to_string(response.result_int()) +
-         "): " + e.code().message());
+  if (options.tls) {
+    const tls_client_options& tls = *options.tls;
+    if (!tls.ca_file.empty()) {
+      impl_->tls.load_verify_file(tls.ca_file);
+      impl_->tls.set_verify_mode(asio::ssl::verify_peer);
+    }
+    auto& ws = impl_->secure.emplace(std::move(socket), impl_->tls);
+    SSL* ssl = ws.next_layer().native_handle();
+    SSL_set_tlsext_host_name(ssl, tls.server_name.c_str());
+    if (!tls.ca_file.empty()) SSL_set1_host(ssl, tls.server_name.c_str());
+    try {
+      impl_->run(
+          [&](auto done) {
+            ws.next_layer().async_handshake(asio::ssl::stream_base::client,
+                                            [done](beast::error_code ec) mutable { done(ec); });
+          },
+          default_timeout, "the TLS handshake");
+    } catch (const beast::system_error& e) {
+      std::string why = "TLS handshake failed: " + e.code().message();
+      if (const long verified = SSL_get_verify_result(ssl); verified != X509_V_OK) {
+        why += " (certificate: " + std::string(X509_verify_cert_error_string(verified)) + ")";
+      }
+      fail(why);
+    }
+  } else {
+    impl_->plain.emplace(std::move(socket));
   }
+  websocket::response_type response;
+  impl_->visit([&](auto& ws) {
+    ws.set_option(websocket::stream_base::decorator([options](websocket::request_type& r) {
+      if (options.origin) r.set(beast::http::field::origin, *options.origin);
+      if (options.subprotocol)
+        r.set(beast::http::field::sec_websocket_protocol, *options.subprotocol);
+    }));
+    ws.read_message_max(16 << 20);
+    try {
+      impl_->run(
+          [&](auto done) {
+            ws.async_handshake(response, "127.0.0.1:" + std::to_string(port), options.path,
+                               [done](beast::error_code ec) mutable { done(ec); });
+          },
+          default_timeout, "the upgrade");
+    } catch (const beast::system_error& e) {
+      fail("the upgrade was refused (" + std::to_string(response.result_int()) +
+           "): " + e.code().message());
+    }
+  });
   impl_->subprotocol = std::string(response[beast::http::field::sec_websocket_protocol]);
 }
 
@@ -106,63 +147,93 @@ websocket_client& websocket_client::operator=(websocket_client&&) noexcept = def
 
 std::string websocket_client::subprotocol() const { return impl_->subprotocol; }
 
+std::string websocket_client::peer_common_name() const {
+  if (!impl_->secure) fail("peer_common_name: not a TLS client");
+  X509* certificate = SSL_get1_peer_certificate(impl_->secure->next_layer().native_handle());
+  if (certificate == nullptr) fail("the server presented no certificate");
+  char name[256] = "";
+  X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName, name, sizeof name);
+  X509_free(certificate);
+  return name;
+}
+
 void websocket_client::send_text(std::string_view text) {
-  impl_->ws.text(true);
-  impl_->run([&](auto done) { impl_->ws.async_write(asio::buffer(text), done); }, default_timeout,
-             "a write");
+  impl_->visit([&](auto& ws) {
+    ws.text(true);
+    impl_->run([&](auto done) { ws.async_write(asio::buffer(text), done); }, default_timeout,
+               "a write");
+  });
 }
 
 void websocket_client::send_binary(std::string_view bytes) {
-  impl_->ws.binary(true);
-  impl_->run([&](auto done) { impl_->ws.async_write(asio::buffer(bytes), done); }, default_timeout,
-             "a write");
+  impl_->visit([&](auto& ws) {
+    ws.binary(true);
+    impl_->run([&](auto done) { ws.async_write(asio::buffer(bytes), done); }, default_timeout,
+               "a write");
+  });
 }
 
 void websocket_client::send_fragmented(std::string_view text, std::size_t fragment) {
-  impl_->ws.text(true);
-  for (std::size_t at = 0; at < text.size(); at += fragment) {
-    const std::string_view part = text.substr(at, fragment);
-    const bool last = at + fragment >= text.size();
-    impl_->run([&](auto done) { impl_->ws.async_write_some(last, asio::buffer(part), done); },
-               default_timeout, "a write");
-  }
+  impl_->visit([&](auto& ws) {
+    ws.text(true);
+    for (std::size_t at = 0; at < text.size(); at += fragment) {
+      const std::string_view part = text.substr(at, fragment);
+      const bool last = at + fragment >= text.size();
+      impl_->run([&](auto done) { ws.async_write_some(last, asio::buffer(part), done); },
+                 default_timeout, "a write");
+    }
+  });
 }
 
 std::string websocket_client::read_text(std::chrono::milliseconds timeout) {
   impl_->buffer.clear();
-  impl_->run([&](auto done) { impl_->ws.async_read(impl_->buffer, done); }, timeout,
-             "a text message");
-  if (!impl_->ws.got_text()) fail("a binary message came where text was awaited");
+  bool text = false;
+  impl_->visit([&](auto& ws) {
+    impl_->run([&](auto done) { ws.async_read(impl_->buffer, done); }, timeout, "a text message");
+    text = ws.got_text();
+  });
+  if (!text) fail("a binary message came where text was awaited");
   return beast::buffers_to_string(impl_->buffer.data());
 }
 
 websocket_close websocket_client::await_close(std::chrono::milliseconds timeout) {
   const auto deadline = clock_type::now() + timeout;
-  for (;;) {
-    impl_->buffer.clear();
-    try {
-      impl_->run([&](auto done) { impl_->ws.async_read(impl_->buffer, done); },
-                 std::chrono::milliseconds(remaining_ms(deadline)), "the server's close");
-    } catch (const beast::system_error& e) {
-      // The server closes the TCP connection once its close frame is out,
-      // and Beast may fail to shut down a connection already gone: the
-      // close frame came all the same.
-      const websocket::close_reason& why = impl_->ws.reason();
-      if (e.code() != websocket::error::closed && why.code == websocket::close_code::none) throw;
-      return {static_cast<std::uint16_t>(why.code), std::string(why.reason.c_str())};
+  websocket_close result;
+  impl_->visit([&](auto& ws) {
+    for (;;) {
+      impl_->buffer.clear();
+      try {
+        impl_->run([&](auto done) { ws.async_read(impl_->buffer, done); },
+                   std::chrono::milliseconds(remaining_ms(deadline)), "the server's close");
+      } catch (const beast::system_error& e) {
+        // The server closes the TCP connection once its close frame is out,
+        // and Beast may fail to shut down a connection already gone: the
+        // close frame came all the same.
+        const websocket::close_reason& why = ws.reason();
+        if (e.code() != websocket::error::closed && why.code == websocket::close_code::none) {
+          throw;
+        }
+        result = {static_cast<std::uint16_t>(why.code), std::string(why.reason.c_str())};
+        return;
+      }
     }
-  }
+  });
+  return result;
 }
 
 websocket_close websocket_client::close(std::uint16_t code) {
-  impl_->run(
-      [&](auto done) {
-        impl_->ws.async_close(websocket::close_reason(code),
-                              [done](beast::error_code ec) mutable { done(ec); });
-      },
-      default_timeout, "the close handshake");
-  const websocket::close_reason& why = impl_->ws.reason();
-  return {static_cast<std::uint16_t>(why.code), std::string(why.reason.c_str())};
+  websocket_close result;
+  impl_->visit([&](auto& ws) {
+    impl_->run(
+        [&](auto done) {
+          ws.async_close(websocket::close_reason(code),
+                         [done](beast::error_code ec) mutable { done(ec); });
+        },
+        default_timeout, "the close handshake");
+    const websocket::close_reason& why = ws.reason();
+    result = {static_cast<std::uint16_t>(why.code), std::string(why.reason.c_str())};
+  });
+  return result;
 }
 
 websocket_client join_websocket(std::uint16_t port, const std::string& name,
@@ -207,61 +278,23 @@ std::uint16_t raw_frame::close_code() const noexcept {
                                     static_cast<unsigned char>(payload[1]));
 }
 
-raw_websocket::raw_websocket(std::uint16_t port, const websocket_client_options& options) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) fail("socket: " + std::string(std::strerror(errno)));
-  if (options.receive_buffer > 0) {
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &options.receive_buffer,
-                 sizeof options.receive_buffer);
-  }
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    fail("connect: " + std::string(std::strerror(errno)));
-  }
+raw_websocket::raw_websocket(std::uint16_t port, const websocket_client_options& options,
+                             std::string_view with_request)
+    : connection_(port, {.receive_buffer = options.receive_buffer, .tls = options.tls}) {
   send(
       "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
+      std::string(with_request));
   const auto deadline = clock_type::now() + default_timeout;
   std::string head;
   while (!head.ends_with("\r\n\r\n")) head += read_bytes(1, deadline);
   if (!head.starts_with("HTTP/1.1 101 ")) fail("the upgrade was refused: " + head);
 }
 
-raw_websocket::~raw_websocket() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-void raw_websocket::send(std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (sent < 0) {
-      if (errno == EINTR) continue;
-      fail("send: " + std::string(std::strerror(errno)));
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(sent));
-  }
-}
+void raw_websocket::send(std::string_view bytes) { connection_.send_raw(bytes); }
 
 std::string raw_websocket::read_bytes(std::size_t n, clock_type::time_point deadline) {
-  while (buffered_.size() < n) {
-    pollfd entry{fd_, POLLIN, 0};
-    const int ready = ::poll(&entry, 1, remaining_ms(deadline));
-    if (ready == 0) fail("timed out awaiting bytes from the server");
-    if (ready < 0) fail("poll: " + std::string(std::strerror(errno)));
-    char chunk[4096];
-    const ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0)
-      fail("the server closed the connection; " + std::to_string(buffered_.size()) + " of " +
-           std::to_string(n) + " bytes awaited had come");
-    buffered_.append(chunk, static_cast<std::size_t>(got));
-  }
-  std::string taken = buffered_.substr(0, n);
-  buffered_.erase(0, n);
-  return taken;
+  return connection_.read_bytes(n, std::chrono::milliseconds(remaining_ms(deadline)));
 }
 
 raw_frame raw_websocket::read_frame(std::chrono::milliseconds timeout) {
@@ -290,8 +323,8 @@ raw_frame raw_websocket::read_until_close(std::chrono::milliseconds timeout) {
 }
 
 http_reply http_exchange(std::uint16_t port, std::string_view request,
-                         std::chrono::milliseconds timeout) {
-  line_client connection(port);
+                         const line_client_options& over, std::chrono::milliseconds timeout) {
+  line_client connection(port, over);
   connection.send_raw(request);
   const std::string all = connection.await_close(timeout);
   http_reply reply;
@@ -306,8 +339,9 @@ http_reply http_exchange(std::uint16_t port, std::string_view request,
   return reply;
 }
 
-http_reply http_get(std::uint16_t port, std::string_view path) {
-  return http_exchange(port, "GET " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+http_reply http_get(std::uint16_t port, std::string_view path, const line_client_options& over) {
+  return http_exchange(port, "GET " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                       over);
 }
 
 }  // namespace chat::test

@@ -22,6 +22,9 @@ struct websocket_client_options {
   std::optional<std::string> subprotocol{};
   // SO_RCVBUF before connecting; 0 keeps the kernel's default.
   int receive_buffer = 0;
+  // Set: wss, to the server's HTTPS port (the same client and checks as
+  // line_client's TLS).
+  std::optional<tls_client_options> tls{};
 };
 
 // How the server ended a WebSocket: its close frame's code and reason.
@@ -31,8 +34,8 @@ struct websocket_close {
 };
 
 // A blocking WebSocket client for tests (Beast's, so that the server is
-// checked against an implementation other than its own). Every read has a
-// deadline; failures are thrown as std::runtime_error.
+// checked against an implementation other than its own), over TCP or TLS.
+// Every read has a deadline; failures are thrown as std::runtime_error.
 class websocket_client {
 public:
   // Connects and upgrades; throws naming the HTTP status if the server
@@ -44,6 +47,8 @@ public:
 
   // The subprotocol the server chose, empty if none.
   std::string subprotocol() const;
+  // TLS only: the subject CN of the certificate the server presented.
+  std::string peer_common_name() const;
 
   void send_text(std::string_view text);
   void send_binary(std::string_view bytes);
@@ -83,15 +88,15 @@ struct raw_frame {
   std::uint16_t close_code() const noexcept;
 };
 
-// A TCP connection upgraded by hand, for the bytes no WebSocket library
-// would send: frames unmasked, bad UTF-8, oversized, reserved bits.
+// A TCP (or TLS) connection upgraded by hand, for the bytes no WebSocket
+// library would send: frames unmasked, bad UTF-8, oversized, reserved bits.
 class raw_websocket {
 public:
-  // Of `options`, only receive_buffer counts.
-  explicit raw_websocket(std::uint16_t port, const websocket_client_options& options = {});
-  ~raw_websocket();
-  raw_websocket(const raw_websocket&) = delete;
-  raw_websocket& operator=(const raw_websocket&) = delete;
+  // Of `options`, only receive_buffer and tls count. `with_request` goes in
+  // the same write as the upgrade request (frames sent without waiting for
+  // the 101).
+  explicit raw_websocket(std::uint16_t port, const websocket_client_options& options = {},
+                         std::string_view with_request = {});
   void send(std::string_view bytes);
   // The next frame the server sends; throws on timeout or close.
   raw_frame read_frame(std::chrono::milliseconds timeout = default_timeout);
@@ -102,8 +107,7 @@ public:
 private:
   // Exactly n bytes; throws on timeout or close.
   std::string read_bytes(std::size_t n, std::chrono::steady_clock::time_point deadline);
-  int fd_ = -1;
-  std::string buffered_;
+  line_client connection_;
 };
 
 struct http_reply {
@@ -112,11 +116,13 @@ struct http_reply {
   std::string body;
 };
 
-// Sends `request` as it is to the port and reads the response until the
-// server closes the connection.
+// Sends `request` as it is to the port (over TLS with `over.tls`: the
+// HTTPS port) and reads the response until the server closes the connection.
 http_reply http_exchange(std::uint16_t port, std::string_view request,
+                         const line_client_options& over = {},
                          std::chrono::milliseconds timeout = default_timeout);
 // A GET of `path` with a Host header and nothing else.
-http_reply http_get(std::uint16_t port, std::string_view path);
+http_reply http_get(std::uint16_t port, std::string_view path,
+                    const line_client_options& over = {});
 
 }  // namespace chat::test
