@@ -590,20 +590,28 @@ function onSessionError(error) {
       state.pendingByRef.delete(error.ref);
       setDelivery(pending.item, 'unstored', 'delivered, but the server could not store it');
     }
-  } else if (!CONNECTION_ERRORS.has(error.code) && state.fences.length > 0) {
+  } else if (!CONNECTION_ERRORS.has(error.code) && !serverWideBan(error)) {
     const fence = state.fences[0];
-    fence.answered = true;
-    context = describeRequest(fence.frame);
-    onRequestFailed(fence, error);
+    if (fence) {
+      context = describeRequest(fence.frame);
+      onRequestFailed(fence, error);
+    }
   }
   let message = error.message;
   if (error.retry_after != null) message += ` (try again in ${error.retry_after} s)`;
   showError(error.code, message, context);
   if (error.code === 'session-replaced') {
     stopReconnecting('Logged in elsewhere: not reconnecting.');
-  } else if (error.code === 'banned' && state.fences.length === 0) {
-    stopReconnecting('Banned from the server.');
+  } else if (serverWideBan(error)) {
+    stopReconnecting('Banned from the server: not reconnecting.');
   }
+}
+
+// banned answers a join or resume of a room; any other time the whole server
+// bans us, and the connection is about to close (PROTOCOL 3.9).
+function serverWideBan(error) {
+  const asked = state.fences[0]?.frame.type;
+  return error.code === 'banned' && asked !== 'join' && asked !== 'resume' && asked !== 'hello';
 }
 
 function onRequestFailed(fence, error) {
@@ -809,7 +817,7 @@ function onModeration(frame) {
   const where = frame.room ? ` in #${frame.room}` : ' on the server';
   const whom = frame.user ?? frame.target ?? '';
   const words = {
-    kicked: `${whom} was put out${where} by ${frame.by}`,
+    kicked: frame.room ? `${whom} was put out${where} by ${frame.by}` : `${whom} was disconnected by ${frame.by}`,
     banned: `${whom} was banned${where} by ${frame.by}`,
     unbanned: `${whom} was unbanned${where} by ${frame.by}`,
     muted: `${whom} was muted${where} by ${frame.by}`,
@@ -821,9 +829,15 @@ function onModeration(frame) {
   };
   let text = words[frame.type] ?? `${frame.type}${where}`;
   if (frame.reason) text += ` (${frame.reason})`;
+  // A kick without a room is a kill: the server closes us, and coming back
+  // at once would only defy the operator.
+  if (frame.type === 'kicked' && !frame.room && isMine(frame.user)) {
+    stopReconnecting(`Disconnected by ${frame.by}: not reconnecting.`);
+  }
   const view = frame.room ? state.views.get(roomKey(frame.room)) : activeView();
   if (view) addNotice(view, text, Date.now(), 'notice moderation');
-  else showError(frame.type, text);
+  // About us: told where it stays in sight (a room we are put out of goes away).
+  if (!view || isMine(frame.user) || isMine(frame.target)) showError(frame.type, text);
 }
 
 // ---------------------------------------------------------------- login and the handshake
@@ -1094,6 +1108,7 @@ function refreshDirectory() {
 
 function showLoginScreen(name, code) {
   ui.chatScreen.hidden = true;
+  ui.sidebarToggle.hidden = true;
   ui.loginScreen.hidden = false;
   ui.loginSubmit.disabled = false;
   ui.loginName.value = name ?? '';
