@@ -2,14 +2,17 @@
 // session, the password prompt for a registered name, a wrong password, a
 // second login taking the account over (the first page then stays away), a
 // reconnect that logs in with the password again, and errors shown with
-// their code and text in the page's live region.
+// their code and text in the page's live region. Then an operator (the
+// terminal client in its JSON form, logged in to an account named by
+// --operator; it has no moderation commands of its own) puts a page
+// out of a room, and ends its session: the page does not come back.
 
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import {
   TIMEOUT, delay, expectStatus, joinRoom, launchBrowser, login, openPage, openView, say, startServer,
-  temporaryDirectory, waitForMessage,
+  startTcpClient, temporaryDirectory, waitForMessage,
 } from './scene.mjs';
 
 const PASSWORD = 'correct horse battery';
@@ -20,7 +23,7 @@ let browser;
 
 before(async () => {
   dataDir = await temporaryDirectory('chat-browser-accounts-');
-  server = await startServer({ dataDir });
+  server = await startServer({ dataDir, args: ['--operator', 'root'] });
   browser = await launchBrowser();
 });
 
@@ -102,7 +105,7 @@ test('register, the password prompt, a takeover and errors', async () => {
   // After a crash the account's page logs in again with its password.
   const { port, httpPort } = server;
   await server.stop('SIGKILL');
-  server = await startServer({ dataDir, port, httpPort });
+  server = await startServer({ dataDir, port, httpPort, args: ['--operator', 'root'] });
   await expectStatus(second.page, 'Connected as alice', 2 * TIMEOUT);
   await expectStatus(bob.page, 'Connected as bob', 2 * TIMEOUT);
   await say(second.page, 'still me');
@@ -111,4 +114,32 @@ test('register, the password prompt, a takeover and errors', async () => {
   assert.match(await first.page.locator('#status').textContent(), /Logged in elsewhere/);
 
   for (const page of [first, second, bob, carol]) assert.deepEqual(page.problems, []);
+});
+
+test('an operator kicks a page out of a room, then disconnects it', async () => {
+  const root = startTcpClient(server, 'root', { password: 'root password', register: true, json: true });
+  const dave = await openPage(browser, server);
+  try {
+    await root.waitForLine('"type":"welcome"');
+    await login(dave.page, 'dave');
+    await joinRoom(dave.page, 'ops');
+    root.send('{"type":"join","room":"ops"}');
+    await dave.page.locator('#scroller li.notice', { hasText: 'root joined #ops' }).waitFor();
+
+    root.send('{"type":"kick","room":"ops","user":"dave","reason":"off topic"}');
+    const kicked = errorItem(dave.page, 'kicked');
+    await kicked.waitFor();
+    assert.match(await kicked.textContent(), /dave was put out in #ops by root \(off topic\)/);
+    await dave.page.locator('#room-list .view-button', { hasText: '#ops' }).waitFor({ state: 'detached' });
+    await expectStatus(dave.page, 'Connected as dave');
+
+    root.send('{"type":"kill","user":"dave","reason":"enough"}');
+    await expectStatus(dave.page, 'Disconnected by root: not reconnecting.');
+    await root.waitForLine('{"type":"leave","room":"lobby","user":"dave"}');
+    await delay(1500);
+    assert.match(await dave.page.locator('#status').textContent(), /not reconnecting/);
+    assert.deepEqual(dave.problems, []);
+  } finally {
+    await root.close();
+  }
 });

@@ -196,11 +196,16 @@ export async function joinRoom(page, room) {
 
 // ---------------------------------------------------------------- the terminal client
 
-// chat-client over TCP in its plain form: lines in on stdin, lines out on stdout.
-export function startTcpClient(server, name) {
-  const child = spawn(requiredBinary('CHAT_CLIENT'),
-    ['--host', '127.0.0.1', '--port', String(server.port), '--user', name, '--no-reconnect'],
-    { stdio: ['pipe', 'pipe', 'pipe'] });
+// chat-client over TCP in its plain form: lines in on stdin, lines out on
+// stdout. With a password it logs in to the account (register: creates it);
+// json: envelopes out, and lines that start with { sent as they are.
+export function startTcpClient(server, name, { password, register = false, json = false } = {}) {
+  const argv = ['--host', '127.0.0.1', '--port', String(server.port), '--user', name, '--no-reconnect'];
+  if (register) argv.push('--register');
+  if (json) argv.push('--json');
+  const env = { ...process.env };
+  if (password) env.CHAT_PASSWORD = password;
+  const child = spawn(requiredBinary('CHAT_CLIENT'), argv, { stdio: ['pipe', 'pipe', 'pipe'], env });
   const lines = [];
   const waiters = new Set();
   const onLine = (line) => {
