@@ -34,7 +34,7 @@ after(async () => {
 });
 
 function errorItem(page, code) {
-  return page.locator('#error-list li[role="alert"]', { has: page.locator('.code', { hasText: code }) });
+  return page.locator('#error-list li', { has: page.locator('.code', { hasText: code }) });
 }
 
 test('register, the password prompt, a takeover and errors', async () => {

@@ -548,7 +548,7 @@ function showError(code, message, context, phase) {
   const item = document.createElement('li');
   item.className = 'error';
   if (phase) item.dataset.phase = phase;
-  item.setAttribute('role', 'alert');
+  // No role=alert: the list is an assertive live region, and both would read it twice.
   const codeEl = document.createElement('strong');
   codeEl.className = 'code';
   codeEl.textContent = code;
