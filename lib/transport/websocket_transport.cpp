@@ -203,8 +203,12 @@ std::size_t websocket_transport<Lower>::write_some(std::span<const server::frame
           std::span<char, websocket::max_header_bytes>(header, websocket::max_header_bytes));
       const std::size_t header_done = first_line ? header_written_ : 0;
       const std::size_t text_done = first_line ? from - line_start : 0;
-      iov[count] = {header + header_done, header_size - header_done};
-      pieces[count++] = {piece::header};
+      // A header all out goes no more: then a long text is the first piece,
+      // which TLS writes from where it is rather than copying it.
+      if (header_done < header_size) {
+        iov[count] = {header + header_done, header_size - header_done};
+        pieces[count++] = {piece::header};
+      }
       iov[count] = {const_cast<char*>(frame_bytes.data() + line_start + text_done),
                     text_size - text_done};
       pieces[count++] = {piece::text, newline != std::string::npos};
