@@ -31,18 +31,27 @@ using asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // The client coroutines are templates over the stream, instantiated for a
-// plain socket and for TLS over it: the choice is made once per coroutine,
-// never per read or write. A stream offers read_available() (everything the
-// kernel or TLS has now, without blocking) and something to async_write to.
+// plain socket, for TLS over it and for WebSocket (over either): the choice is
+// made once per coroutine, never per read or write (but for WebSocket's
+// layer beneath). A stream offers read_available() (everything the kernel or
+// TLS has now, without blocking) and send_bytes().
 
 std::size_t read_available(tcp::socket& socket, asio::mutable_buffer into,
                            boost::system::error_code& ec) {
   return socket.read_some(into, ec);
 }
 
-tcp::socket& writable(tcp::socket& socket) { return socket; }
-asio::ssl::stream<tcp::socket&>& writable(tls_stream& tls) { return tls.stream; }
-tcp::socket& writable(ws_stream& ws) { return ws.socket; }
+// Writes `bytes` as they are to what carries the stream; `bytes` must live
+// until the write completes.
+auto send_bytes(tcp::socket& socket, std::string_view bytes) {
+  return asio::async_write(socket, asio::buffer(bytes), use_tuple);
+}
+auto send_bytes(tls_stream& tls, std::string_view bytes) {
+  return asio::async_write(tls.stream, asio::buffer(bytes), use_tuple);
+}
+auto send_bytes(ws_stream& ws, std::string_view bytes) {
+  return ws.tls != nullptr ? send_bytes(*ws.tls, bytes) : send_bytes(ws.socket, bytes);
+}
 
 // What goes on the wire for `frames` (LF-ended lines): the lines, or each
 // of them in a WebSocket frame.
@@ -52,8 +61,9 @@ std::string_view outgoing(ws_stream& ws, const std::string& frames) { return ws.
 
 // Whether the stream may hold input it took from the socket already, which
 // the socket will not signal: TLS takes whole records.
-template <class Stream>
-constexpr bool holds_input = std::is_same_v<Stream, tls_stream>;
+constexpr bool holds_input(const tcp::socket&) { return false; }
+constexpr bool holds_input(const tls_stream&) { return true; }
+bool holds_input(const ws_stream& ws) { return ws.tls != nullptr; }
 
 // A write of this size keeps the kernel busy without holding a sender's
 // probe back for long.
@@ -230,7 +240,7 @@ asio::awaitable<void> read_loop(client& c, Stream& stream) {
   run_state& run = c.run;
   // Whether the stream has nothing left, so that the socket is waited for.
   // TLS starts with what came in behind the handshake.
-  bool drained = !holds_input<Stream>;
+  bool drained = !holds_input(stream);
   for (;;) {
     if (drained) {
       auto [wait_error] = co_await c.socket.async_wait(tcp::socket::wait_read, use_tuple);
@@ -246,7 +256,7 @@ asio::awaitable<void> read_loop(client& c, Stream& stream) {
     }
     // A socket that a full read left readable is signalled again, so plain
     // TCP waits after every turn; TLS only once a read comes up short.
-    drained = !holds_input<Stream>;
+    drained = !holds_input(stream);
     for (int turn = 0; turn < reads_per_turn; ++turn) {
       // The unfinished frame of the previous read goes in front of this one.
       const std::size_t carried = c.carry.size();
@@ -276,8 +286,7 @@ asio::awaitable<void> read_loop(client& c, Stream& stream) {
       c.carry.assign(chunk.substr(taken));
       publish(c);
       if (!c.reply.empty()) {
-        auto [write_error, written] = co_await asio::async_write(
-            writable(stream), asio::buffer(outgoing(stream, c.reply)), use_tuple);
+        auto [write_error, written] = co_await send_bytes(stream, outgoing(stream, c.reply));
         if (run.stopping.load(std::memory_order_relaxed)) co_return;
         if (write_error) {
           fail(c, describe(write_error));
@@ -307,17 +316,22 @@ asio::awaitable<bool> start_tls(client& c) {
 }
 
 // The upgrade, counted in the connect time as a browser's is; then the hello
-// at once, since a WebSocket session sends no USER prompt.
+// at once, since a WebSocket session sends no USER prompt. With --tls, inside
+// the TLS stream, once its handshake is done.
 asio::awaitable<bool> start_websocket(client& c) {
-  c.ws = std::make_unique<ws_stream>(c.socket);
+  c.ws = std::make_unique<ws_stream>(c.socket, c.tls.get());
   const std::string request =
       websocket_upgrade_request(c.run.opts.host + ":" + std::to_string(c.run.opts.port));
-  auto [write_error, written] =
-      co_await asio::async_write(c.socket, asio::buffer(request), use_tuple);
+  auto [write_error, written] = co_await send_bytes(*c.ws, request);
   std::string response;
   if (!write_error) {
-    auto [read_error, head] = co_await asio::async_read_until(
-        c.socket, asio::dynamic_buffer(response), "\r\n\r\n", use_tuple);
+    auto read_head = [&] {
+      return c.tls ? asio::async_read_until(c.tls->stream, asio::dynamic_buffer(response),
+                                            "\r\n\r\n", use_tuple)
+                   : asio::async_read_until(c.socket, asio::dynamic_buffer(response), "\r\n\r\n",
+                                            use_tuple);
+    };
+    auto [read_error, head] = co_await read_head();
     write_error = read_error;
     // The server says nothing before the hello: nothing follows the head.
     if (!read_error && head != response.size()) write_error = asio::error::invalid_argument;
@@ -329,8 +343,7 @@ asio::awaitable<bool> start_websocket(client& c) {
     co_return false;
   }
   c.reply = protocol::encode_hello_request(c.name);
-  auto [hello_error, hello_written] =
-      co_await asio::async_write(c.socket, asio::buffer(c.ws->frame(c.reply)), use_tuple);
+  auto [hello_error, hello_written] = co_await send_bytes(*c.ws, c.ws->frame(c.reply));
   c.reply.clear();
   if (hello_error) {
     fail(c, describe(hello_error));
@@ -357,18 +370,19 @@ asio::awaitable<void> client_main(client& c) {
   // Senders write whole batches; without this a latency probe would wait on
   // Nagle's algorithm.
   c.socket.set_option(tcp::no_delay(true), ec);
-  if (c.run.tls || c.run.opts.ws) {
-    const bool started = c.run.tls ? co_await start_tls(c) : co_await start_websocket(c);
-    if (!started) {
-      free_login_slot(c);
-      co_return;
-    }
+  bool started = true;
+  if (c.run.tls) started = co_await start_tls(c);
+  if (started && c.run.opts.ws) started = co_await start_websocket(c);
+  if (!started) {
+    free_login_slot(c);
+    co_return;
   }
   // Reads are attempted until the kernel has nothing more (see read_loop).
   // Asynchronous operations are unaffected.
   c.socket.non_blocking(true, ec);
-  if (c.tls) co_await read_loop(c, *c.tls);
-  else if (c.ws) co_await read_loop(c, *c.ws);
+  // WebSocket first: with --tls it is over the TLS stream.
+  if (c.ws) co_await read_loop(c, *c.ws);
+  else if (c.tls) co_await read_loop(c, *c.tls);
   else co_await read_loop(c, c.socket);
   if (!c.logged_in) free_login_slot(c);
 }
@@ -402,8 +416,7 @@ void fill_batch(client& c, std::uint64_t first_seq, std::uint64_t count, std::ui
 // Writes the batch; false when the run is over for this sender.
 template <class Stream>
 asio::awaitable<bool> write_batch(client& c, Stream& stream) {
-  auto [ec, written] = co_await asio::async_write(
-      writable(stream), asio::buffer(outgoing(stream, c.batch)), use_tuple);
+  auto [ec, written] = co_await send_bytes(stream, outgoing(stream, c.batch));
   if (c.run.stopping.load(std::memory_order_relaxed)) co_return false;
   if (ec) {
     fail(c, describe(ec));
@@ -512,8 +525,8 @@ asio::awaitable<void> windowed_sender(client& c, Stream& stream) {
 }
 
 asio::awaitable<void> send_windowed(client& c) {
-  if (c.tls) return windowed_sender(c, *c.tls);
   if (c.ws) return windowed_sender(c, *c.ws);
+  if (c.tls) return windowed_sender(c, *c.tls);
   return windowed_sender(c, c.socket);
 }
 
@@ -546,8 +559,8 @@ asio::awaitable<void> rate_sender(client& c, Stream& stream) {
 }
 
 asio::awaitable<void> send_at_rate(client& c) {
-  if (c.tls) return rate_sender(c, *c.tls);
   if (c.ws) return rate_sender(c, *c.ws);
+  if (c.tls) return rate_sender(c, *c.tls);
   return rate_sender(c, c.socket);
 }
 
@@ -560,8 +573,8 @@ asio::awaitable<bool> warm_up_sender(client& c, Stream& stream) {
 }
 
 asio::awaitable<bool> send_warm_up(client& c) {
-  if (c.tls) return warm_up_sender(c, *c.tls);
   if (c.ws) return warm_up_sender(c, *c.ws);
+  if (c.tls) return warm_up_sender(c, *c.tls);
   return warm_up_sender(c, c.socket);
 }
 

@@ -42,7 +42,8 @@ Options:
                       connect counts the TLS handshake in connects+logins/s
   --ws                every connection a WebSocket to /ws on --port, which is
                       then the server's HTTP port (chat-server --http-port),
-                      in JSON sessions; connect counts the upgrade
+                      in JSON sessions; connect counts the upgrade. With
+                      --tls, over TLS to the HTTPS port (--https-port)
   --ca FILE           with --tls: verify the server's certificate against the
                       CA certificates in FILE (PEM) and its name against
                       --server-name
@@ -255,10 +256,6 @@ parsed_options parse_options(int argc, const char* const* argv) {
   }
   if (!scenario_given) {
     return usage_error{"no scenario given: fanout, chatroom, latency or connect"};
-  }
-  if (result.ws && result.tls) {
-    return usage_error{
-        "--ws speaks to the server's HTTP port, which has no TLS yet: not with --tls"};
   }
   if (!result.tls && (!result.ca_file.empty() || !result.server_name.empty())) {
     return usage_error{"--ca and --server-name need --tls"};

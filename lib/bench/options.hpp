@@ -47,7 +47,7 @@ struct options {
   // targets are our own servers with throwaway certificates.
   bool tls = false;
   // Every connection a WebSocket to /ws on --port (chat-server --http-port),
-  // in JSON sessions.
+  // in JSON sessions; with tls, over TLS (chat-server --https-port).
   bool ws = false;
   std::string ca_file;
   // Checked against the certificate with ca_file, and sent as SNI; empty: host.

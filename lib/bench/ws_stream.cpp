@@ -6,6 +6,7 @@
 
 #include <boost/asio/error.hpp>
 
+#include "bench/tls_stream.hpp"
 #include "protocol/websocket.hpp"
 
 namespace chat::bench::detail {
@@ -44,7 +45,9 @@ std::size_t read_available(ws_stream& s, asio::mutable_buffer into, boost::syste
     return 0;
   }
   char* const data = static_cast<char*>(into.data());
-  const std::size_t n = s.socket.read_some(asio::buffer(data, into.size() - 1), ec);
+  const asio::mutable_buffer room(data, into.size() - 1);
+  const std::size_t n =
+      s.tls != nullptr ? read_available(*s.tls, room, ec) : s.socket.read_some(room, ec);
   if (ec) return 0;
   // In place: a frame's header is never handed out, so the text written
   // stays behind the bytes still to read, but for a line's LF when the read

@@ -18,13 +18,16 @@ namespace chat::bench::detail {
 // The upgrade request for /ws on `host_port`.
 std::string websocket_upgrade_request(std::string_view host_port);
 
-// WebSocket over a client's socket, which the client keeps. The reader turns
-// the server's frames (text, never fragmented) back into lines in place,
-// keeping a frame cut by the end of a read for the next; the sender wraps
-// each line of a batch in a frame of its own. Their states are apart: the
-// reader and the sender of a client may be at work at once.
+struct tls_stream;
+
+// WebSocket over a client's socket, or over TLS on it (--ws --tls), which the
+// client keeps. The reader turns the server's frames (text, never
+// fragmented) back into lines in place, keeping a frame cut by the end of a
+// read for the next; the sender wraps each line of a batch in a frame of its
+// own. Their states are apart: the reader and the sender of a client may be
+// at work at once.
 struct ws_stream {
-  explicit ws_stream(boost::asio::ip::tcp::socket& s) : socket(s) {}
+  ws_stream(boost::asio::ip::tcp::socket& s, tls_stream* over) : socket(s), tls(over) {}
 
   // Each line of `lines` (LF-ended) as a client text frame, in a buffer
   // reused from call to call. The mask is zero: clients must mask, and a
@@ -33,6 +36,7 @@ struct ws_stream {
   std::string_view frame(std::string_view lines);
 
   boost::asio::ip::tcp::socket& socket;
+  tls_stream* const tls;  // null: the frames go on the socket itself
 
   // Reader: the header being read, what is left of the payload, and whether
   // that payload is text to hand out or a control frame to skip.

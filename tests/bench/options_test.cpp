@@ -95,7 +95,6 @@ TEST_CASE("bad command lines are refused with a reason", "[options]") {
   CHECK(error({"fanout", "--json=1"}).find("takes no value") != std::string::npos);
   CHECK(error({"fanout", "--bogus"}).find("unknown option") != std::string::npos);
   CHECK(error({"chatroom", "--clients", "1"}).find("2 or more") != std::string::npos);
-  CHECK(error({"fanout", "--ws", "--tls"}).find("not with --tls") != std::string::npos);
 }
 
 TEST_CASE("WebSocket: --ws speaks JSON to the HTTP port", "[options]") {
@@ -103,6 +102,11 @@ TEST_CASE("WebSocket: --ws speaks JSON to the HTTP port", "[options]") {
   CHECK(web.ws);
   CHECK(web.json);
   CHECK_FALSE(ok({"fanout"}).ws);
+  // With --tls: WebSocket over TLS, to the HTTPS port.
+  const options secure = ok({"fanout", "--ws", "--tls", "--ca", "ca.pem"});
+  CHECK(secure.ws);
+  CHECK(secure.tls);
+  CHECK(secure.json);
 }
 
 TEST_CASE("TLS is verified only with --ca", "[options]") {
