@@ -65,6 +65,16 @@ constexpr bool holds_input(const tcp::socket&) { return false; }
 constexpr bool holds_input(const tls_stream&) { return true; }
 bool holds_input(const ws_stream& ws) { return ws.tls != nullptr; }
 
+// Whether a read of `count` bytes into `size` came up short, so that the
+// stream has nothing left.
+constexpr bool came_up_short(const tcp::socket&, std::size_t count, std::size_t size) {
+  return count < size;
+}
+constexpr bool came_up_short(const tls_stream&, std::size_t count, std::size_t size) {
+  return count < size;
+}
+bool came_up_short(const ws_stream& ws, std::size_t, std::size_t) { return !ws.filled; }
+
 // A write of this size keeps the kernel busy without holding a sender's
 // probe back for long.
 constexpr std::size_t batch_bytes = 64 * 1024;
@@ -295,7 +305,7 @@ asio::awaitable<void> read_loop(client& c, Stream& stream) {
         home.bytes_out += written;
         c.reply.clear();
       }
-      if (count < home.read_size) {
+      if (came_up_short(stream, count, home.read_size)) {
         drained = true;
         break;
       }

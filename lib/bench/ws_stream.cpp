@@ -48,6 +48,7 @@ std::size_t read_available(ws_stream& s, asio::mutable_buffer into, boost::syste
   const asio::mutable_buffer room(data, into.size() - 1);
   const std::size_t n =
       s.tls != nullptr ? read_available(*s.tls, room, ec) : s.socket.read_some(room, ec);
+  s.filled = !ec && n == room.size();
   if (ec) return 0;
   // In place: a frame's header is never handed out, so the text written
   // stays behind the bytes still to read, but for a line's LF when the read

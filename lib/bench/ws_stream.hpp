@@ -47,6 +47,10 @@ struct ws_stream {
   bool in_payload = false;
   bool skipping = false;
   bool closed = false;  // the server's close frame came: eof from the next read
+  // The last read filled the buffer beneath: TLS may hold more input, which
+  // the socket will not signal. What read_available returns cannot say so,
+  // since frame headers are taken out of it.
+  bool filled = false;
 
   // Sender.
   std::string framed;
@@ -55,6 +59,7 @@ struct ws_stream {
 // Reads what the socket has (up to into.size() - 1 bytes: a line's LF may
 // need the byte after) and returns the lines it completes or continues, in
 // `into`; would_block when there was nothing, eof after the close frame.
+// Sets `filled`.
 std::size_t read_available(ws_stream& s, boost::asio::mutable_buffer into,
                            boost::system::error_code& ec);
 
