@@ -105,6 +105,7 @@ test('register, the password prompt, a takeover and errors', async () => {
   // After a crash the account's page logs in again with its password.
   const { port, httpPort } = server;
   await server.stop('SIGKILL');
+  await server.cleanup();
   server = await startServer({ dataDir, port, httpPort, args: ['--operator', 'root'] });
   await expectStatus(second.page, 'Connected as alice', 2 * TIMEOUT);
   await expectStatus(bob.page, 'Connected as bob', 2 * TIMEOUT);
@@ -139,6 +140,9 @@ test('an operator kicks a page out of a room, then disconnects it', async () => 
     await delay(1500);
     assert.match(await dave.page.locator('#status').textContent(), /not reconnecting/);
     assert.deepEqual(dave.problems, []);
+  } catch (error) {
+    error.message += `\nthe operator's client printed:\n${root.lines.join('\n')}`;
+    throw error;
   } finally {
     await root.close();
   }

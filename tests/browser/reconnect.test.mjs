@@ -35,7 +35,10 @@ after(async () => {
 
 async function restart(signal) {
   const { port, httpPort } = server;
-  await server.stop(signal);
+  const outcome = await server.stop(signal);
+  // A drain ends with status 0 (PROTOCOL 8); cleanup() looks for sanitizer reports.
+  if (signal === 'SIGTERM') assert.deepEqual(outcome, { code: 0, signal: null }, server.log());
+  await server.cleanup();
   return { port, httpPort };
 }
 

@@ -14,6 +14,9 @@ import { chromium } from 'playwright-core';
 export const TIMEOUT = 15000;
 const START_TIMEOUT = 30000;
 const STOP_TIMEOUT = 20000;
+// What AddressSanitizer, UndefinedBehaviorSanitizer and ThreadSanitizer
+// print: a server built with them fails its browser tests too.
+const SANITIZER_REPORT = /ERROR: AddressSanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR: LeakSanitizer/;
 
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
@@ -94,9 +97,11 @@ export async function startServer({ dataDir, memoryOnly = false, port = 0, httpP
         throw new Error(`chat-server did not stop within ${STOP_TIMEOUT} ms of ${signal}:\n${log}`);
       }
     },
+    // Stops the server if still running, and fails if a sanitizer spoke.
     async cleanup() {
       if (!stopped) await this.stop('SIGKILL').catch(() => {});
       if (ownDir) await rm(dataDir, { recursive: true, force: true });
+      if (SANITIZER_REPORT.test(log)) throw new Error(`chat-server's sanitizer reported:\n${log}`);
     },
   };
 }
