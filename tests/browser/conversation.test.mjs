@@ -7,31 +7,20 @@
 import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
-  DESKTOP, PHONE, artifactsDirectory, joinRoom, launchBrowser, login, openPage, openView, say,
-  startServer, startTcpClient, waitForMessage,
+  DESKTOP, PHONE, artifactsDirectory, joinRoom, login, openPage, openView, say, sharedScene,
+  startTcpClient, waitForMessage,
 } from './scene.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
+const scene = sharedScene();
 
 test('two pages and a TCP client see each other in one room', async () => {
-  const alice = await openPage(browser, server, { viewport: DESKTOP });
-  const bob = await openPage(browser, server, { viewport: PHONE });
+  const alice = await openPage(scene.browser, scene.server, { viewport: DESKTOP });
+  const bob = await openPage(scene.browser, scene.server, { viewport: PHONE });
   await login(alice.page, 'alice');
   await login(bob.page, 'bob');
-  const carol = startTcpClient(server, 'carol');
+  const carol = startTcpClient(scene.server, 'carol');
   try {
     await carol.waitForLine('* welcome carol');
     // The pages see the terminal user arrive.

@@ -3,31 +3,19 @@
 // unread count, and stay out of the room.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
-  launchBrowser, login, messageTexts, openPage, openView, say, startServer, startTcpClient,
-  waitForMessage,
+  login, messageTexts, openPage, openView, say, sharedScene, startTcpClient, waitForMessage,
 } from './scene.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
+const scene = sharedScene();
 
 test('direct messages page to page and with the TCP client', async () => {
-  const alice = await openPage(browser, server);
-  const bob = await openPage(browser, server);
+  const alice = await openPage(scene.browser, scene.server);
+  const bob = await openPage(scene.browser, scene.server);
   await login(alice.page, 'alice');
   await login(bob.page, 'bob');
-  const carol = startTcpClient(server, 'carol');
+  const carol = startTcpClient(scene.server, 'carol');
   try {
     await carol.waitForLine('* welcome carol');
     await alice.page.getByRole('button', { name: 'Send bob a direct message' }).waitFor();

@@ -4,34 +4,23 @@
 // while one reads older ones does not pull the view down.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
-  joinRoom, launchBrowser, login, messageTexts, openPage, say, startServer, startTcpClient,
-  waitForMessage, TIMEOUT,
+  TIMEOUT, joinRoom, login, messageTexts, openPage, say, sharedScene, startTcpClient,
+  waitForMessage,
 } from './scene.mjs';
 
 const KEPT = 40; // --history: what a newcomer is sent; the rest is paged from disk
 const TOTAL = 100; // two pages of 50 beyond what is kept: a full one, then a short one
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({ args: ['--history', String(KEPT), '--rate-limit', '0'] });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
+const scene = sharedScene({ args: ['--history', String(KEPT), '--rate-limit', '0'] });
 
 const numbered = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => `message ${from + i}`);
 
 test('a late page sees history, pages back, and keeps its place', async () => {
-  const alice = await openPage(browser, server);
+  const alice = await openPage(scene.browser, scene.server);
   await login(alice.page, 'alice');
-  const carol = startTcpClient(server, 'carol');
+  const carol = startTcpClient(scene.server, 'carol');
   try {
     await carol.waitForLine('* welcome carol');
     for (const text of numbered(1, TOTAL - 1)) carol.send(text);
@@ -42,7 +31,7 @@ test('a late page sees history, pages back, and keeps its place', async () => {
     await joinRoom(alice.page, 'dev');
     for (const text of ['dev one', 'dev two', 'dev three']) await say(alice.page, text);
 
-    const bob = await openPage(browser, server);
+    const bob = await openPage(scene.browser, scene.server);
     await login(bob.page, 'bob');
     await waitForMessage(bob.page, 'alice', `message ${TOTAL}`);
     assert.deepEqual(await messageTexts(bob.page), numbered(TOTAL - KEPT + 1, TOTAL),

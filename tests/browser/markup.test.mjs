@@ -4,10 +4,9 @@
 // handler run, no dialog, nothing the Content-Security-Policy had to refuse.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
-  launchBrowser, login, messageTexts, openPage, openView, say, startServer, startTcpClient,
-  waitForMessage,
+  login, messageTexts, openPage, openView, say, sharedScene, startTcpClient, waitForMessage,
 } from './scene.mjs';
 
 const PAYLOADS = [
@@ -20,18 +19,7 @@ const PAYLOADS = [
 const TOPIC = '<b>release</b> <img src=x onerror="window.__pwned = \'topic\'">';
 const FROM_TERMINAL = '<a href="javascript:window.__pwned=1">click</a> <marquee>hi</marquee>';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
+const scene = sharedScene();
 
 async function injectedElements(page) {
   return page.evaluate(() => ({
@@ -45,8 +33,8 @@ async function injectedElements(page) {
 }
 
 test('markup in messages and topics is literal text', async () => {
-  const alice = await openPage(browser, server);
-  const bob = await openPage(browser, server);
+  const alice = await openPage(scene.browser, scene.server);
+  const bob = await openPage(scene.browser, scene.server);
   const dialogs = [];
   for (const { page } of [alice, bob]) {
     page.on('dialog', (dialog) => {
@@ -56,7 +44,7 @@ test('markup in messages and topics is literal text', async () => {
   }
   await login(alice.page, 'alice');
   await login(bob.page, 'bob');
-  const carol = startTcpClient(server, 'carol');
+  const carol = startTcpClient(scene.server, 'carol');
   try {
     await carol.waitForLine('* welcome carol');
     for (const text of PAYLOADS) await say(bob.page, text);

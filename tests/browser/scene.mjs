@@ -8,6 +8,7 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 // Generous for ASan and TSan builds beside other suites, and still bounded.
@@ -104,6 +105,22 @@ export async function startServer({ dataDir, memoryOnly = false, port = 0, httpP
       if (SANITIZER_REPORT.test(log)) throw new Error(`chat-server's sanitizer reported:\n${log}`);
     },
   };
+}
+
+// The scene most files need: one server and one browser for the whole file,
+// started before its first test and cleaned up after its last. Read
+// scene.server and scene.browser inside the tests.
+export function sharedScene(serverOptions = {}) {
+  const scene = { server: undefined, browser: undefined };
+  before(async () => {
+    scene.server = await startServer(serverOptions);
+    scene.browser = await launchBrowser();
+  });
+  after(async () => {
+    await scene.browser?.close();
+    await scene.server?.cleanup();
+  });
+  return scene;
 }
 
 // ---------------------------------------------------------------- the browser
