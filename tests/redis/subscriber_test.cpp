@@ -127,7 +127,7 @@ TEST_CASE("after Redis restarts the subscriber resubscribes and hears again") {
       eventually([&] { return s.in.has("room:a", "after a") && s.in.has("room:b", "after b"); }));
 }
 
-TEST_CASE("a payload over the limit is dropped and counted; the next one arrives") {
+TEST_CASE("a payload over the limit is dropped and counted, and the next one arrives") {
   scene s(1'000);
   CHECK(s.publish("room:a", std::string(1'001, 'x')) == 1);
   CHECK(s.publish("room:a", std::string(1'000, 'y')) == 1);
