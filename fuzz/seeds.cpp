@@ -178,6 +178,27 @@ void add_transcript(const chat::conformance::transcript& script) {
 
 }  // namespace
 
+// RESP replies (after the limits byte and four cut sizes) and redis://
+// addresses: the shapes the client meets, a few of them just past a limit.
+void add_redis_by_hand() {
+  const std::string head = std::string("\x00\x03\x05\x01\x10", 5);
+  const std::string limited = std::string("\x21\x03\x05\x01\x10", 5);
+  for (const char* replies :
+       {"+OK\r\n", "-ERR wrong\r\n", ":42\r\n", "$5\r\nhello\r\n", "$-1\r\n", "*-1\r\n", "*0\r\n",
+        "*3\r\n$7\r\nmessage\r\n$6\r\nroom:a\r\n$2\r\nhi\r\n",
+        "*2\r\n$15\r\n1700000000000-0\r\n*2\r\n$4\r\ntext\r\n$3\r\none\r\n",
+        "*2\r\n*1\r\n:1\r\n*1\r\n$-1\r\n"}) {
+    add("resp", head + replies);
+    add("resp", limited + replies);
+  }
+  add("resp", limited + "$200\r\n" + std::string(200, 'x') + "\r\n");
+  add("resp", limited + "*100\r\n");
+  for (const char* address : {"redis://localhost", "redis://127.0.0.1:6379", "redis://h:7000/3",
+                              "redis://[::1]:6380/1", "redis://cache.example.com/15"}) {
+    add("redis_address", address);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::cerr << "usage: fuzz_seeds OUT TRANSCRIPT...\n";
@@ -185,6 +206,7 @@ int main(int argc, char** argv) {
   }
   try {
     add_websocket_by_hand();
+    add_redis_by_hand();
     for (int i = 2; i < argc; ++i) add_transcript(chat::conformance::load_transcript(argv[i]));
     const fs::path out = argv[1];
     for (const auto& [target, corpus] : seeds) {
