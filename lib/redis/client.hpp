@@ -37,7 +37,8 @@ struct client_options {
 
 // Called on the client's strand when the connection comes up (true) or a
 // connection that was up is lost (false): how the server will know it is
-// degraded to local delivery.
+// degraded to local delivery. The last call (false) may come after stop():
+// what it touches must outlive the io_context's run, not the stop() call.
 using state_handler = std::function<void(bool up)>;
 
 // Keeps one command connection to Redis up: connects, and after every loss
