@@ -166,7 +166,9 @@ TEST_CASE("while Redis is down commands fail at once, and the client comes back 
   for (int i = 0; i < 5; ++i) {
     const auto started = std::chrono::steady_clock::now();
     CHECK(failure_of(s.io, *s.client, {"GET", "k"}) == errc::not_connected);
-    CHECK(std::chrono::steady_clock::now() - started < 100ms);
+    // At once: a wait for the reconnect would last until the restart below.
+    // The bound leaves room for a sanitizer build on a loaded machine.
+    CHECK(std::chrono::steady_clock::now() - started < 1s);
   }
   s.redis.start();
   REQUIRE(eventually([&] { return s.client->is_up(); }, 3s));
@@ -185,7 +187,7 @@ TEST_CASE("a Redis that stops answering is noticed by the health check within it
   REQUIRE(eventually([&] { return !s.client->is_up(); }, bound + 1s));
   const auto noticed = std::chrono::steady_clock::now() - paused;
   CHECK(noticed >= options.connection.reply_timeout);
-  CHECK(noticed < bound + 500ms);
+  CHECK(noticed < bound + 2s);  // slack for a loaded machine, not for another round
   // It keeps trying and fails each time (connect works, the handshake times
   // out), and commands meanwhile fail at once.
   CHECK(failure_of(s.io, *s.client, {"PING"}) == errc::not_connected);
@@ -203,7 +205,7 @@ TEST_CASE("a command sent to a hung Redis fails with reply_timeout") {
   CHECK(failure_of(s.io, *s.client, {"GET", "k"}) == errc::reply_timeout);
   const auto waited = std::chrono::steady_clock::now() - started;
   CHECK(waited >= options.connection.reply_timeout - 50ms);
-  CHECK(waited < options.connection.reply_timeout + 500ms);
+  CHECK(waited < options.connection.reply_timeout + 2s);
   s.redis.resume();
 }
 
