@@ -90,6 +90,8 @@ struct churn::state {
   std::deque<clock_type::time_point> joins_in_flight;
   std::size_t logins_in_flight = 0;
   std::uint64_t logins_begun = 0;
+  // Every log_in() so far, setup included: it picks the next port.
+  std::uint64_t logins_begun_anywhere = 0;
 
   latency_histogram answers;
   latency_histogram refusals;
@@ -102,7 +104,9 @@ struct churn::state {
 
   // `hello` defaults to a guest's.
   asio::awaitable<connection> log_in(const std::string& name, std::string hello = {}) {
-    auto link = co_await connection::connect(io.get_executor(), opts.host, opts.port);
+    // Round-robin over --port's targets: churn has no sides to take.
+    const std::uint16_t port = opts.ports[logins_begun_anywhere++ % opts.ports.size()];
+    auto link = co_await connection::connect(io.get_executor(), opts.host, port);
     // Not a conditional inside the co_await: GCC 12 frees such a temporary twice.
     if (hello.empty()) hello = protocol::encode_hello_request(name);
     co_await link.write(hello);

@@ -211,6 +211,7 @@ std::size_t on_chunk(client& c, std::string_view chunk, std::uint64_t now) {
 // After each chunk: what the controller and the probed sender wait on.
 void publish(client& c) {
   c.received_published.store(c.counts.received(), std::memory_order_relaxed);
+  c.control_published.store(c.control_frames, std::memory_order_relaxed);
   if (c.counts.warmed_up() && !c.warmed_up.load(std::memory_order_relaxed)) {
     c.warmed_up.store(true, std::memory_order_relaxed);
   }
@@ -331,7 +332,7 @@ asio::awaitable<bool> start_tls(client& c) {
 asio::awaitable<bool> start_websocket(client& c) {
   c.ws = std::make_unique<ws_stream>(c.socket, c.tls.get());
   const std::string request =
-      websocket_upgrade_request(c.run.opts.host + ":" + std::to_string(c.run.opts.port));
+      websocket_upgrade_request(c.run.opts.host + ":" + std::to_string(c.run.opts.ports[c.target]));
   auto [write_error, written] = co_await send_bytes(*c.ws, request);
   std::string response;
   if (!write_error) {
@@ -366,9 +367,10 @@ asio::awaitable<bool> start_websocket(client& c) {
 // One client's whole life: connect, log in, read until the run stops.
 asio::awaitable<void> client_main(client& c) {
   boost::system::error_code ec;
-  c.socket.open(c.run.endpoint.protocol(), ec);
+  const asio::ip::tcp::endpoint& endpoint = c.run.endpoints[c.target];
+  c.socket.open(endpoint.protocol(), ec);
   if (!ec) {
-    auto [connect_error] = co_await c.socket.async_connect(c.run.endpoint, use_tuple);
+    auto [connect_error] = co_await c.socket.async_connect(endpoint, use_tuple);
     ec = connect_error;
   }
   if (c.run.stopping.load(std::memory_order_relaxed)) co_return;

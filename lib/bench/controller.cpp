@@ -19,6 +19,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr milliseconds tick{10};
 constexpr milliseconds progress_every{250};
 constexpr milliseconds warm_up_resend{200};
+constexpr milliseconds warm_up_least_patience{5 * warm_up_resend};
 // The input must be still this long before the clock starts: join
 // notifications of the last logins are still arriving.
 constexpr milliseconds settle_quiet{100};
@@ -204,16 +205,42 @@ asio::awaitable<void> controller::hold() {
 }
 
 // A warm-up message from the first sender until every receiver has one:
-// then each is surely in the room and past its join backlog.
+// then each is surely in the room and past its join backlog. Receivers it
+// has not reached when none comes closer for --quiet-ms (and at least five
+// resends) are loss: across nodes, nothing relayed it to theirs.
 asio::awaitable<bool> controller::warm_up() {
   client& first = *s_.clients.front();
   auto last_sent = std::chrono::steady_clock::time_point{};
+  auto last_change = std::chrono::steady_clock::now();
+  // Long enough for a few resends, whatever --quiet-ms says.
+  const milliseconds warm_up_patience = std::max(s_.opts.quiet, warm_up_least_patience);
+  std::uint64_t last_warmed = 0;
+  std::uint64_t last_backlog = 0;
   for (;;) {
-    const bool all = std::all_of(s_.clients.begin(), s_.clients.end(), [&](const auto& c) {
-      return !c->receiver || c.get() == &first || c->warmed_up.load(std::memory_order_relaxed);
-    });
-    if (all) break;
+    std::uint64_t waiting = 0;
+    std::uint64_t warmed = 0;
+    // Control frames read by those still waiting: their join backlog.
+    std::uint64_t backlog = 0;
+    for (const auto& c : s_.clients) {
+      if (!c->receiver || c.get() == &first) continue;
+      if (c->warmed_up.load(std::memory_order_relaxed)) {
+        ++warmed;
+      } else {
+        ++waiting;
+        backlog += c->control_published.load(std::memory_order_relaxed);
+      }
+    }
+    if (waiting == 0) break;
     if (failed() || past_deadline()) co_return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (warmed != last_warmed || backlog != last_backlog) {
+      last_warmed = warmed;
+      last_backlog = backlog;
+      last_change = now;
+    } else if (now - last_change >= warm_up_patience) {
+      note_warm_up_missing(first, waiting, warmed + waiting);
+      co_return false;
+    }
     if (std::chrono::steady_clock::now() - last_sent >= warm_up_resend) {
       last_sent = std::chrono::steady_clock::now();
       const bool sent = co_await send_warm_up(first);
@@ -224,6 +251,19 @@ asio::awaitable<bool> controller::warm_up() {
   }
   co_await settle(settle_quiet, settle_limit, "warming up");
   co_return !failed() && !r_.time_limit;
+}
+
+void controller::note_warm_up_missing(const client& first, std::uint64_t missing,
+                                      std::uint64_t receivers) {
+  r_.warm_up_missing = missing;
+  r_.warm_up_receivers = receivers;
+  for (const auto& c : s_.clients) {
+    if (!c->receiver || c.get() == &first || c->warmed_up.load(std::memory_order_relaxed)) {
+      continue;
+    }
+    r_.warm_up_first_missing = c->name + " on port " + std::to_string(s_.opts.ports[c->target]);
+    break;
+  }
 }
 
 asio::awaitable<void> controller::measure() {

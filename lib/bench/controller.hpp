@@ -51,6 +51,8 @@ private:
                                       const std::string& phase);
   boost::asio::awaitable<void> hold();
   boost::asio::awaitable<bool> warm_up();
+  // Puts in the report the receivers the warm-up message never reached.
+  void note_warm_up_missing(const client& first, std::uint64_t missing, std::uint64_t receivers);
   boost::asio::awaitable<void> measure();
   boost::asio::awaitable<void> sleep(milliseconds d);
   void stop_all();

@@ -95,7 +95,8 @@ struct run_state {
   // Send stamps and delivery times count from here.
   const std::chrono::steady_clock::time_point origin;
   // Resolved once: a lookup per connection would be measured as connect time.
-  asio::ip::tcp::endpoint endpoint;
+  // One for each of opts.ports, in their order.
+  std::vector<asio::ip::tcp::endpoint> endpoints;
   std::unique_ptr<tls_settings> tls;  // with --tls only
   std::vector<std::unique_ptr<shard>> shards;
   std::vector<std::unique_ptr<client>> clients;
@@ -130,6 +131,8 @@ struct client {
   // Over the socket once it is upgraded, with --ws.
   std::unique_ptr<ws_stream> ws;
   bool receiver = false;  // its deliveries count towards the expected
+  // Where it connects: an index into opts.ports and run.endpoints.
+  std::size_t target = 0;
   const std::optional<std::uint32_t> slot;
   // The receiver whose progress bounds this sender's window.
   client* probe = nullptr;
@@ -158,6 +161,9 @@ struct client {
   std::atomic<std::uint64_t> received_published{0};
   std::atomic<std::uint64_t> probe_seen{0};
   std::atomic<bool> warmed_up{false};
+  // control_frames, published likewise: a receiver still reading its join
+  // backlog is on its way to the warm-up message.
+  std::atomic<std::uint64_t> control_published{0};
   // Published by the sender with each write.
   std::atomic<std::uint64_t> sent{0};
   std::atomic<bool> sending_done{false};

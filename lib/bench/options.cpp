@@ -27,7 +27,13 @@ Scenarios:
 
 Options:
   --host HOST         server address (default 127.0.0.1)
-  --port PORT         server port (default 7777)
+  --port PORT         server port (default 7777). Repeatable, for the nodes of
+                      a cluster on --host: fanout and latency connect their
+                      sender to the first port and deal the receivers
+                      round-robin over the others, so what the receivers
+                      count is what the cluster relayed between nodes;
+                      chatroom, connect and --churn go round-robin over all
+                      the ports. The same port given twice is two targets
   --json              JSON sessions (default: plain)
   --acks              with --json, fanout, chatroom and latency: the messages
                       stamped for latency (every 16th; latency: every one)
@@ -74,7 +80,10 @@ Options:
   --threads N         generator threads, one io_context each (default 1)
   --max-seconds S     bound on the whole run, setup included (default 60)
   --quiet-ms MS       end the run when no delivery came for this long
-                      (default 2000); whatever is missing then is loss
+                      (default 2000); whatever is missing then is loss. So
+                      too the warm-up: receivers it has not reached when no
+                      more come closer for this long (at least 1 s) are
+                      loss, and fail the run
   --progress          a live progress line on stderr even when it is not a
                       terminal (default: only on a terminal)
   --no-progress       no progress line
@@ -121,7 +130,7 @@ constexpr std::string_view value_flags[] = {
 
 // Applies one flag and its value; an error message when the value is bad.
 std::optional<usage_error> apply(options& out, std::string_view flag, std::string_view value,
-                                 bool& messages_given) {
+                                 bool& messages_given, bool& port_given) {
   constexpr auto u32_max = std::numeric_limits<std::uint32_t>::max();
   constexpr auto u64_max = std::numeric_limits<std::uint64_t>::max();
   if (flag == "--host") {
@@ -133,7 +142,10 @@ std::optional<usage_error> apply(options& out, std::string_view flag, std::strin
   } else if (flag == "--port") {
     const auto port = parse_number<unsigned>(value, 1, 65535);
     if (!port) return cli::invalid_value(flag, value, "1 to 65535");
-    out.port = static_cast<std::uint16_t>(*port);
+    // The first --port replaces the default; each one after it adds a target.
+    if (!port_given) out.ports.clear();
+    port_given = true;
+    out.ports.push_back(static_cast<std::uint16_t>(*port));
   } else if (flag == "--payload") {
     const auto size = parse_number<std::size_t>(value, min_payload, max_payload);
     if (!size) return cli::invalid_value(flag, value, "64 to 1048576");
@@ -215,11 +227,21 @@ std::string_view to_string(churn_kind which) noexcept {
 
 bool sends_messages(scenario which) noexcept { return which != scenario::connect; }
 
+std::size_t target_of(const options& o, std::size_t index) noexcept {
+  const std::size_t count = o.ports.size();
+  if (count <= 1) return 0;
+  if (o.which == scenario::fanout || o.which == scenario::latency) {
+    return index == 0 ? 0 : 1 + (index - 1) % (count - 1);
+  }
+  return index % count;
+}
+
 parsed_options parse_options(int argc, const char* const* argv) {
   options result;
   bool scenario_given = false;
   bool messages_given = false;
   bool clients_given = false;
+  bool port_given = false;
   auto split = cli::split(argc, argv, value_flags);
   if (auto* error = std::get_if<usage_error>(&split)) return std::move(*error);
   for (const cli::argument& arg : std::get<std::vector<cli::argument>>(split)) {
@@ -249,7 +271,8 @@ parsed_options parse_options(int argc, const char* const* argv) {
     } else if (std::find(std::begin(value_flags), std::end(value_flags), arg.flag) !=
                std::end(value_flags)) {
       if (arg.flag == "--clients") clients_given = true;
-      if (auto error = apply(result, arg.flag, arg.value, messages_given)) return *error;
+      auto error = apply(result, arg.flag, arg.value, messages_given, port_given);
+      if (error) return *error;
     } else {
       return cli::unknown_option(arg.flag);
     }

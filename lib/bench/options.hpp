@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "cli/command_line.hpp"
 
@@ -38,7 +39,10 @@ bool sends_messages(scenario which) noexcept;
 struct options {
   scenario which = scenario::fanout;
   std::string host = "127.0.0.1";
-  std::uint16_t port = 7777;
+  // --port, repeatable: the nodes of one cluster on `host`. Senders connect
+  // to the first; receivers are dealt round-robin over the others (over the
+  // only one when there is one). See target_of().
+  std::vector<std::uint16_t> ports{7777};
   bool json = false;  // JSON sessions instead of plain ones
   // JSON: senders put a ref on the messages stamped for latency and time
   // their acks (send to ack, in the same histogram form).
@@ -80,6 +84,13 @@ struct options {
   std::optional<bool> progress;
   bool json_report = false;  // one JSON object on stdout instead of the table
 };
+
+// Which of o.ports client `index` of a run connects to, as the runner casts
+// them: fanout and latency, client 0 is the sender, on the first port, and
+// the receivers after it go round-robin over the other ports (or the only
+// one); chatroom (every client sends and receives) and connect go
+// round-robin over all the ports.
+std::size_t target_of(const options& o, std::size_t index) noexcept;
 
 // The outcome of reading the command line: options to run with, text to
 // print before exiting 0 (--help), or an error to print before exiting 2.

@@ -35,6 +35,11 @@ void row(std::string& out, const char* label, const std::string& value) {
 void judge_traffic(report& r) {
   auto& p = r.problems;
   if (!r.all_sent) p.push_back("the senders did not send every message");
+  if (r.warm_up_missing != 0) {
+    p.push_back("LOSS: the warm-up message never reached " + count(r.warm_up_missing) + " of " +
+                count(r.warm_up_receivers) + " receivers (first: " + r.warm_up_first_missing +
+                "), so nothing was measured; across nodes, nothing relayed it to theirs");
+  }
   if (r.lost != 0) {
     const double share =
         r.expected ? 100.0 * static_cast<double>(r.lost) / static_cast<double>(r.expected) : 0.0;
@@ -152,6 +157,11 @@ std::string render_table(const report& r) {
     row(out, "sent", count(r.sent) + " messages");
     row(out, "delivered", count(r.received) + " of " + count(r.expected) + " expected");
     row(out, "lost", count(r.lost));
+    if (r.warm_up_missing) {
+      row(out, "warm-up",
+          "never reached " + count(r.warm_up_missing) + " of " + count(r.warm_up_receivers) +
+              " receivers");
+    }
     row(out, "duplicates", count(r.duplicates));
     row(out, "reordered", count(r.reordered));
     if (r.echoes) row(out, "echoes", count(r.echoes));
@@ -246,6 +256,12 @@ std::string render_json(const report& r) {
     out["expected"] = r.expected;
     out["received"] = r.received;
     out["lost"] = r.lost;
+    // Only when it failed: a clean run reports as before.
+    if (r.warm_up_missing != 0) {
+      out["warm_up_missing"] = r.warm_up_missing;
+      out["warm_up_receivers"] = r.warm_up_receivers;
+      out["warm_up_first_missing"] = r.warm_up_first_missing;
+    }
     out["duplicates"] = r.duplicates;
     out["reordered"] = r.reordered;
     out["echoes"] = r.echoes;

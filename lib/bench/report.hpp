@@ -13,7 +13,9 @@ struct report {
   std::string scenario;
   bool json = false;
   bool tls = false;
-  std::string target;  // host:port
+  // host:port; with more --port, every port, and with fanout and latency
+  // which is the senders' and which the receivers'.
+  std::string target;
   std::string run_id;
   unsigned receivers = 0;  // fanout, latency
   unsigned clients = 0;    // chatroom, connect
@@ -48,6 +50,10 @@ struct report {
   double messages_per_s = 0;
   bool all_sent = true;     // false when the time bound stopped the senders
   bool time_limit = false;  // --max-seconds ended the run
+  // Receivers the warm-up message never reached (of warm_up_receivers), and
+  // the first of them with its port: the run stopped before measuring.
+  std::uint64_t warm_up_missing = 0, warm_up_receivers = 0;
+  std::string warm_up_first_missing;
 
   // Latency from send to the read that brought the frame, in nanoseconds.
   std::uint64_t latency_samples = 0;

@@ -4,7 +4,9 @@
 #include <exception>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 
@@ -77,6 +79,7 @@ void cast(run_state& s) {
     shard& home = *s.shards[i % s.shards.size()];
     auto c = std::make_unique<client>(s, home, i, prefix + std::to_string(i), slot);
     c->receiver = o.which == scenario::chatroom || (sends_messages(o.which) && i != 0);
+    c->target = target_of(o, i);
     home.members.push_back(c.get());
     s.clients.push_back(std::move(c));
   }
@@ -94,22 +97,42 @@ void cast(run_state& s) {
   }
 }
 
-asio::ip::tcp::endpoint resolve(const options& o) {
+// One endpoint per port of o.ports, all on the one host, looked up once.
+std::vector<asio::ip::tcp::endpoint> resolve(const options& o) {
   asio::io_context io;
   asio::ip::tcp::resolver resolver(io);
   boost::system::error_code ec;
-  const auto results = resolver.resolve(o.host, std::to_string(o.port), ec);
+  const auto results = resolver.resolve(o.host, std::to_string(o.ports.front()), ec);
   if (ec || results.empty()) {
     throw std::runtime_error("cannot resolve " + o.host + ": " + std::error_code(ec).message());
   }
-  return results.begin()->endpoint();
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  for (const std::uint16_t port : o.ports) {
+    endpoints.push_back(results.begin()->endpoint());
+    endpoints.back().port(port);
+  }
+  return endpoints;
+}
+
+// host:port, or with more than one port every one of them and its role:
+// "senders 127.0.0.1:7001, receivers 127.0.0.1:7002 127.0.0.1:7003".
+std::string describe_targets(const options& o) {
+  using ::chat::client::format_address;
+  if (o.ports.size() == 1) return format_address(o.host, o.ports.front());
+  const bool sides = o.which == scenario::fanout || o.which == scenario::latency;
+  std::string out =
+      sides ? "senders " + format_address(o.host, o.ports.front()) + ", receivers" : "round-robin";
+  for (std::size_t i = sides ? 1 : 0; i < o.ports.size(); ++i) {
+    out += " " + format_address(o.host, o.ports[i]);
+  }
+  return out;
 }
 
 void describe_request(const options& o, const run_state& s, report& r) {
   r.scenario = std::string(to_string(o.which));
   r.json = o.json;
   r.tls = o.tls;
-  r.target = ::chat::client::format_address(o.host, o.port);
+  r.target = describe_targets(o);
   r.run_id = std::string(s.run.view());
   r.receivers = (o.which == scenario::fanout || o.which == scenario::latency) ? o.receivers : 0;
   r.clients = (o.which == scenario::chatroom || o.which == scenario::connect) ? o.clients : 0;
@@ -224,7 +247,7 @@ report run(const options& opts, const std::function<void(const progress&)>& on_p
   run_state s(opts, run_id::random());
   report r;
   describe_request(opts, s, r);
-  s.endpoint = resolve(opts);
+  s.endpoints = resolve(opts);
   cast(s);
 
   if (opts.server_pid) r.rss_before_kib = resident_kib(*opts.server_pid);

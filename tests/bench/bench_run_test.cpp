@@ -51,7 +51,7 @@ chat::server::config tls_bench_config(chat::test::test_pki& pki) {
 options small(scenario which, std::uint16_t port) {
   options o;
   o.which = which;
-  o.port = port;
+  o.ports = {port};
   o.progress = false;
   o.max_seconds = 20;
   o.quiet = 2000ms;
@@ -98,25 +98,25 @@ TEST_CASE("fanout to the real server: every delivery once, in order", "[bench][s
   }
   SECTION("plain, over TLS") {
     o.tls = true;
-    o.port = server.tls_port();
+    o.ports = {server.tls_port()};
   }
   SECTION("json, over TLS, two generator threads") {
     o.tls = true;
-    o.port = server.tls_port();
+    o.ports = {server.tls_port()};
     o.json = true;
     o.threads = 2;
   }
   SECTION("over WebSocket, two generator threads") {
     o.ws = true;
     o.json = true;
-    o.port = server.http_port();
+    o.ports = {server.http_port()};
     o.threads = 2;
   }
   SECTION("over WebSocket, messages of 100 KiB") {
     // Frames with 8-byte lengths, each cut across many reads.
     o.ws = true;
     o.json = true;
-    o.port = server.http_port();
+    o.ports = {server.http_port()};
     o.payload = 100 * 1024;
     o.messages = 50;
   }
@@ -125,7 +125,7 @@ TEST_CASE("fanout to the real server: every delivery once, in order", "[bench][s
     o.ws = true;
     o.tls = true;
     o.json = true;
-    o.port = server.https_port();
+    o.ports = {server.https_port()};
     o.payload = 100 * 1024;
     o.messages = 50;
   }
@@ -145,29 +145,114 @@ TEST_CASE("chatroom on the real server: everyone gets everyone else's", "[bench]
   SECTION("plain, two threads") { o.threads = 2; }
   SECTION("plain, over TLS") {
     o.tls = true;
-    o.port = server.tls_port();
+    o.ports = {server.tls_port()};
   }
   SECTION("json, over TLS, two threads") {
     o.tls = true;
-    o.port = server.tls_port();
+    o.ports = {server.tls_port()};
     o.json = true;
     o.threads = 2;
   }
   SECTION("over WebSocket") {
     o.ws = true;
     o.json = true;
-    o.port = server.http_port();
+    o.ports = {server.http_port()};
   }
   SECTION("over WebSocket over TLS, two threads") {
     o.ws = true;
     o.tls = true;
     o.json = true;
-    o.port = server.https_port();
+    o.ports = {server.https_port()};
     o.threads = 2;
   }
   const report r = run(o);
   check_clean(r, std::uint64_t{o.clients} * (o.clients - 1) * o.messages);
   server.stop();
+}
+
+TEST_CASE("three --port targets that are one server: every delivery once, in order",
+          "[bench][server][targets]") {
+  chat::test::test_pki pki;
+  chat::test::test_server server(tls_bench_config(pki));
+  options o = small(scenario::fanout, server.port());
+  o.receivers = 6;
+  o.messages = 500;
+  SECTION("fanout, plain") {}
+  SECTION("fanout over WebSocket, two threads") {
+    o.ws = true;
+    o.json = true;
+    o.ports = {server.http_port()};
+    o.threads = 2;
+  }
+  SECTION("latency, json") {
+    o.which = scenario::latency;
+    o.json = true;
+    o.rate = 2000;
+    o.messages = 200;
+  }
+  SECTION("chatroom, json") {
+    o.which = scenario::chatroom;
+    o.json = true;
+  }
+  const std::uint16_t port = o.ports.front();
+  o.ports = {port, port, port};
+  const report r = run(o);
+  const bool room = o.which == scenario::chatroom;
+  check_clean(r, room ? std::uint64_t{o.clients} * (o.clients - 1) * o.messages
+                      : std::uint64_t{o.receivers} * o.messages);
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  CHECK(r.target == (room ? "round-robin " + address + " " + address + " " + address
+                          : "senders " + address + ", receivers " + address + " " + address));
+  CHECK_THAT(render_table(r), Contains(r.target));
+  CHECK(nlohmann::json::parse(render_json(r))["target"] == r.target);
+  server.stop();
+}
+
+TEST_CASE("senders on one server, receivers on another: the loss is loud",
+          "[bench][server][targets]") {
+  // Two servers that relay nothing to each other (no cluster yet): what the
+  // senders send on A never reaches the receivers on B.
+  chat::test::test_server a(bench_config());
+  chat::test::test_server b(bench_config());
+  options o = small(scenario::fanout, a.port());
+  o.quiet = 500ms;
+  o.receivers = 5;
+  std::uint64_t on_b = 0;
+  SECTION("every receiver on B") {
+    o.ports = {a.port(), b.port()};
+    on_b = 5;
+  }
+  SECTION("receivers on B and on A in turn") {
+    // Receivers 1 to 5 go B, A, B, A, B: those on A get the warm-up.
+    o.ports = {a.port(), b.port(), a.port()};
+    on_b = 3;
+  }
+  SECTION("latency, every receiver on B") {
+    o.which = scenario::latency;
+    o.ports = {a.port(), b.port()};
+    on_b = 5;
+  }
+  const report r = run(o);
+  INFO(explain(r));
+  CHECK_FALSE(r.ok());
+  // Everyone connected and logged in: the receivers on B really are on B.
+  CHECK(r.connections_failed == 0);
+  CHECK(r.logged_in == r.connections);
+  CHECK(r.connections == 6);
+  CHECK_FALSE(r.time_limit);
+  CHECK(r.warm_up_missing == on_b);
+  CHECK(r.warm_up_receivers == 5);
+  CHECK_THAT(r.warm_up_first_missing, Contains("on port " + std::to_string(b.port())));
+  CHECK_THAT(render_problems(r),
+             Contains("RUN FAILED") && Contains("LOSS: the warm-up message never reached " +
+                                                std::to_string(on_b) + " of 5 receivers"));
+  CHECK_THAT(r.target, Contains("senders 127.0.0.1:" + std::to_string(a.port())) &&
+                           Contains("receivers 127.0.0.1:" + std::to_string(b.port())));
+  const auto json = nlohmann::json::parse(render_json(r));
+  CHECK(json["ok"] == false);
+  CHECK(json["warm_up_missing"] == on_b);
+  a.stop();
+  b.stop();
 }
 
 TEST_CASE("latency on the real server: percentiles of every delivery", "[bench][server]") {
@@ -203,9 +288,9 @@ TEST_CASE("connect on the real server: logins counted, memory read", "[bench][se
   o.tls = over == "tls" || over == "websocket-tls";
   o.ws = over == "websocket" || over == "websocket-tls";
   if (o.ws) o.json = true;
-  if (over == "tls") o.port = server.tls_port();
-  if (over == "websocket") o.port = server.http_port();
-  if (over == "websocket-tls") o.port = server.https_port();
+  if (over == "tls") o.ports = {server.tls_port()};
+  if (over == "websocket") o.ports = {server.http_port()};
+  if (over == "websocket-tls") o.ports = {server.https_port()};
   // The server runs in this process: its RSS is ours.
   o.server_pid = static_cast<int>(::getpid());
   const report r = run(o);
@@ -392,6 +477,26 @@ TEST_CASE("chat-bench --tls against a plain port exits 1 and says why", "[bench]
   CHECK(output.find("RUN FAILED") != std::string::npos);
   CHECK(output.find("TLS handshake failed") != std::string::npos);
   server.stop();
+}
+
+TEST_CASE("chat-bench with receivers on a server the senders are not on exits 1",
+          "[bench][binary][targets]") {
+  chat::test::test_server a(bench_config());
+  chat::test::test_server b(bench_config());
+  chat::test::child_process bench(
+      CHAT_BENCH_BINARY,
+      {"fanout", "--port", std::to_string(a.port()), "--port", std::to_string(b.port()),
+       "--receivers", "2", "--messages", "100", "--quiet-ms", "300", "--max-seconds", "20"});
+  CHECK(bench.wait(20s) == 1);
+  const std::string& output = bench.output();
+  INFO(output);
+  CHECK(output.find("RUN FAILED") != std::string::npos);
+  CHECK(output.find("LOSS: the warm-up message never reached 2 of 2 receivers") !=
+        std::string::npos);
+  CHECK(output.find("senders 127.0.0.1:" + std::to_string(a.port()) +
+                    ", receivers 127.0.0.1:" + std::to_string(b.port())) != std::string::npos);
+  a.stop();
+  b.stop();
 }
 
 TEST_CASE("chat-bench refuses a bad command line with status 2", "[bench][binary]") {

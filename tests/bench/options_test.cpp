@@ -37,7 +37,7 @@ TEST_CASE("each scenario has its defaults", "[options]") {
   CHECK(fanout.which == scenario::fanout);
   CHECK(fanout.messages == 100'000);
   CHECK(fanout.receivers == 10);
-  CHECK(fanout.port == 7777);
+  CHECK(fanout.ports == std::vector<std::uint16_t>{7777});
   CHECK_FALSE(fanout.json);
   CHECK_FALSE(fanout.progress.has_value());
 
@@ -66,7 +66,7 @@ TEST_CASE("flags take values with a space or an equals sign", "[options]") {
                         "--hold-ms",     "0",
                         "--concurrency", "9"});
   CHECK(o.which == scenario::chatroom);
-  CHECK(o.port == 9000);
+  CHECK(o.ports == std::vector<std::uint16_t>{9000});
   CHECK(o.clients == 5);
   CHECK(o.json);
   CHECK(o.payload == 128);
@@ -95,6 +95,44 @@ TEST_CASE("bad command lines are refused with a reason", "[options]") {
   CHECK(error({"fanout", "--json=1"}).find("takes no value") != std::string::npos);
   CHECK(error({"fanout", "--bogus"}).find("unknown option") != std::string::npos);
   CHECK(error({"chatroom", "--clients", "1"}).find("2 or more") != std::string::npos);
+}
+
+TEST_CASE("a repeated --port: senders on the first, receivers round-robin on the others",
+          "[options]") {
+  const options one = ok({"fanout", "--port", "7001"});
+  CHECK(one.ports == std::vector<std::uint16_t>{7001});
+  // One port: everyone on it, as before.
+  for (std::size_t i = 0; i < 4; ++i) CHECK(target_of(one, i) == 0);
+
+  options fanout = ok({"fanout", "--port", "7001", "--port=7002", "--port", "7003"});
+  CHECK(fanout.ports == std::vector<std::uint16_t>{7001, 7002, 7003});
+  const std::vector<std::size_t> dealt{0, 1, 2, 1, 2, 1};
+  for (std::size_t i = 0; i < dealt.size(); ++i) {
+    INFO("client " << i);
+    CHECK(target_of(fanout, i) == dealt[i]);
+    fanout.which = scenario::latency;
+    CHECK(target_of(fanout, i) == dealt[i]);
+    fanout.which = scenario::fanout;
+  }
+  const options two = ok({"latency", "--port", "7001", "--port", "7002"});
+  CHECK(target_of(two, 0) == 0);
+  for (std::size_t i = 1; i < 5; ++i) CHECK(target_of(two, i) == 1);
+
+  // No sides to take: round-robin over all of them.
+  for (const char* which : {"chatroom", "connect"}) {
+    INFO(which);
+    const options all = ok({which, "--port", "7001", "--port", "7002", "--port", "7001"});
+    CHECK(all.ports == std::vector<std::uint16_t>{7001, 7002, 7001});
+    for (std::size_t i = 0; i < 7; ++i) CHECK(target_of(all, i) == i % 3);
+  }
+
+  CHECK(error({"fanout", "--port", "7001", "--port", "0"}).find("--port '0'") != std::string::npos);
+  CHECK(error({"fanout", "--port", "7001", "--port", "65536"}).find("--port '65536'") !=
+        std::string::npos);
+  CHECK(error({"fanout", "--port", "7001", "--port"}).find("needs a value") != std::string::npos);
+  CHECK(error({"fanout", "--port", "7001,7002"}).find("--port '7001,7002'") != std::string::npos);
+  const auto help = std::get<usage_text>(parse({"--help"})).text;
+  CHECK(help.find("Repeatable") != std::string::npos);
 }
 
 TEST_CASE("WebSocket: --ws speaks JSON to the HTTP port", "[options]") {
