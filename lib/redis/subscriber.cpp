@@ -1,8 +1,6 @@
 #include "redis/subscriber.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/redirect_error.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -21,39 +19,23 @@ std::shared_ptr<subscriber> subscriber::create(asio::io_context& context, addres
 subscriber::subscriber(asio::io_context& context, address where, subscriber_options options,
                        message_handler on_message, state_handler on_state)
     : strand_(asio::make_strand(context)),
-      where_(std::move(where)),
       options_(options),
       on_message_(std::move(on_message)),
-      on_state_(std::move(on_state)),
-      backoff_timer_(strand_),
-      jitter_(std::random_device{}()) {
+      link_(strand_, std::move(where), options.reconnect, std::move(on_state)) {
   // Room for the payload twice over and the channel: a message just past
   // max_payload is dropped by on_push, not by the parser.
   options_.connection.limits.max_reply_bytes = 2 * options.max_payload + 64 * 1024;
 }
 
-void subscriber::start() {
-  asio::co_spawn(strand_, keep_up(shared_from_this()), [](std::exception_ptr error) {
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "redis subscriber: %s\n", e.what());
-    }
-  });
-}
+void subscriber::start() { spawn_logged(strand_, keep_up(shared_from_this()), "redis subscriber"); }
 
 void subscriber::stop() {
-  asio::dispatch(strand_, [self = shared_from_this()] {
-    self->stopping_ = true;
-    self->backoff_timer_.cancel();
-    if (self->current_) self->current_->close();
-  });
+  asio::dispatch(strand_, [self = shared_from_this()] { self->link_.stop(); });
 }
 
 void subscriber::send(const char* verb, const std::string& channel) {
-  if (current_ && current_->is_up()) {
-    current_->enqueue(connection::encode({verb, channel}), std::nullopt);
+  if (connection* up = link_.up_connection()) {
+    up->enqueue(connection::encode({verb, channel}), std::nullopt);
   }
 }
 
@@ -82,37 +64,19 @@ void subscriber::on_push(reply&& value) {
 }
 
 asio::awaitable<void> subscriber::keep_up(std::shared_ptr<subscriber> /*self: keeps it alive*/) {
-  auto backoff = options_.reconnect.initial_backoff;
-  while (!stopping_) {
-    current_ = std::make_shared<connection>(strand_, options_.connection,
+  co_await link_.run(
+      [this] {
+        return std::make_shared<connection>(strand_, options_.connection,
                                             [this](reply&& value) { on_push(std::move(value)); });
-    // Every channel in one SUBSCRIBE, before the handshake's PING: when
-    // that is answered, the subscriptions hold.
-    std::string greeting;
-    if (!channels_.empty()) {
-      std::vector<std::string> words = {"SUBSCRIBE"};
-      words.insert(words.end(), channels_.begin(), channels_.end());
-      greeting = connection::encode(words);
-    }
-    bool was_up = false;
-    std::function<void()> on_up = [this, &was_up, &backoff] {
-      was_up = true;
-      up_ = true;
-      backoff = options_.reconnect.initial_backoff;
-      if (on_state_) on_state_(true);
-    };
-    co_await current_->run(where_, std::move(on_up), std::move(greeting));
-    current_.reset();
-    if (was_up) {
-      up_ = false;
-      if (on_state_) on_state_(false);
-    }
-    if (stopping_) break;
-    backoff_timer_.expires_after(jittered(backoff, jitter_));
-    boost::system::error_code ignored;
-    co_await backoff_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    backoff = std::min(backoff * 2, options_.reconnect.max_backoff);
-  }
+      },
+      // Every channel in one SUBSCRIBE, before the handshake's PING: when
+      // that is answered, the subscriptions hold.
+      [this] {
+        if (channels_.empty()) return std::string();
+        std::vector<std::string> words = {"SUBSCRIBE"};
+        words.insert(words.end(), channels_.begin(), channels_.end());
+        return connection::encode(words);
+      });
 }
 
 }  // namespace chat::redis

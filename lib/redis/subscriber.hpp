@@ -2,20 +2,18 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <random>
 #include <set>
 #include <string>
 #include <string_view>
 
 #include "redis/address.hpp"
-#include "redis/client.hpp"
+#include "redis/reconnecting.hpp"
 #include "redis/connection.hpp"
 
 namespace chat::redis {
@@ -51,7 +49,7 @@ public:
   void subscribe(std::string channel);
   void unsubscribe(std::string channel);
 
-  bool is_up() const noexcept { return up_; }
+  bool is_up() const noexcept { return link_.is_up(); }
   // Messages dropped for their size.
   std::uint64_t dropped() const noexcept { return dropped_; }
   const executor& get_executor() const noexcept { return strand_; }
@@ -64,17 +62,11 @@ private:
   void send(const char* verb, const std::string& channel);
 
   executor strand_;
-  address where_;
   subscriber_options options_;
   message_handler on_message_;
-  state_handler on_state_;
-  asio::steady_timer backoff_timer_;
-  std::shared_ptr<connection> current_;
+  reconnecting link_;
   // What every new connection subscribes to.
   std::set<std::string> channels_;
-  std::minstd_rand jitter_;
-  bool stopping_ = false;
-  std::atomic<bool> up_ = false;
   std::atomic<std::uint64_t> dropped_ = 0;
 };
 
